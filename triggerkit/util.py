@@ -1,0 +1,222 @@
+"""Utility functions, at APScheduler 3's ``apscheduler.util`` path.
+
+This part holds the date, time and zone conversions the triggers use. Callable references and
+argument checks used by the scheduler are further down.
+"""
+
+from __future__ import annotations
+
+import re
+from calendar import timegm
+from datetime import date, datetime, time, timedelta, timezone, tzinfo
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from .errors import InvalidDateError, InvalidTimezoneError
+
+__all__ = [
+    "asbool",
+    "asdate",
+    "asint",
+    "astimezone",
+    "convert_to_datetime",
+    "datetime_ceil",
+    "datetime_repr",
+    "datetime_to_utc_timestamp",
+    "datetime_utc_add",
+    "localize",
+    "normalize",
+    "timedelta_seconds",
+    "timezone_repr",
+    "utc_timestamp_to_datetime",
+]
+
+UTC = timezone.utc
+
+
+def asint(text: Any) -> int | None:
+    """Safely convert a string to an integer, passing ``None`` through."""
+    if text is None:
+        return None
+    return int(text)
+
+
+def asbool(obj: Any) -> bool:
+    """Interpret a string such as ``'true'``/``'off'`` (or any object) as a boolean."""
+    if isinstance(obj, str):
+        lowered = obj.strip().lower()
+        if lowered in ("true", "yes", "on", "y", "t", "1"):
+            return True
+        if lowered in ("false", "no", "off", "n", "f", "0"):
+            return False
+        raise ValueError(f'Unable to interpret value "{obj}" as boolean')
+    return bool(obj)
+
+
+def astimezone(obj: Any) -> tzinfo | None:
+    """Interpret ``obj`` (a zone name or a ``tzinfo``) as a time zone.
+
+    pytz zones become the ``ZoneInfo`` of the same name, as APScheduler 3.11 does, so that
+    ``fold`` (PEP 495) works on the results.
+
+    :raises InvalidTimezoneError: for an unknown name or an unnamed local zone
+    :raises TypeError: for anything that is neither text nor ``tzinfo``
+    """
+    if isinstance(obj, str):
+        if obj == "UTC":
+            return UTC
+        try:
+            return ZoneInfo(obj)
+        except (ZoneInfoNotFoundError, ValueError, OSError) as exc:
+            raise InvalidTimezoneError(obj) from exc
+    if isinstance(obj, tzinfo):
+        if obj.tzname(None) == "local":
+            raise InvalidTimezoneError(
+                obj, "the local zone has no name; give an IANA name such as 'Europe/Helsinki'"
+            )
+        if isinstance(obj, ZoneInfo):
+            return obj
+        zone = getattr(obj, "zone", None)  # pytz
+        if zone is not None or hasattr(obj, "localize"):
+            if zone:
+                return UTC if zone == "UTC" else ZoneInfo(zone)
+            return timezone(obj.utcoffset(None) or timedelta(0))
+        return obj
+    if obj is not None:
+        raise TypeError(f"Expected tzinfo, got {obj.__class__.__name__} instead")
+    return None
+
+
+def asdate(obj: Any) -> Any:
+    """Interpret an ISO date string as a ``date``; pass anything else through."""
+    if isinstance(obj, str):
+        return date.fromisoformat(obj)
+    return obj
+
+
+_DATE_REGEX = re.compile(
+    r"(?P<year>\d{4})-(?P<month>\d{1,2})-(?P<day>\d{1,2})"
+    r"(?:[ T](?P<hour>\d{1,2}):(?P<minute>\d{1,2})(?::(?P<second>\d{1,2})"
+    r"(?:[.,](?P<fraction>\d{1,6}))?)?"
+    r"(?P<timezone>Z|[+-]\d\d:?\d\d)?)?$"
+)
+_DATE_FORMS = "'YYYY-MM-DD', 'YYYY-MM-DD HH:MM[:SS[.ffffff]]' with optional 'Z' or '+HH:MM'"
+
+
+def _parse_datetime_text(text: str, arg_name: str) -> datetime:
+    m = _DATE_REGEX.match(text.strip())
+    if not m:
+        raise InvalidDateError(arg_name, text, _DATE_FORMS)
+    values = m.groupdict()
+    tzname = values.pop("timezone")
+    fraction = values.pop("fraction")
+    tz: tzinfo | None = None
+    if tzname == "Z":
+        tz = UTC
+    elif tzname:
+        digits = tzname[1:].replace(":", "")
+        sign = 1 if tzname[0] == "+" else -1
+        tz = timezone(sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:])))
+    # '.5' means half a second (APScheduler 3.11 reads it as 5 microseconds).
+    micro = int(fraction.ljust(6, "0")) if fraction else 0
+    try:
+        return datetime(
+            int(values["year"]),
+            int(values["month"]),
+            int(values["day"]),
+            int(values["hour"] or 0),
+            int(values["minute"] or 0),
+            int(values["second"] or 0),
+            micro,
+            tzinfo=tz,
+        )
+    except ValueError as exc:
+        raise InvalidDateError(arg_name, text, f"a real calendar date/time ({exc})") from None
+
+
+def convert_to_datetime(input: Any, tz: Any, arg_name: str) -> datetime | None:
+    """Convert ``input`` to an aware datetime.
+
+    An aware datetime is returned unchanged; a naive one, a ``date`` or text is read in ``tz``
+    by rule L of ``docs/rules/dst.md`` (PEP 495 ``fold=0``).
+
+    :raises InvalidDateError: for text that is not a date/time
+    :raises TypeError: for other types
+    """
+    if input is None:
+        return None
+    if isinstance(input, datetime):
+        value = input
+    elif isinstance(input, date):
+        value = datetime.combine(input, time())
+    elif isinstance(input, str):
+        value = _parse_datetime_text(input, arg_name)
+    else:
+        raise TypeError(f"Unsupported type for {arg_name}: {input.__class__.__name__}")
+    if value.tzinfo is not None:
+        return value
+    if tz is None:
+        raise ValueError(
+            f'The "tz" argument must be specified if {arg_name} has no timezone information'
+        )
+    if isinstance(tz, str):
+        tz = astimezone(tz)
+    return localize(value, tz)
+
+
+def datetime_to_utc_timestamp(timeval: datetime | None) -> float | None:
+    """Convert an aware datetime to a POSIX timestamp."""
+    if timeval is None:
+        return None
+    return timegm(timeval.utctimetuple()) + timeval.microsecond / 1000000
+
+
+def utc_timestamp_to_datetime(timestamp: float | None) -> datetime | None:
+    """Convert a POSIX timestamp to an aware UTC datetime."""
+    if timestamp is None:
+        return None
+    return datetime.fromtimestamp(timestamp, UTC)
+
+
+def timedelta_seconds(delta: timedelta) -> float:
+    """Return the length of ``delta`` in seconds."""
+    return delta.days * 86400 + delta.seconds + delta.microseconds / 1000000.0
+
+
+def datetime_ceil(dateval: datetime) -> datetime:
+    """Round ``dateval`` up to the next whole second (on the UTC timeline)."""
+    if dateval.microsecond:
+        return datetime_utc_add(dateval, timedelta(seconds=1, microseconds=-dateval.microsecond))
+    return dateval
+
+
+def datetime_utc_add(dateval: datetime, tdelta: timedelta) -> datetime:
+    """Add ``tdelta`` as elapsed time (on the UTC timeline), keeping ``dateval``'s zone."""
+    tz = dateval.tzinfo
+    if tz is None:
+        return dateval + tdelta
+    return (dateval.astimezone(UTC) + tdelta).astimezone(tz)
+
+
+def datetime_repr(dateval: datetime | None) -> str:
+    """Format a datetime the way APScheduler 3 shows it in reprs."""
+    return dateval.strftime("%Y-%m-%d %H:%M:%S %Z") if dateval else "None"
+
+
+def timezone_repr(tz: tzinfo) -> str:
+    """Return the zone's key for ``ZoneInfo``, its repr otherwise."""
+    if isinstance(tz, ZoneInfo):
+        return str(tz.key)
+    return repr(tz)
+
+
+def normalize(dt: datetime) -> datetime:
+    """Map an aware datetime to the real instant its fields denote (PEP 495 ``fold``)."""
+    return datetime.fromtimestamp(dt.timestamp(), dt.tzinfo)
+
+
+def localize(dt: datetime, tz: tzinfo) -> datetime:
+    """Attach ``tz`` to a naive datetime by rule L (``fold=0``; a gap time moves forward)."""
+    if hasattr(tz, "localize"):
+        tz = astimezone(tz) or tz
+    return normalize(dt.replace(tzinfo=tz))
