@@ -1,0 +1,1 @@
+"""Triggers, at APScheduler 3's ``apscheduler.triggers`` path."""
