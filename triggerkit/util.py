@@ -6,10 +6,15 @@ argument checks used by the scheduler are further down.
 
 from __future__ import annotations
 
+import importlib
+import inspect
 import re
 from calendar import timegm
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime, time, timedelta, timezone, tzinfo
+from functools import partial
 from typing import Any
+from weakref import WeakKeyDictionary
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .errors import InvalidDateError, InvalidTimezoneError
@@ -220,3 +225,153 @@ def localize(dt: datetime, tz: tzinfo) -> datetime:
     if hasattr(tz, "localize"):
         tz = astimezone(tz) or tz
     return normalize(dt.replace(tzinfo=tz))
+
+
+# --- Callables: references, names and argument checks (used by the scheduler) ---------------
+
+__all__ += [
+    "check_callable_args",
+    "get_callable_name",
+    "iscoroutinefunction_partial",
+    "maybe_ref",
+    "obj_to_ref",
+    "ref_to_obj",
+    "undefined",
+]
+
+
+class _Undefined:
+    """The type of :data:`undefined`; falsy, so ``value or default`` works."""
+
+    __slots__ = ()
+
+    def __bool__(self) -> bool:
+        return False
+
+    def __repr__(self) -> str:
+        return "<undefined>"
+
+    def __reduce__(self) -> str:
+        return "undefined"  # unpickles as the module-level singleton
+
+
+#: A unique object that only signifies that no value is defined.
+undefined = _Undefined()
+
+
+def get_callable_name(func: Any) -> str:
+    """Return the best available display name for the given function/callable.
+
+    :raises TypeError: if ``func`` is not a callable
+    """
+    if inspect.ismethod(func):
+        owner = func.__self__
+        cls = owner if inspect.isclass(owner) else type(owner)
+        return f"{cls.__qualname__}.{func.__name__}"
+    if inspect.isclass(func) or inspect.isfunction(func) or inspect.isbuiltin(func):
+        return str(func.__qualname__)
+    if callable(func):
+        return type(func).__qualname__
+    raise TypeError(f"Unable to determine a name for {func!r} -- maybe it is not a callable?")
+
+
+def obj_to_ref(obj: Any) -> str:
+    """Return the ``module:qualified.name`` text reference to ``obj``.
+
+    :raises ValueError: if ``obj`` cannot be reached through a reference (a lambda, a nested
+        function, a ``partial``, an instance method of an unreachable object, ...)
+    """
+    if isinstance(obj, partial):
+        raise ValueError("Cannot create a reference to a partial()")
+    name = get_callable_name(obj)
+    if "<lambda>" in name:
+        raise ValueError("Cannot create a reference to a lambda")
+    if "<locals>" in name:
+        raise ValueError("Cannot create a reference to a nested function")
+    module = obj.__self__.__module__ if inspect.ismethod(obj) else getattr(obj, "__module__", None)
+    if not module:
+        raise ValueError(f"Cannot determine the module of {obj!r}")
+    ref = f"{module}:{name}"
+    try:
+        resolved = ref_to_obj(ref)
+    except LookupError:
+        raise ValueError(f"Cannot determine the reference to {obj!r}") from None
+    # An instance method is stored as its class's function (the job adds the instance to args).
+    target = obj.__func__ if inspect.ismethod(obj) and not inspect.isclass(obj.__self__) else obj
+    if resolved != target:
+        raise ValueError(f"Cannot determine the reference to {obj!r}")
+    return ref
+
+
+def ref_to_obj(ref: str) -> Any:
+    """Return the object ``ref`` (``'package.module:name.attr'``) points to.
+
+    :raises TypeError: if ``ref`` is not text
+    :raises ValueError: if ``ref`` has no ``:``
+    :raises LookupError: if the module cannot be imported or the attribute does not exist
+    """
+    if not isinstance(ref, str):
+        raise TypeError("References must be strings")
+    if ":" not in ref:
+        raise ValueError(f"Invalid reference {ref!r}: expected 'package.module:name'")
+    modulename, rest = ref.split(":", 1)
+    try:
+        obj: Any = importlib.import_module(modulename)
+    except ImportError as exc:
+        raise LookupError(f"Error resolving reference {ref}: could not import module") from exc
+    try:
+        for name in rest.split("."):
+            obj = getattr(obj, name)
+    except Exception:
+        raise LookupError(f"Error resolving reference {ref}: error looking up object") from None
+    return obj
+
+
+def maybe_ref(ref: Any) -> Any:
+    """Resolve ``ref`` with :func:`ref_to_obj` if it is text; return it unchanged otherwise."""
+    if not isinstance(ref, str):
+        return ref
+    return ref_to_obj(ref)
+
+
+# Signatures of plain functions, cached: inspect.signature() is the slowest part of add_job.
+_signatures: WeakKeyDictionary[Any, inspect.Signature] = WeakKeyDictionary()
+
+
+def _signature_of(func: Any) -> inspect.Signature | None:
+    cacheable = inspect.isfunction(func)
+    if cacheable:
+        cached = _signatures.get(func)
+        if cached is not None:
+            return cached
+    try:
+        sig = inspect.signature(func, follow_wrapped=False)
+    except (ValueError, TypeError):
+        return None  # some builtins have no introspectable signature
+    if cacheable:
+        _signatures[func] = sig
+    return sig
+
+
+def check_callable_args(func: Any, args: Sequence[Any], kwargs: Mapping[str, Any]) -> None:
+    """Ensure that ``func`` can be called with ``args`` and ``kwargs``.
+
+    :raises ValueError: naming the missing, duplicated or unexpected arguments
+    """
+    sig = _signature_of(func)
+    if sig is None:
+        return
+    try:
+        sig.bind(*args, **kwargs)
+    except TypeError as exc:
+        raise ValueError(
+            f"{get_callable_name(func)}() cannot be called with args={tuple(args)!r} and "
+            f"kwargs={dict(kwargs)!r}: {exc}"
+        ) from None
+
+
+def iscoroutinefunction_partial(f: Any) -> bool:
+    """Tell whether ``f`` (possibly wrapped in ``functools.partial``) is a coroutine function."""
+    while isinstance(f, partial):
+        f = f.func
+    return inspect.iscoroutinefunction(f)

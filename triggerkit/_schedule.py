@@ -1,0 +1,109 @@
+"""A compiled cron schedule in a zone: field masks + DST policy, searched with the kernel.
+
+Shared by :class:`triggerkit.triggers.cron.CronTrigger` and the toolkit's :class:`Cron`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, tzinfo
+from functools import lru_cache
+from types import ModuleType
+from typing import Any, NamedTuple
+
+from . import _engine, _tz
+from .errors import TriggerArgumentError
+
+__all__ = ["CronCore", "Masks"]
+
+
+class Masks(NamedTuple):
+    """The arguments of the kernel's ``compile_spec``, in order."""
+
+    years: tuple[tuple[int, int, int], ...]
+    months: int
+    days: int
+    last_days: int
+    nth_weekdays: int
+    last_weekdays: int
+    near_weekdays: int
+    flags: int
+    weekdays: int
+    weeks: int
+    hours: int
+    minutes: int
+    seconds: int
+
+
+@lru_cache(maxsize=4096)
+def _compile(kernel: ModuleType, masks: Masks) -> tuple[Any, bool]:
+    spec = kernel.compile_spec(*masks)
+    return spec, bool(kernel.is_feasible(spec))
+
+
+class CronCore:
+    """Field masks in a time zone with DST policies; answers next/previous fire instants."""
+
+    __slots__ = ("masks", "tz", "zone", "fold0", "fold1", "gap_shift", "_kernel", "_spec",
+                 "_feasible")
+
+    def __init__(
+        self,
+        masks: Masks,
+        tz: tzinfo,
+        follows_real_time: bool,
+        dst_gap: str = "shift",
+        dst_overlap: str = "auto",
+    ) -> None:
+        if dst_gap not in _tz.GAP_POLICIES:
+            raise TriggerArgumentError(
+                "dst_gap", dst_gap, "one of " + ", ".join(repr(p) for p in _tz.GAP_POLICIES)
+            )
+        self.masks = masks
+        self.tz = tz
+        self.zone = _tz.zone_for(tz)
+        self.fold0, self.fold1 = _tz.fold_choice(dst_overlap, follows_real_time)
+        self.gap_shift = dst_gap == "shift"
+        self._kernel: ModuleType | None = None
+        self._spec: Any = None
+        self._feasible = True
+
+    def _ready(self) -> bool:
+        kernel = _engine.kernel
+        if kernel is not self._kernel:
+            self._spec, self._feasible = _compile(kernel, self.masks)
+            self._kernel = kernel
+        return self._feasible
+
+    @property
+    def feasible(self) -> bool:
+        """Whether the schedule fires at all (between years 1 and 9999)."""
+        return self._ready()
+
+    def next_instant(self, start: int) -> int | None:
+        """Return the first fire instant >= ``start`` (UTC epoch seconds), or ``None``."""
+        if not self._ready():
+            return None
+        return _tz.next_fire(self._spec, self.zone, start, self.fold0, self.fold1,
+                             self.gap_shift)
+
+    def prev_instant(self, end: int) -> int | None:
+        """Return the last fire instant <= ``end`` (UTC epoch seconds), or ``None``."""
+        if not self._ready():
+            return None
+        return _tz.prev_fire(self._spec, self.zone, end, self.fold0, self.fold1, self.gap_shift)
+
+    def next(self, after: datetime, inclusive: bool = False) -> datetime | None:
+        """Return the first fire time after ``after`` (or at it, if ``inclusive``)."""
+        seconds, micro = _tz.from_datetime(after)
+        if micro or not inclusive:
+            seconds += 1
+        found = self.next_instant(seconds)
+        return None if found is None else _tz.to_datetime(found, self.tz)
+
+    def prev(self, before: datetime, inclusive: bool = False) -> datetime | None:
+        """Return the last fire time before ``before`` (or at it, if ``inclusive``)."""
+        seconds, micro = _tz.from_datetime(before)
+        if not micro and not inclusive:
+            seconds -= 1
+        found = self.prev_instant(seconds)
+        return None if found is None else _tz.to_datetime(found, self.tz)

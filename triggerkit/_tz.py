@@ -1,0 +1,253 @@
+"""The one place that decides what happens at daylight-saving transitions.
+
+The rules are those of ``docs/rules/dst.md``:
+
+* **G** (spring-forward gap): a selected wall time that does not exist fires once, at the
+  transition instant; several selected times in one gap, and the transition's own wall time,
+  collapse into that one fire. Policy ``gap="skip"`` drops them instead.
+* **O** (fall-back overlap): a repeated wall time fires at its first occurrence only, unless the
+  spec follows real time (its hour or minute field starts with ``*``), in which case both
+  occurrences fire. Policies ``first``, ``last`` and ``both`` override the automatic choice.
+* **I** (intervals) and **L** (naive input) live in the interval trigger and ``util``.
+
+The search itself works on integers: UTC epoch seconds for instants, *local epoch seconds* (the
+wall clock read as if it were UTC) for wall times, and the active kernel of ``_engine``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone, tzinfo
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from . import _engine
+from .errors import TriggerArgumentError
+
+__all__ = [
+    "GAP_POLICIES",
+    "OVERLAP_POLICIES",
+    "Zone",
+    "fold_choice",
+    "from_datetime",
+    "next_fire",
+    "prev_fire",
+    "to_datetime",
+    "zone_for",
+]
+
+GAP_POLICIES = ("shift", "skip")
+OVERLAP_POLICIES = ("auto", "first", "last", "both")
+
+_UTC = timezone.utc
+_EPOCH = datetime(1970, 1, 1, tzinfo=_UTC)
+_EPOCH_NAIVE = datetime(1970, 1, 1)
+_SECOND = timedelta(seconds=1)
+# Instants the datetime type can hold in any zone (years 1..9999 with a day of margin).
+_MIN_T = -62135596800 + 86400
+_MAX_T = 253402300799 - 86400
+_FIXED_KEYS = frozenset({"UTC", "Etc/UTC", "Etc/UCT", "UCT", "Universal", "Zulu", "GMT",
+                         "Etc/GMT", "Etc/Universal", "Etc/Zulu", "Greenwich", "Etc/Greenwich"})
+# At most this many transitions are stepped over in one search (only pathological zones with
+# transitions every few seconds could need more).
+_MAX_STEPS = 10000
+
+
+def _seconds(delta: timedelta | None) -> int:
+    if delta is None:
+        return 0
+    return delta.days * 86400 + delta.seconds
+
+
+class Zone:
+    """A ``tzinfo`` seen as offsets on the integer timelines."""
+
+    __slots__ = ("tz", "fixed")
+
+    def __init__(self, tz: tzinfo) -> None:
+        self.tz = tz
+        self.fixed: int | None = None
+        if isinstance(tz, timezone):
+            self.fixed = _seconds(tz.utcoffset(None))
+        elif isinstance(tz, ZoneInfo) and (tz.key in _FIXED_KEYS or tz.key.startswith("Etc/")):
+            self.fixed = _seconds(tz.utcoffset(_EPOCH_NAIVE))
+
+    def offset_at(self, t: int) -> int:
+        """Return the UTC offset in seconds in force at UTC epoch second ``t``."""
+        if self.fixed is not None:
+            return self.fixed
+        t = min(max(t, _MIN_T), _MAX_T)
+        return _seconds((_EPOCH + timedelta(seconds=t)).astimezone(self.tz).utcoffset())
+
+    def wall_offsets(self, w: int) -> tuple[int, int]:
+        """Return the offsets of wall time ``w`` read with ``fold=0`` and ``fold=1``.
+
+        Equal for a wall time that occurs once; ``o0 < o1`` inside a gap, ``o0 > o1`` inside
+        an overlap (PEP 495).
+        """
+        if self.fixed is not None:
+            return self.fixed, self.fixed
+        w = min(max(w, _MIN_T), _MAX_T)
+        local = (_EPOCH_NAIVE + timedelta(seconds=w)).replace(tzinfo=self.tz)
+        return _seconds(local.utcoffset()), _seconds(local.replace(fold=1).utcoffset())
+
+    def transition(self, lo: int, hi: int) -> int:
+        """Return the first instant in ``(lo, hi]`` whose offset differs from ``lo``'s."""
+        before = self.offset_at(lo)
+        while hi - lo > 1:
+            mid = (lo + hi) // 2
+            if self.offset_at(mid) == before:
+                lo = mid
+            else:
+                hi = mid
+        return hi
+
+
+_zones: dict[Any, Zone] = {}
+
+
+def zone_for(tz: tzinfo) -> Zone:
+    """Return the (cached) :class:`Zone` of ``tz``."""
+    try:
+        return _zones[tz]
+    except KeyError:
+        pass
+    except TypeError:  # an unhashable tzinfo
+        return Zone(tz)
+    if len(_zones) > 512:
+        _zones.clear()
+    zone = _zones[tz] = Zone(tz)
+    return zone
+
+
+def fold_choice(overlap: str, follows_real_time: bool) -> tuple[bool, bool]:
+    """Return which occurrences of a repeated wall time fire: ``(first, second)``."""
+    if overlap == "auto":
+        return True, follows_real_time
+    if overlap == "first":
+        return True, False
+    if overlap == "last":
+        return False, True
+    if overlap == "both":
+        return True, True
+    raise TriggerArgumentError(
+        "dst_overlap", overlap, "one of " + ", ".join(repr(p) for p in OVERLAP_POLICIES)
+    )
+
+
+def next_fire(
+    spec: Any, zone: Zone, start: int, fold0: bool = True, fold1: bool = False,
+    gap_shift: bool = True,
+) -> int | None:
+    """Return the first fire instant ``>= start`` (UTC epoch seconds), or ``None``.
+
+    :param spec: a compiled spec of the active kernel
+    :param fold0: whether the first occurrence of a repeated wall time fires
+    :param fold1: whether the second occurrence fires
+    :param gap_shift: rule G (fire at the transition) if true, skip gap times if false
+    """
+    kernel = _engine.kernel
+    if zone.fixed is not None:
+        c = kernel.next_match(spec, start + zone.fixed)
+        return None if c is None else c - zone.fixed
+    for _ in range(_MAX_STEPS):
+        if start > _MAX_T:
+            return None
+        w = start + zone.offset_at(start)
+        o0, o1 = zone.wall_offsets(w)
+        if o0 > o1:
+            # ``start`` lies in a fall-back overlap: [r0, r1) is the repeated wall range.
+            t = zone.transition(w - o0, w - o1)
+            r0, r1 = t + o1, t + o0
+            if start < t:  # first pass
+                if fold0:
+                    c = kernel.next_match(spec, w)
+                    if c is not None and c < r1:
+                        return c - o0
+                if fold1:
+                    c = kernel.next_match(spec, r0)
+                    if c is not None and c < r1:
+                        return c - o1
+            elif fold1:  # second pass
+                c = kernel.next_match(spec, w)
+                if c is not None and c < r1:
+                    return c - o1
+            start = r1 - o1  # the first instant after the repeated range
+            continue
+        c = kernel.next_match(spec, w)
+        if c is None:
+            return None
+        c0, c1 = zone.wall_offsets(c)
+        if c0 == c1:
+            return c - c0
+        if c0 < c1:
+            # rule G: c does not exist; it fires at the transition, once
+            t = zone.transition(c - c1, c - c0)
+            if gap_shift:
+                return t
+            start = t
+            continue
+        # rule O: a repeated wall time reached from before its overlap
+        return c - c0 if fold0 else c - c1
+    raise RuntimeError("DST search did not converge")  # pragma: no cover
+
+
+def prev_fire(
+    spec: Any, zone: Zone, end: int, fold0: bool = True, fold1: bool = False,
+    gap_shift: bool = True,
+) -> int | None:
+    """Return the last fire instant ``<= end`` (UTC epoch seconds), or ``None``.
+
+    The exact mirror of :func:`next_fire`: it retraces the same instants backwards.
+    """
+    kernel = _engine.kernel
+    if zone.fixed is not None:
+        c = kernel.prev_match(spec, end + zone.fixed)
+        return None if c is None else c - zone.fixed
+    for _ in range(_MAX_STEPS):
+        if end < _MIN_T:
+            return None
+        w = end + zone.offset_at(end)
+        o0, o1 = zone.wall_offsets(w)
+        if o0 > o1:
+            t = zone.transition(w - o0, w - o1)
+            r0, r1 = t + o1, t + o0
+            if end >= t:  # second pass
+                if fold1:
+                    c = kernel.prev_match(spec, w)
+                    if c is not None and c >= r0:
+                        return c - o1
+                if fold0:
+                    c = kernel.prev_match(spec, r1 - 1)
+                    if c is not None and c >= r0:
+                        return c - o0
+            elif fold0:  # first pass
+                c = kernel.prev_match(spec, w)
+                if c is not None and c >= r0:
+                    return c - o0
+            end = r0 - o0 - 1  # the last instant before the repeated range
+            continue
+        c = kernel.prev_match(spec, w)
+        if c is None:
+            return None
+        c0, c1 = zone.wall_offsets(c)
+        if c0 == c1:
+            return c - c0
+        if c0 < c1:
+            t = zone.transition(c - c1, c - c0)
+            if gap_shift:
+                return t
+            end = t - 1
+            continue
+        return c - c1 if fold1 else c - c0
+    raise RuntimeError("DST search did not converge")  # pragma: no cover
+
+
+def from_datetime(dt: datetime) -> tuple[int, int]:
+    """Return ``(whole UTC epoch seconds, microseconds)`` of an aware datetime."""
+    seconds = (dt - _EPOCH) // _SECOND
+    return seconds, dt.microsecond
+
+
+def to_datetime(t: int, tz: tzinfo) -> datetime:
+    """Return UTC epoch second ``t`` as an aware datetime in ``tz`` (with the right fold)."""
+    return (_EPOCH + timedelta(seconds=t)).astimezone(tz)

@@ -1,0 +1,1 @@
+"""Executors, at APScheduler 3's ``apscheduler.executors`` path."""

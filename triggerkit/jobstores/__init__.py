@@ -1,0 +1,1 @@
+"""Job stores, at APScheduler 3's ``apscheduler.jobstores`` path."""

@@ -1,0 +1,123 @@
+"""The job store interface, at APScheduler 3's ``apscheduler.jobstores.base`` path.
+
+A job store keeps jobs ordered by ``next_run_time``. The scheduler loop asks each store for the
+jobs that are due with :meth:`BaseJobStore.acquire_due_jobs` — **the extension point for
+persistent stores shared by several schedulers**: a store that can claim rows atomically (an
+``UPDATE ... RETURNING`` with a lease column, a Redis ``ZPOPMIN`` script, a Mongo
+``find_one_and_update``) overrides it so that each due run is handed to exactly one scheduler.
+The scheduler then releases every claimed job in the same pass, either with
+:meth:`~BaseJobStore.update_job` (carrying the next run time) or with
+:meth:`~BaseJobStore.remove_job`; a store should let a claim expire after a lease period so
+that a scheduler that crashed mid-pass does not hold jobs forever.
+
+The default :meth:`~BaseJobStore.acquire_due_jobs` simply calls :meth:`~BaseJobStore.get_due_jobs`,
+which is right for a store used by one scheduler (APScheduler 3's model).
+"""
+
+from __future__ import annotations
+
+import logging
+from abc import ABCMeta, abstractmethod
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from ..errors import ConflictingIdError, JobLookupError, TransientJobError
+
+if TYPE_CHECKING:
+    from ..job import Job
+    from ..schedulers.base import BaseScheduler
+
+__all__ = ["BaseJobStore", "ConflictingIdError", "JobLookupError", "TransientJobError"]
+
+
+class BaseJobStore(metaclass=ABCMeta):
+    """Abstract base class that defines the interface that every job store must implement."""
+
+    _scheduler: BaseScheduler | None = None
+    _alias: str | None = None
+    _logger = logging.getLogger("triggerkit.jobstores")
+
+    def start(self, scheduler: BaseScheduler, alias: str) -> None:
+        """Bind the store to ``scheduler`` under ``alias``; called when the scheduler starts.
+
+        :param scheduler: the scheduler that is starting this job store
+        :param alias: alias of this job store as it was assigned to the scheduler
+        """
+        self._scheduler = scheduler
+        self._alias = alias
+        self._logger = logging.getLogger(f"triggerkit.jobstores.{alias}")
+
+    def shutdown(self) -> None:  # noqa: B027 - a hook with nothing to do by default
+        """Free any resources still bound to this job store."""
+
+    def _fix_paused_jobs_sorting(self, jobs: list[Job]) -> None:
+        """Move paused jobs (``next_run_time is None``) after the scheduled ones, in place."""
+        paused = [job for job in jobs if job.next_run_time is None]
+        if paused:
+            jobs[:] = [job for job in jobs if job.next_run_time is not None] + paused
+
+    @abstractmethod
+    def lookup_job(self, job_id: str) -> Job | None:
+        """Return a specific job, or ``None`` if it isn't found.
+
+        The job store is responsible for setting the ``scheduler`` and ``jobstore`` attributes of
+        the returned job to point to the scheduler and itself, respectively.
+        """
+
+    @abstractmethod
+    def get_due_jobs(self, now: datetime) -> list[Job]:
+        """Return the list of jobs that have ``next_run_time`` earlier or equal to ``now``.
+
+        The returned jobs must be sorted by next run time (ascending).
+        """
+
+    def acquire_due_jobs(self, now: datetime, limit: int | None = None) -> list[Job]:
+        """Claim and return up to ``limit`` due jobs, earliest first; the loop's entry point.
+
+        Override it in a store shared by several schedulers to claim the jobs atomically (see
+        the module docstring). Every claimed job is released in the same scheduler pass by
+        :meth:`update_job` or :meth:`remove_job`.
+
+        :param now: the current time; jobs with ``next_run_time <= now`` are due
+        :param limit: the largest number of jobs to return (``None`` for all)
+        """
+        jobs = self.get_due_jobs(now)
+        return jobs if limit is None else jobs[:limit]
+
+    @abstractmethod
+    def get_next_run_time(self) -> datetime | None:
+        """Return the earliest run time of all the jobs stored, or ``None`` if there are none."""
+
+    @abstractmethod
+    def get_all_jobs(self) -> list[Job]:
+        """Return all jobs: scheduled ones by next run time ascending, then paused ones."""
+
+    @abstractmethod
+    def add_job(self, job: Job) -> None:
+        """Add the given job to this store.
+
+        :raises ConflictingIdError: if there is another job in this store with the same ID
+        """
+
+    @abstractmethod
+    def update_job(self, job: Job) -> None:
+        """Replace the job in the store with the given newer version.
+
+        :raises JobLookupError: if the job does not exist
+        """
+
+    @abstractmethod
+    def remove_job(self, job_id: str) -> None:
+        """Remove the given job from this store.
+
+        :raises JobLookupError: if the job does not exist
+        """
+
+    @abstractmethod
+    def remove_all_jobs(self) -> None:
+        """Remove all jobs from this store."""
+
+    def __repr__(self) -> str:
+        return f"<{self.__class__.__name__}>"
+
+

@@ -1,0 +1,283 @@
+"""The cron trigger, at APScheduler 3's ``apscheduler.triggers.cron`` path."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone, tzinfo
+from typing import Any
+
+from ..._schedule import CronCore, Masks
+from ...errors import CronSpecError, TriggerArgumentError
+from ...util import astimezone, convert_to_datetime, datetime_repr
+from ..base import BaseTrigger
+from .fields import (
+    DEFAULT_VALUES,
+    BaseField,
+    DayOfMonthField,
+    DayOfWeekField,
+    MonthField,
+    WeekField,
+)
+
+__all__ = ["CronTrigger"]
+
+_UTC = timezone.utc
+_MICROSECOND = timedelta(microseconds=1)
+
+
+def _local_zone() -> tzinfo:
+    from tzlocal import get_localzone
+
+    return astimezone(get_localzone()) or _UTC
+
+
+class CronTrigger(BaseTrigger):
+    """Fire when the current time matches all given time constraints, like UNIX cron.
+
+    :param year: 4-digit year
+    :param month: month (1-12)
+    :param day: day of month (1-31)
+    :param week: ISO week (1-53)
+    :param day_of_week: number or name of weekday (0-6 or mon,tue,wed,thu,fri,sat,sun)
+    :param hour: hour (0-23)
+    :param minute: minute (0-59)
+    :param second: second (0-59)
+    :param start_date: earliest possible date/time to trigger on (inclusive)
+    :param end_date: latest possible date/time to trigger on (inclusive)
+    :param timezone: time zone for the date/time calculations (defaults to the local zone)
+    :param jitter: delay the job execution by ``jitter`` seconds at most
+    :param dst_gap: ``"shift"`` (default, rule G) or ``"skip"`` for wall times that do not exist
+    :param dst_overlap: ``"auto"`` (default, rule O), ``"first"``, ``"last"`` or ``"both"``
+
+    .. note:: The first weekday is always **monday** (0), as in APScheduler 3.
+    """
+
+    FIELD_NAMES = ("year", "month", "day", "week", "day_of_week", "hour", "minute", "second")
+    FIELDS_MAP: dict[str, type[BaseField]] = {
+        "year": BaseField,
+        "month": MonthField,
+        "week": WeekField,
+        "day": DayOfMonthField,
+        "day_of_week": DayOfWeekField,
+        "hour": BaseField,
+        "minute": BaseField,
+        "second": BaseField,
+    }
+
+    __slots__ = ("end_date", "fields", "jitter", "start_date", "timezone", "dst_gap",
+                 "dst_overlap", "_core")
+
+    def __init__(
+        self,
+        year: int | str | None = None,
+        month: int | str | None = None,
+        day: int | str | None = None,
+        week: int | str | None = None,
+        day_of_week: int | str | None = None,
+        hour: int | str | None = None,
+        minute: int | str | None = None,
+        second: int | str | None = None,
+        start_date: datetime | str | None = None,
+        end_date: datetime | str | None = None,
+        timezone: tzinfo | str | None = None,
+        jitter: float | None = None,
+        *,
+        dst_gap: str = "shift",
+        dst_overlap: str = "auto",
+    ) -> None:
+        if timezone:
+            self.timezone = astimezone(timezone)
+        elif isinstance(start_date, datetime) and start_date.tzinfo:
+            self.timezone = astimezone(start_date.tzinfo)
+        elif isinstance(end_date, datetime) and end_date.tzinfo:
+            self.timezone = astimezone(end_date.tzinfo)
+        else:
+            self.timezone = _local_zone()
+        self.start_date = convert_to_datetime(start_date, self.timezone, "start_date")
+        self.end_date = convert_to_datetime(end_date, self.timezone, "end_date")
+        if self.start_date and self.end_date and self.start_date > self.end_date:
+            raise TriggerArgumentError(
+                "end_date", end_date, f"a time at or after start_date ({self.start_date})",
+                f"end_date: {self.end_date} is before start_date {self.start_date}",
+            )
+        if jitter is not None and (isinstance(jitter, bool) or jitter < 0):
+            raise TriggerArgumentError("jitter", jitter, "None or a number of seconds >= 0")
+        self.jitter = jitter
+        self.dst_gap = dst_gap
+        self.dst_overlap = dst_overlap
+
+        given = {"year": year, "month": month, "day": day, "week": week,
+                 "day_of_week": day_of_week, "hour": hour, "minute": minute, "second": second}
+        values = {k: v for k, v in given.items() if v is not None}
+        self.fields: list[BaseField] = []
+        assign_defaults = False
+        # APScheduler 3's defaulting: fields above the smallest given one are '*', fields
+        # below it take their minimum.
+        for name in self.FIELD_NAMES:
+            if name in values:
+                exprs: Any = values.pop(name)
+                is_default = False
+                assign_defaults = not values
+            elif assign_defaults:
+                exprs = DEFAULT_VALUES[name]
+                is_default = True
+            else:
+                exprs = "*"
+                is_default = True
+            self.fields.append(self.FIELDS_MAP[name](name, exprs, is_default))
+        self._build()
+
+    def _build(self) -> None:
+        f = dict(zip(self.FIELD_NAMES, self.fields))
+        day = f["day"]
+        last_days, nth, last_wd = (
+            day.special_masks() if isinstance(day, DayOfMonthField) else (0, 0, 0)
+        )
+        masks = Masks(
+            years=f["year"].year_ranges(),
+            months=f["month"].mask(),
+            days=day.mask(),
+            last_days=last_days,
+            nth_weekdays=nth,
+            last_weekdays=last_wd,
+            near_weekdays=0,
+            flags=0,
+            weekdays=f["day_of_week"].mask(),
+            weeks=f["week"].mask(),
+            hours=f["hour"].mask(),
+            minutes=f["minute"].mask(),
+            seconds=f["second"].mask(),
+        )
+        follows = f["hour"].starts_with_star() or f["minute"].starts_with_star()
+        assert self.timezone is not None
+        self._core = CronCore(masks, self.timezone, follows, self.dst_gap, self.dst_overlap)
+
+    @classmethod
+    def from_crontab(cls, expr: str, timezone: tzinfo | str | None = None) -> CronTrigger:
+        """Create a trigger from a 5-field crontab expression.
+
+        ``minute hour day month day_of_week``, with APScheduler 3's semantics: 0 = Monday, and
+        day AND day_of_week (see the ``aps`` dialect in ``docs/dialects.md``).
+
+        :raises CronSpecError: for a wrong number of fields or a bad field
+        """
+        values = expr.split()
+        if len(values) != 5:
+            raise CronSpecError(
+                "crontab", expr, "5 fields: minute hour day month day_of_week",
+                f"Wrong number of fields; got {len(values)}, expected 5 "
+                "(minute hour day month day_of_week)",
+            )
+        return cls(minute=values[0], hour=values[1], day=values[2], month=values[3],
+                   day_of_week=values[4], timezone=timezone)
+
+    def get_next_fire_time(
+        self, previous_fire_time: datetime | None, now: datetime
+    ) -> datetime | None:
+        """Return the next fire time after ``previous_fire_time`` (or from ``now``).
+
+        As in APScheduler 3: with a previous fire time the search starts just after it (or
+        at ``now`` if that is earlier), otherwise at ``max(now, start_date)``; the result is
+        never past ``end_date``. DST is handled by rules G and O.
+        """
+        if previous_fire_time is not None:
+            start = min(now, previous_fire_time + _MICROSECOND)
+            if start == previous_fire_time:
+                start = start + _MICROSECOND
+        elif self.start_date is not None:
+            start = max(now, self.start_date)
+        else:
+            start = now
+        found = self._core.next(start, inclusive=True)
+        if found is None:
+            return None
+        if self.end_date is not None and found > self.end_date:
+            return None
+        found = self._apply_jitter(found, self.jitter, now)
+        assert found is not None
+        if self.end_date is not None and found > self.end_date:
+            return self.end_date
+        return found
+
+    def get_prev_fire_time(self, before: datetime, inclusive: bool = False) -> datetime | None:
+        """Return the last fire time before ``before`` (not before ``start_date``), or ``None``.
+
+        An addition to APScheduler 3: the exact inverse of the forward search.
+        """
+        if self.end_date is not None and before > self.end_date:
+            before, inclusive = self.end_date, True
+        found = self._core.prev(before, inclusive)
+        if found is None or (self.start_date is not None and found < self.start_date):
+            return None
+        return found
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {
+            "version": 2,
+            "timezone": self.timezone,
+            "start_date": self.start_date,
+            "end_date": self.end_date,
+            "fields": self.fields,
+            "jitter": self.jitter,
+            "dst_gap": self.dst_gap,
+            "dst_overlap": self.dst_overlap,
+        }
+
+    def __setstate__(self, state: Any) -> None:
+        # A tuple is APScheduler 3.0's format; state from APScheduler 3.x itself works too, as
+        # its field objects are read only through their name, text and is_default flag.
+        if isinstance(state, tuple):
+            state = state[1]
+        if state.get("version", 1) > 2:
+            raise ValueError(
+                f"Got serialized data for version {state['version']} of "
+                f"{self.__class__.__name__}, but only versions up to 2 can be handled"
+            )
+        self.timezone = astimezone(state["timezone"])
+        self.start_date = state["start_date"]
+        self.end_date = state["end_date"]
+        self.jitter = state.get("jitter")
+        self.dst_gap = state.get("dst_gap", "shift")
+        self.dst_overlap = state.get("dst_overlap", "auto")
+        fields = []
+        for field in state["fields"]:
+            if not isinstance(field, BaseField):
+                field = self.FIELDS_MAP[field.name](field.name, str(field), field.is_default)
+            fields.append(field)
+        self.fields = fields
+        self._build()
+
+    def __eq__(self, other: object) -> bool:
+        return (
+            isinstance(other, CronTrigger)
+            and self.fields == other.fields
+            and self.timezone == other.timezone
+            and self.start_date == other.start_date
+            and self.end_date == other.end_date
+            and self.jitter == other.jitter
+            and self.dst_gap == other.dst_gap
+            and self.dst_overlap == other.dst_overlap
+        )
+
+    def __hash__(self) -> int:
+        return hash((tuple(str(f) for f in self.fields), str(self.timezone)))
+
+    def __str__(self) -> str:
+        options = [f"{f.name}='{f}'" for f in self.fields if not f.is_default]
+        return "cron[{}]".format(", ".join(options))
+
+    def __repr__(self) -> str:
+        options = [f"{f.name}='{f}'" for f in self.fields if not f.is_default]
+        if self.start_date:
+            options.append(f"start_date={datetime_repr(self.start_date)!r}")
+        if self.end_date:
+            options.append(f"end_date={datetime_repr(self.end_date)!r}")
+        if self.jitter:
+            options.append(f"jitter={self.jitter}")
+        if self.dst_gap != "shift":
+            options.append(f"dst_gap={self.dst_gap!r}")
+        if self.dst_overlap != "auto":
+            options.append(f"dst_overlap={self.dst_overlap!r}")
+        assert self.timezone is not None
+        return "<{} ({}, timezone='{}')>".format(
+            self.__class__.__name__, ", ".join(options), self.timezone
+        )

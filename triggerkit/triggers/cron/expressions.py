@@ -1,0 +1,332 @@
+"""Cron field expressions, at APScheduler 3's ``apscheduler.triggers.cron.expressions`` path.
+
+Each class parses one comma-separated item of a field and turns it into bits of the field's
+mask. Unlike APScheduler 3.11, an item must match *whole*: trailing text is an error, except that
+a step after a name range (``mon-fri/2``) is honoured rather than silently dropped.
+"""
+
+from __future__ import annotations
+
+import re
+from calendar import monthrange
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from ...errors import CronSpecError
+
+if TYPE_CHECKING:
+    from .fields import BaseField
+
+__all__ = (
+    "MONTHS",
+    "WEEKDAYS",
+    "AllExpression",
+    "LastDayOfMonthExpression",
+    "MonthRangeExpression",
+    "RangeExpression",
+    "WeekdayPositionExpression",
+    "WeekdayRangeExpression",
+)
+
+WEEKDAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+MONTHS = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
+
+
+def _limits(field_name: str) -> tuple[int, int]:
+    from .fields import MAX_VALUES, MIN_VALUES
+
+    return MIN_VALUES[field_name], MAX_VALUES[field_name]
+
+
+def _step_mask(first: int, last: int, step: int) -> int:
+    mask = 0
+    for value in range(first, last + 1, step):
+        mask |= 1 << value
+    return mask
+
+
+class AllExpression:
+    """``*`` or ``*/step``: every value of the field, or every ``step``-th from the minimum."""
+
+    value_re = re.compile(r"\*(?:/(?P<step>\d+))?$")
+    __slots__ = ("step",)
+
+    def __init__(self, step: str | int | None = None) -> None:
+        self.step = int(step) if step is not None else None
+        if self.step == 0:
+            raise CronSpecError("step", 0, "a step of at least 1", "step 0 is not allowed; "
+                                "a step must be at least 1")
+
+    def validate_range(self, field_name: str) -> None:
+        """Check the expression against the field's limits.
+
+        :raises CronSpecError: when the step exceeds the field's range
+        """
+        lo, hi = _limits(field_name)
+        if self.step and self.step > hi - lo:
+            raise CronSpecError(
+                field_name, f"*/{self.step}", f"a step of 1-{hi - lo}",
+                f"{field_name}: step {self.step} in '*/{self.step}' exceeds the field's range "
+                f"({hi - lo}); allowed steps are 1-{hi - lo}",
+            )
+
+    def bounds(self, field_name: str) -> tuple[int, int, int]:
+        """Return ``(first, last, step)`` of the values this expression selects."""
+        lo, hi = _limits(field_name)
+        return lo, hi, self.step or 1
+
+    def mask(self, field_name: str) -> int:
+        """Return the selected values of a small field as a bitmask."""
+        return _step_mask(*self.bounds(field_name))
+
+    def get_next_value(self, date: datetime, field: BaseField) -> int | None:
+        """Return the smallest selected value >= the date's value of ``field``, or ``None``."""
+        first, last, step = self.bounds(field.name)
+        start = max(field.get_value(date), first, field.get_min(date))
+        last = min(last, field.get_max(date))
+        value = start + (step - (start - first) % step) % step
+        return value if value <= last else None
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, self.__class__) and self.step == other.step
+
+    def __hash__(self) -> int:
+        return hash((self.__class__.__name__, self.step))
+
+    def __str__(self) -> str:
+        return f"*/{self.step}" if self.step else "*"
+
+    def __repr__(self) -> str:
+        return f"{self.__class__.__name__}({self.step})"
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in _all_slots(type(self))}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        for name, value in state.items():
+            object.__setattr__(self, name, value)
+
+
+def _all_slots(cls: type) -> list[str]:
+    names: list[str] = []
+    for klass in cls.__mro__:
+        for name in getattr(klass, "__slots__", ()):
+            if name not in names:
+                names.append(name)
+    return names
+
+
+class RangeExpression(AllExpression):
+    """``n``, ``a-b``, ``a-b/step`` or ``a/step`` (from ``a`` to the field's maximum)."""
+
+    value_re = re.compile(r"(?P<first>\d+)(?:-(?P<last>\d+))?(?:/(?P<step>\d+))?$")
+    __slots__ = ("first", "last")
+
+    def __init__(
+        self, first: str | int, last: str | int | None = None, step: str | int | None = None
+    ) -> None:
+        super().__init__(step)
+        self.first = int(first)
+        self.last = int(last) if last is not None else None
+        if self.last is None and step is None:
+            self.last = self.first
+        if self.last is not None and self.first > self.last:
+            raise CronSpecError(
+                "range", f"{first}-{last}", "a range whose first value is not above its last",
+                f"range '{first}-{last}' is inverted; the first value must not exceed the last",
+            )
+
+    def validate_range(self, field_name: str) -> None:
+        lo, hi = _limits(field_name)
+        for value in (self.first, self.last):
+            if value is not None and not lo <= value <= hi:
+                raise CronSpecError(
+                    field_name, value, f"{lo}-{hi}",
+                    f"{field_name}: {value} in '{self}' is out of range {lo}-{hi}",
+                )
+        span = (self.last if self.last is not None else hi) - self.first
+        if self.step and self.step > span:
+            raise CronSpecError(
+                field_name, str(self), f"a step of 1-{span}" if span else "no step",
+                f"{field_name}: step {self.step} in '{self}' exceeds the range it steps "
+                f"through ({span})",
+            )
+
+    def bounds(self, field_name: str) -> tuple[int, int, int]:
+        lo, hi = _limits(field_name)
+        last = self.last if self.last is not None else hi
+        return self.first, last, self.step or 1
+
+    def __eq__(self, other: object) -> bool:
+        return (
+            isinstance(other, self.__class__)
+            and self.first == other.first
+            and self.last == other.last
+            and self.step == other.step
+        )
+
+    def __hash__(self) -> int:
+        return hash((self.__class__.__name__, self.first, self.last, self.step))
+
+    def _range_text(self, names: list[str] | None = None, offset: int = 0) -> str:
+        def show(value: int) -> str:
+            return names[value - offset] if names else str(value)
+
+        if self.last is not None and self.last != self.first:
+            return f"{show(self.first)}-{show(self.last)}"
+        return show(self.first)
+
+    def __str__(self) -> str:
+        text = self._range_text()
+        return f"{text}/{self.step}" if self.step else text
+
+    def __repr__(self) -> str:
+        args = [str(self.first)]
+        if (self.last is not None and self.last != self.first) or self.step:
+            args.append(str(self.last))
+        if self.step:
+            args.append(str(self.step))
+        return f"{self.__class__.__name__}({', '.join(args)})"
+
+
+class _NameRangeExpression(RangeExpression):
+    names: list[str] = []
+    offset = 0
+    kind = ""
+    __slots__ = ()
+
+    def __init__(self, first: str, last: str | None = None, step: str | int | None = None) -> None:
+        first_value = self._lookup(first)
+        last_value = self._lookup(last) if last is not None else first_value
+        if first_value > last_value:
+            raise CronSpecError(
+                "range", f"{first}-{last}", "a range whose first value is not above its last",
+                f"range '{first}-{last}' is inverted; the first {self.kind} must not come after "
+                "the last",
+            )
+        super().__init__(first_value, last_value, step)
+
+    @classmethod
+    def _lookup(cls, name: str) -> int:
+        try:
+            return cls.names.index(name.lower()) + cls.offset
+        except ValueError:
+            raise CronSpecError(
+                cls.kind, name, f"{cls.names[0]}..{cls.names[-1]}",
+                f"{name!r} is not a {cls.kind} name ({cls.names[0]}..{cls.names[-1]})",
+            ) from None
+
+    def __str__(self) -> str:
+        text = self._range_text(self.names, self.offset)
+        return f"{text}/{self.step}" if self.step else text
+
+    def __repr__(self) -> str:
+        args = [f"'{self.names[self.first - self.offset]}'"]
+        if self.last is not None and self.last != self.first:
+            args.append(f"'{self.names[self.last - self.offset]}'")
+        return f"{self.__class__.__name__}({', '.join(args)})"
+
+
+class MonthRangeExpression(_NameRangeExpression):
+    """``jan``, ``jan-mar`` or ``jan-dec/2`` (month names, case-insensitive)."""
+
+    value_re = re.compile(
+        r"(?P<first>[a-z]+)(?:-(?P<last>[a-z]+))?(?:/(?P<step>\d+))?$", re.IGNORECASE
+    )
+    names = MONTHS
+    offset = 1
+    kind = "month"
+    __slots__ = ()
+
+
+class WeekdayRangeExpression(_NameRangeExpression):
+    """``mon``, ``mon-fri`` or ``mon-sun/2`` (weekday names, case-insensitive)."""
+
+    value_re = re.compile(
+        r"(?P<first>[a-z]+)(?:-(?P<last>[a-z]+))?(?:/(?P<step>\d+))?$", re.IGNORECASE
+    )
+    names = WEEKDAYS
+    offset = 0
+    kind = "weekday"
+    __slots__ = ()
+
+
+class WeekdayPositionExpression(AllExpression):
+    """``1st``..``5th`` or ``last`` followed by a weekday name: ``3rd fri``, ``last sun``."""
+
+    options = ["1st", "2nd", "3rd", "4th", "5th", "last"]
+    value_re = re.compile(
+        r"(?P<option_name>1st|2nd|3rd|4th|5th|last) +(?P<weekday_name>\w+)$", re.IGNORECASE
+    )
+    __slots__ = ("option_num", "weekday")
+
+    def __init__(self, option_name: str, weekday_name: str) -> None:
+        super().__init__(None)
+        try:
+            self.option_num = self.options.index(option_name.lower())
+        except ValueError:
+            raise CronSpecError(
+                "day", option_name, "1st, 2nd, 3rd, 4th, 5th or last",
+                f"day: {option_name!r} is not a weekday position (1st, 2nd, 3rd, 4th, 5th, last)",
+            ) from None
+        try:
+            self.weekday = WEEKDAYS.index(weekday_name.lower())
+        except ValueError:
+            raise CronSpecError(
+                "day", weekday_name, "mon..sun",
+                f"day: {weekday_name!r} in '{option_name} {weekday_name}' is not a weekday name "
+                "(mon..sun)",
+            ) from None
+
+    def validate_range(self, field_name: str) -> None:
+        return None
+
+    def get_next_value(self, date: datetime, field: BaseField) -> int | None:
+        first_wd, length = monthrange(date.year, date.month)
+        first = (self.weekday - first_wd) % 7 + 1
+        if self.option_num < 5:
+            day = first + 7 * self.option_num
+        else:
+            day = first + 7 * ((length - first) // 7)
+        return day if date.day <= day <= length else None
+
+    def __eq__(self, other: object) -> bool:
+        return (
+            isinstance(other, self.__class__)
+            and self.option_num == other.option_num
+            and self.weekday == other.weekday
+        )
+
+    def __hash__(self) -> int:
+        return hash((self.__class__.__name__, self.option_num, self.weekday))
+
+    def __str__(self) -> str:
+        return f"{self.options[self.option_num]} {WEEKDAYS[self.weekday]}"
+
+    def __repr__(self) -> str:
+        return (
+            f"{self.__class__.__name__}('{self.options[self.option_num]}', "
+            f"'{WEEKDAYS[self.weekday]}')"
+        )
+
+
+class LastDayOfMonthExpression(AllExpression):
+    """``last``: the last day of the month."""
+
+    value_re = re.compile(r"last$", re.IGNORECASE)
+    __slots__ = ()
+
+    def __init__(self) -> None:
+        super().__init__(None)
+
+    def validate_range(self, field_name: str) -> None:
+        return None
+
+    def get_next_value(self, date: datetime, field: BaseField) -> int | None:
+        return monthrange(date.year, date.month)[1]
+
+    def __str__(self) -> str:
+        return "last"
+
+    def __repr__(self) -> str:
+        return f"{self.__class__.__name__}()"
