@@ -179,23 +179,28 @@ class CronTrigger(BaseTrigger):
         at ``now`` if that is earlier), otherwise at ``max(now, start_date)``; the result is
         never past ``end_date``. DST is handled by rules G and O.
         """
+        # Instants are compared and shifted in UTC: same-zone datetimes compare (and subtract)
+        # as wall clocks, ignoring fold.
+        now_utc = now.astimezone(_UTC)
         if previous_fire_time is not None:
-            start = min(now, previous_fire_time + _MICROSECOND)
-            if start == previous_fire_time:
-                start = start + _MICROSECOND
+            previous = previous_fire_time.astimezone(_UTC)
+            start = min(now_utc, previous + _MICROSECOND)
+            if start == previous:
+                start += _MICROSECOND
         elif self.start_date is not None:
-            start = max(now, self.start_date)
+            start = max(now_utc, self.start_date.astimezone(_UTC))
         else:
-            start = now
+            start = now_utc
         found = self._core.next(start, inclusive=True)
         if found is None:
             return None
-        if self.end_date is not None and found > self.end_date:
+        end = self.end_date
+        if end is not None and found.astimezone(_UTC) > end.astimezone(_UTC):
             return None
         found = self._apply_jitter(found, self.jitter, now)
         assert found is not None
-        if self.end_date is not None and found > self.end_date:
-            return self.end_date
+        if end is not None and found.astimezone(_UTC) > end.astimezone(_UTC):
+            return end
         return found
 
     def get_prev_fire_time(self, before: datetime, inclusive: bool = False) -> datetime | None:
@@ -203,10 +208,11 @@ class CronTrigger(BaseTrigger):
 
         An addition to APScheduler 3: the exact inverse of the forward search.
         """
-        if self.end_date is not None and before > self.end_date:
-            before, inclusive = self.end_date, True
+        end, start = self.end_date, self.start_date
+        if end is not None and before.astimezone(_UTC) > end.astimezone(_UTC):
+            before, inclusive = end, True
         found = self._core.prev(before, inclusive)
-        if found is None or (self.start_date is not None and found < self.start_date):
+        if found is None or (start is not None and found.astimezone(_UTC) < start.astimezone(_UTC)):
             return None
         return found
 
