@@ -127,7 +127,7 @@ class CronTrigger(BaseTrigger):
         self._build()
 
     def _build(self) -> None:
-        f = dict(zip(self.FIELD_NAMES, self.fields))
+        f = dict(zip(self.FIELD_NAMES, self.fields, strict=True))
         day = f["day"]
         last_days, nth, last_wd = (
             day.special_masks() if isinstance(day, DayOfMonthField) else (0, 0, 0)
