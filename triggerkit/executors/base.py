@@ -116,9 +116,9 @@ class BaseExecutor(metaclass=ABCMeta):
         return f"<{self.__class__.__name__}>"
 
 
-def _missed(job: Job, jobstore_alias: str | None, run_time: datetime, logger: logging.Logger) -> (
-    JobExecutionEvent | None
-):
+def _missed(
+    job: Job, jobstore_alias: str | None, run_time: datetime, logger: logging.Logger
+) -> JobExecutionEvent | None:
     """Return an ``EVENT_JOB_MISSED`` event if ``run_time`` is beyond the grace time."""
     if job.misfire_grace_time is None:
         return None

@@ -119,5 +119,3 @@ class BaseJobStore(metaclass=ABCMeta):
 
     def __repr__(self) -> str:
         return f"<{self.__class__.__name__}>"
-
-

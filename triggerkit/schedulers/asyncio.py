@@ -1,0 +1,82 @@
+"""The asyncio scheduler, at APScheduler 3's ``apscheduler.schedulers.asyncio`` path."""
+
+from __future__ import annotations
+
+import asyncio
+from functools import partial
+from typing import Any
+
+from ..errors import SchedulerNotRunningError
+from ..executors.base import BaseExecutor
+from ..util import maybe_ref
+from .base import BaseScheduler
+
+__all__ = ["AsyncIOScheduler"]
+
+
+class AsyncIOScheduler(BaseScheduler):
+    """A scheduler that runs on an asyncio (:pep:`3156`) event loop.
+
+    The default executor can run jobs based on native coroutines (``async def``). Wake-ups,
+    shutdown and the loop's timer are thread-safe: they are marshalled onto the loop.
+
+    Extra options:
+
+    ============== =============================================================
+    ``event_loop`` AsyncIO event loop to use (defaults to the running loop at start)
+    ============== =============================================================
+    """
+
+    _eventloop: asyncio.AbstractEventLoop | None = None
+    _timeout: asyncio.TimerHandle | None = None
+
+    def start(self, paused: bool = False) -> None:
+        if self._eventloop is None or self._eventloop.is_closed():
+            self._eventloop = asyncio.get_running_loop()
+        super().start(paused)
+
+    def shutdown(self, wait: bool = True) -> None:
+        if not self.running:
+            raise SchedulerNotRunningError
+        self._in_loop(self._shutdown, wait)
+
+    def _shutdown(self, wait: bool) -> None:
+        if not self.running:
+            return
+        super().shutdown(wait)
+        self._stop_timer()
+        self._eventloop = None
+
+    def _configure(self, config: dict[str, Any]) -> None:
+        self._eventloop = maybe_ref(config.pop("event_loop", None))
+        super()._configure(config)
+
+    def _in_loop(self, func: Any, *args: Any) -> None:
+        loop = self._eventloop
+        if loop is None:
+            return
+        loop.call_soon_threadsafe(partial(func, *args))
+
+    def _start_timer(self, wait_seconds: float | None) -> None:
+        self._stop_timer()
+        if wait_seconds is not None and self._eventloop is not None:
+            self._timeout = self._eventloop.call_later(wait_seconds, self._wakeup)
+
+    def _stop_timer(self) -> None:
+        if self._timeout is not None:
+            self._timeout.cancel()
+            self._timeout = None
+
+    def wakeup(self) -> None:
+        self._in_loop(self._wakeup)
+
+    def _wakeup(self) -> None:
+        if not self.running:
+            return
+        self._stop_timer()
+        self._start_timer(self._process_jobs())
+
+    def _create_default_executor(self) -> BaseExecutor:
+        from ..executors.asyncio import AsyncIOExecutor
+
+        return AsyncIOExecutor()

@@ -1,0 +1,65 @@
+"""The Tornado scheduler, at APScheduler 3's ``apscheduler.schedulers.tornado`` path."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+try:
+    from tornado.ioloop import IOLoop
+except ImportError as exc:  # pragma: no cover - depends on the environment
+    raise ImportError(
+        "TornadoScheduler requires tornado: pip install 'triggerkit[tornado]'"
+    ) from exc
+
+from ..executors.base import BaseExecutor
+from ..util import maybe_ref
+from .base import BaseScheduler
+
+__all__ = ["TornadoScheduler"]
+
+
+class TornadoScheduler(BaseScheduler):
+    """A scheduler that runs on a Tornado IOLoop.
+
+    The default executor can run jobs based on native coroutines (``async def``).
+
+    =========== ===============================================================
+    ``io_loop`` Tornado IOLoop instance to use (defaults to the current IOLoop)
+    =========== ===============================================================
+    """
+
+    _ioloop: IOLoop
+    _timeout: Any = None
+
+    def shutdown(self, *args: Any, **kwargs: Any) -> None:
+        super().shutdown(*args, **kwargs)
+        self._ioloop.add_callback(self._stop_timer)
+
+    def _configure(self, config: dict[str, Any]) -> None:
+        self._ioloop = maybe_ref(config.pop("io_loop", None)) or IOLoop.current()
+        super()._configure(config)
+
+    def _start_timer(self, wait_seconds: float | None) -> None:
+        self._stop_timer()
+        if wait_seconds is not None:
+            self._timeout = self._ioloop.add_timeout(timedelta(seconds=wait_seconds), self._wakeup)
+
+    def _stop_timer(self) -> None:
+        if self._timeout is not None:
+            self._ioloop.remove_timeout(self._timeout)
+            self._timeout = None
+
+    def wakeup(self) -> None:
+        self._ioloop.add_callback(self._wakeup)
+
+    def _wakeup(self) -> None:
+        if not self.running:
+            return
+        self._stop_timer()
+        self._start_timer(self._process_jobs())
+
+    def _create_default_executor(self) -> BaseExecutor:
+        from ..executors.tornado import TornadoExecutor
+
+        return TornadoExecutor()
