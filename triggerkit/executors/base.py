@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import MaxInstancesReachedError
 from ..events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, EVENT_JOB_MISSED, JobExecutionEvent
+from ..schedulers import _clock
 
 if TYPE_CHECKING:
     import threading
@@ -122,7 +123,7 @@ def _missed(
     """Return an ``EVENT_JOB_MISSED`` event if ``run_time`` is beyond the grace time."""
     if job.misfire_grace_time is None:
         return None
-    late = datetime.now(timezone.utc) - run_time
+    late = _clock.now(timezone.utc) - run_time
     if late <= timedelta(seconds=job.misfire_grace_time):
         return None
     logger.warning('Run time of job "%s" was missed by %s', job, late)

@@ -151,7 +151,9 @@ class BaseScheduler(metaclass=ABCMeta):
         self._configure(config)
 
     def _configure(self, config: dict[str, Any]) -> None:
-        logger = maybe_ref(config.pop("logger", None)) or "triggerkit.scheduler"
+        logger = config.pop("logger", None) or "triggerkit.scheduler"
+        if isinstance(logger, str) and ":" in logger:
+            logger = maybe_ref(logger)  # a 'module:attribute' reference to a Logger
         self._logger: logging.Logger = (
             logging.getLogger(logger) if isinstance(logger, str) else logger
         )
