@@ -785,6 +785,8 @@ class BaseScheduler(metaclass=ABCMeta):
                         next_wakeup_time = retry_at
                     continue
                 for job in due_jobs:
+                    if self.state == STATE_STOPPED:
+                        break
                     self._run_due_job(job, store_alias, store, now, events)
                 store_next = store.get_next_run_time()
                 if store_next and (next_wakeup_time is None or store_next < next_wakeup_time):
@@ -863,11 +865,15 @@ class BaseScheduler(metaclass=ABCMeta):
             next_run = job.trigger.get_next_fire_time(run_times[-1], now)
         else:
             next_run = job.next_run_time
-        if next_run is not None:
-            job._modify(next_run_time=next_run)
-            store.update_job(job)
-        else:
-            self.remove_job(job.id, store_alias)
+        # The job may have removed itself (or shut the scheduler down) while running inline.
+        try:
+            if next_run is not None:
+                job._modify(next_run_time=next_run)
+                store.update_job(job)
+            else:
+                self.remove_job(job.id, store_alias)
+        except JobLookupError:
+            self._logger.debug("Job %s was removed while it was being processed", job.id)
 
 
 def _strip_prefix(key: str, prefix: str | None) -> str | None:
