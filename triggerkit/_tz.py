@@ -17,6 +17,7 @@ wall clock read as if it were UTC) for wall times, and the active kernel of ``_e
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone, tzinfo
+from collections.abc import Callable
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -145,9 +146,9 @@ def next_fire(
     :param fold1: whether the second occurrence fires
     :param gap_shift: rule G (fire at the transition) if true, skip gap times if false
     """
-    kernel = _engine.kernel
+    search: Callable[[Any, int], int | None] = _engine.kernel.next_match
     if zone.fixed is not None:
-        c = kernel.next_match(spec, start + zone.fixed)
+        c = search(spec, start + zone.fixed)
         return None if c is None else c - zone.fixed
     for _ in range(_MAX_STEPS):
         if start > _MAX_T:
@@ -160,20 +161,20 @@ def next_fire(
             r0, r1 = t + o1, t + o0
             if start < t:  # first pass
                 if fold0:
-                    c = kernel.next_match(spec, w)
+                    c = search(spec, w)
                     if c is not None and c < r1:
                         return c - o0
                 if fold1:
-                    c = kernel.next_match(spec, r0)
+                    c = search(spec, r0)
                     if c is not None and c < r1:
                         return c - o1
             elif fold1:  # second pass
-                c = kernel.next_match(spec, w)
+                c = search(spec, w)
                 if c is not None and c < r1:
                     return c - o1
             start = r1 - o1  # the first instant after the repeated range
             continue
-        c = kernel.next_match(spec, w)
+        c = search(spec, w)
         if c is None:
             return None
         c0, c1 = zone.wall_offsets(c)
@@ -199,9 +200,9 @@ def prev_fire(
 
     The exact mirror of :func:`next_fire`: it retraces the same instants backwards.
     """
-    kernel = _engine.kernel
+    search: Callable[[Any, int], int | None] = _engine.kernel.prev_match
     if zone.fixed is not None:
-        c = kernel.prev_match(spec, end + zone.fixed)
+        c = search(spec, end + zone.fixed)
         return None if c is None else c - zone.fixed
     for _ in range(_MAX_STEPS):
         if end < _MIN_T:
@@ -213,20 +214,20 @@ def prev_fire(
             r0, r1 = t + o1, t + o0
             if end >= t:  # second pass
                 if fold1:
-                    c = kernel.prev_match(spec, w)
+                    c = search(spec, w)
                     if c is not None and c >= r0:
                         return c - o1
                 if fold0:
-                    c = kernel.prev_match(spec, r1 - 1)
+                    c = search(spec, r1 - 1)
                     if c is not None and c >= r0:
                         return c - o0
             elif fold0:  # first pass
-                c = kernel.prev_match(spec, w)
+                c = search(spec, w)
                 if c is not None and c >= r0:
                     return c - o0
             end = r0 - o0 - 1  # the last instant before the repeated range
             continue
-        c = kernel.prev_match(spec, w)
+        c = search(spec, w)
         if c is None:
             return None
         c0, c1 = zone.wall_offsets(c)

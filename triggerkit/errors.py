@@ -5,7 +5,7 @@ The tree::
     Exception
     ├── ValueError
     │   ├── TriggerkitValueError              (base of our ValueErrors)
-    │   │   ├── CronSpecError                 bad cron field/expression (.field .value .allowed .span)
+    │   │   ├── CronSpecError                 bad cron field (.field .value .allowed .span)
     │   │   ├── InvalidDateError              bad start/end/run date text
     │   │   ├── TriggerArgumentError          bad trigger arguments (start after end, ...)
     │   │   └── InvalidTimezoneError          also a ``zoneinfo.ZoneInfoNotFoundError`` (KeyError)

@@ -51,7 +51,10 @@ class BaseCombiningTrigger(BaseTrigger):
     def __getstate__(self) -> dict[str, Any]:
         return {
             "version": 1,
-            "triggers": [(_class_ref(t.__class__), t.__getstate__()) for t in self.triggers],
+            "triggers": [
+                (_class_ref(t.__class__), t.__getstate__())  # type: ignore[attr-defined]
+                for t in self.triggers
+            ],
             "jitter": self.jitter,
         }
 
