@@ -1,0 +1,568 @@
+"""Parse cron expressions of the three dialects into the kernel's field masks.
+
+=========  ==========================================================================
+posix      Vixie cron / cronie: ``minute hour day-of-month month day-of-week``; 0 and 7 =
+           Sunday; day of month OR day of week when neither field starts with ``*``;
+           names; ``@yearly``..``@hourly``; ``H`` (hashed per job id, as Jenkins does);
+           with ``seconds=True`` a leading seconds field (6 fields).
+quartz     ``second minute hour day-of-month month day-of-week [year]``; 1 = Sunday;
+           ``?``, ``L``, ``L-3``, ``LW``, ``15W``, ``5L``, ``FRI#3``; one of the day fields
+           must be ``?``.
+aps        APScheduler 3's ``CronTrigger.from_crontab``: 0 = Monday, day AND day of week;
+           parsed by :mod:`triggerkit.triggers.cron.fields` itself.
+=========  ==========================================================================
+
+:func:`parse_report` checks every field and returns all the problems it finds (for
+``validate``); :func:`parse` raises the first one as a :class:`~triggerkit.errors.CronSpecError`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from datetime import timezone
+from typing import Any
+
+from . import _pyengine
+from ._schedule import Masks
+from .errors import CronSpecError
+
+__all__ = [
+    "DIALECTS",
+    "FIELD_LABELS",
+    "MACROS",
+    "FieldText",
+    "Parsed",
+    "Problem",
+    "parse",
+    "parse_report",
+    "split_fields",
+]
+
+DIALECTS = ("posix", "quartz", "aps")
+FIELD_LABELS = {
+    "second": "second",
+    "minute": "minute",
+    "hour": "hour",
+    "day": "day of month",
+    "month": "month",
+    "day_of_week": "day of week",
+    "year": "year",
+}
+MACROS = {
+    "@yearly": "0 0 1 1 *",
+    "@annually": "0 0 1 1 *",
+    "@monthly": "0 0 1 * *",
+    "@weekly": "0 0 * * 0",
+    "@daily": "0 0 * * *",
+    "@midnight": "0 0 * * *",
+    "@hourly": "0 * * * *",
+}
+# Years without a year field, in every dialect (as APScheduler 3's '*').
+ALL_YEARS = ((1970, 9999, 1),)
+_ALL_DAYS = 0xFFFFFFFE
+_ALL_WEEKDAYS = 0x7F
+_ALL_WEEKS = ((1 << 54) - 1) & ~1
+
+MONTH_NAMES = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+SUNDAY_FIRST = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
+
+_POSIX_FIELDS = ("minute", "hour", "day", "month", "day_of_week")
+_QUARTZ_FIELDS = ("second", "minute", "hour", "day", "month", "day_of_week", "year")
+_LIMITS = {
+    "posix": {"second": (0, 59), "minute": (0, 59), "hour": (0, 23), "day": (1, 31),
+              "month": (1, 12), "day_of_week": (0, 7)},
+    "quartz": {"second": (0, 59), "minute": (0, 59), "hour": (0, 23), "day": (1, 31),
+               "month": (1, 12), "day_of_week": (1, 7), "year": (1970, 2099)},
+}
+# Jenkins keeps a hashed day of month within 1-28 so that it fires every month.
+_HASH_LIMITS = {"day": (1, 28), "day_of_week": (0, 6)}
+
+_STEP = r"(?:/(?P<step>\d+))?"
+_VALUE = r"[0-9a-z]+"
+_RANGE_RE = re.compile(rf"(?P<first>{_VALUE})(?:-(?P<last>{_VALUE}))?{_STEP}$", re.IGNORECASE)
+_STAR_RE = re.compile(rf"\*{_STEP}$")
+_HASH_RE = re.compile(rf"H(?:\((?P<first>\d+)-(?P<last>\d+)\))?{_STEP}$")
+_LAST_DAY_RE = re.compile(r"L(?:-(?P<offset>\d+))?$", re.IGNORECASE)
+_NEAR_RE = re.compile(r"(?P<day>\d+)W$", re.IGNORECASE)
+_NTH_RE = re.compile(r"(?P<weekday>[0-9a-z]+)#(?P<n>\d+)$", re.IGNORECASE)
+_LAST_WD_RE = re.compile(r"(?P<weekday>[0-9a-z]+)L$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class FieldText:
+    """One field as written: its name, text and character span in the expression."""
+
+    name: str
+    text: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Problem:
+    """What is wrong with an expression, and where.
+
+    ``index`` is the 1-based position of the field as written (0 for the whole expression).
+    """
+
+    index: int
+    field: str
+    value: str
+    allowed: str
+    message: str
+    span: tuple[int, int]
+
+    def to_error(self) -> CronSpecError:
+        """Return the problem as the exception :func:`parse` raises."""
+        return CronSpecError(self.field, self.value, self.allowed, self.message, self.span)
+
+
+@dataclass(frozen=True)
+class Parsed:
+    """A parsed expression: what the engine needs, and the fields for messages."""
+
+    expr: str
+    dialect: str
+    fields: tuple[FieldText, ...]
+    masks: Masks
+    follows_real_time: bool
+    macro: str | None = None
+    step_warnings: tuple[Problem, ...] = ()
+
+
+class _Fail(Exception):
+    """Internal: one field's problem (caught inside this module only)."""
+
+    def __init__(self, value: str, allowed: str, detail: str, span: tuple[int, int]) -> None:
+        super().__init__(detail)
+        self.value = value
+        self.allowed = allowed
+        self.detail = detail
+        self.span = span
+
+
+def split_fields(expr: str) -> list[tuple[str, int, int]]:
+    """Return the whitespace-separated fields of ``expr`` with their spans."""
+    return [(m.group(), m.start(), m.end()) for m in re.finditer(r"\S+", expr)]
+
+
+def _field_names(dialect: str, count: int, seconds: bool) -> tuple[str, ...] | str:
+    """Return the field names for ``count`` fields, or the text of what was expected."""
+    if dialect == "posix":
+        names = (("second",) if seconds else ()) + _POSIX_FIELDS
+        if count == len(names):
+            return names
+        return f"{len(names)} fields ({' '.join(n.replace('_', '-') for n in names)})"
+    if dialect == "quartz":
+        if count in (6, 7):
+            return _QUARTZ_FIELDS[:count]
+        return "6 or 7 fields (second minute hour day month day-of-week [year])"
+    if count == 5:
+        return _POSIX_FIELDS
+    return "5 fields (minute hour day month day_of_week)"
+
+
+def parse(
+    expr: str, dialect: str = "posix", *, seconds: bool = False, job_id: str | None = None
+) -> Parsed:
+    """Parse ``expr`` in ``dialect``.
+
+    :param seconds: posix only: expect a leading seconds field (6 fields)
+    :param job_id: the seed of posix ``H`` fields
+    :raises CronSpecError: for the first problem, with ``.field``, ``.value``, ``.allowed`` and
+        ``.span``
+    """
+    parsed, problems = parse_report(expr, dialect, seconds=seconds, job_id=job_id)
+    if problems:
+        raise problems[0].to_error()
+    assert parsed is not None
+    return parsed
+
+
+def parse_report(
+    expr: str, dialect: str = "posix", *, seconds: bool = False, job_id: str | None = None
+) -> tuple[Parsed | None, list[Problem]]:
+    """Parse ``expr``, returning the result (or ``None``) and every problem found."""
+    if dialect not in DIALECTS:
+        raise ValueError(
+            f"dialect: {dialect!r} is not a dialect; allowed: "
+            + ", ".join(repr(d) for d in DIALECTS)
+        )
+    if not isinstance(expr, str):
+        raise TypeError(f"expr: expected a string, got {type(expr).__name__}")
+    if seconds and dialect != "posix":
+        raise ValueError("seconds: only the posix dialect has an optional seconds field")
+    whole = (0, len(expr))
+    macro = None
+    text = expr
+    stripped = expr.strip()
+    if stripped.startswith("@"):
+        if dialect != "posix":
+            return None, [Problem(0, "expression", stripped, "fields",
+                                  f"macros such as {stripped!r} exist only in the posix "
+                                  "dialect", whole)]
+        key = stripped.lower()
+        if key not in MACROS:
+            allowed = ", ".join(MACROS)
+            return None, [Problem(0, "expression", stripped, allowed,
+                                  f"{stripped!r} is not a known macro; allowed: {allowed}"
+                                  + (" (@reboot is not a time schedule)"
+                                     if key == "@reboot" else ""), whole)]
+        macro = key
+        text = ("0 " if seconds else "") + MACROS[key]
+    tokens = split_fields(text)
+    names = _field_names(dialect, len(tokens), seconds)
+    if isinstance(names, str):
+        return None, [Problem(0, "expression", expr, names,
+                              f"expected {names}, got {len(tokens)}", whole)]
+    if macro is not None:  # spans of a macro point at the macro itself
+        start = expr.index(stripped)
+        tokens = [(t, start, start + len(stripped)) for t, _, _ in tokens]
+    fields = tuple(FieldText(n, t, s, e) for n, (t, s, e) in zip(names, tokens, strict=True))
+    if dialect == "aps":
+        return _parse_aps(expr, fields)
+    return _parse_cron(expr, dialect, fields, macro, job_id)
+
+
+# --- posix and quartz --------------------------------------------------------------------------
+
+
+def _problem(index: int, field: FieldText, fail: _Fail) -> Problem:
+    label = FIELD_LABELS[field.name]
+    return Problem(index, field.name, fail.value, fail.allowed,
+                   f"field {index} ({label}) {fail.detail}", fail.span)
+
+
+def _allowed(dialect: str, name: str) -> str:
+    lo, hi = _LIMITS[dialect][name]
+    if name == "month":
+        return f"a month {lo}-{hi} or jan-dec"
+    if name == "day_of_week":
+        return f"a weekday {lo}-{hi} or sun-sat ({'0 and 7 are' if lo == 0 else '1 is'} Sunday)"
+    return f"a number {lo}-{hi}"
+
+
+def _number(dialect: str, name: str, token: str, span: tuple[int, int]) -> int:
+    """Return the value of a number or name in field ``name``."""
+    lo, hi = _LIMITS[dialect][name]
+    low = token.lower()
+    if token.isdigit():
+        value = int(token)
+        if not lo <= value <= hi:
+            raise _Fail(token, f"{lo}-{hi}", f"'{token}' is out of range {lo}-{hi}", span)
+        return value
+    if name == "month" and low in MONTH_NAMES:
+        return MONTH_NAMES.index(low) + 1
+    if name == "day_of_week" and low in SUNDAY_FIRST:
+        return SUNDAY_FIRST.index(low) + lo
+    kind = {"month": "a month name (jan-dec) or number",
+            "day_of_week": "a weekday name (sun-sat) or number"}.get(name, "a number")
+    raise _Fail(token, _allowed(dialect, name), f"'{token}' is not {kind} {lo}-{hi}", span)
+
+
+def _step(token: str | None, size: int, span: tuple[int, int], item: str) -> int:
+    if token is None:
+        return 1
+    step = int(token)
+    if step == 0:
+        raise _Fail(item, "a step of at least 1",
+                    f"'{item}' has step 0; a step must be at least 1", span)
+    if step > size:
+        raise _Fail(item, f"a step of 1-{size}",
+                    f"'{item}' has step {step}, more than the field's {size} values", span)
+    return step
+
+
+def _values(first: int, last: int, step: int, lo: int, hi: int) -> list[int]:
+    """Values from ``first`` to ``last`` by ``step``; a wrapping range goes through ``hi``."""
+    if first <= last:
+        return list(range(first, last + 1, step))
+    size = hi - lo + 1
+    return [lo + (first - lo + k) % size for k in range(0, last + size - first + 1, step)]
+
+
+def _hashed(job_id: str | None, name: str, position: int, size: int, item: str,
+            span: tuple[int, int]) -> int:
+    if job_id is None:
+        raise _Fail(item, "a job id", f"'{item}' needs a job_id to hash (Cron(..., job_id=...))",
+                    span)
+    digest = hashlib.sha256(f"{job_id}\0{name}\0{position}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") % size
+
+
+class _Field:
+    """The result of one posix/quartz field: plain values and the day specials."""
+
+    def __init__(self) -> None:
+        self.mask = 0
+        self.last_days = 0
+        self.nth = 0
+        self.last_weekdays = 0
+        self.near = 0
+        self.lw = False
+        self.any = False  # quartz '?'
+        self.hashed_step = False
+        self.wide_steps: list[tuple[str, tuple[int, int]]] = []
+
+
+def _parse_item(dialect: str, name: str, item: str, span: tuple[int, int], out: _Field,
+                position: int, job_id: str | None) -> None:
+    lo, hi = _LIMITS[dialect][name]
+    size = hi - lo + 1
+    quartz = dialect == "quartz"
+    if name == "day_of_week" and dialect == "posix":
+        size = 7  # 0-7 has 8 values but 7 weekdays
+    if item == "?":
+        if not quartz or name not in ("day", "day_of_week"):
+            where = "in quartz day of month or day of week" if quartz else "in the quartz dialect"
+            raise _Fail(item, _allowed(dialect, name), f"'?' is only allowed {where}", span)
+        out.any = True
+        out.mask = -1
+        return
+    m = _STAR_RE.match(item)
+    if m:
+        step = _step(m["step"], size, span, item)
+        values: list[int] | range = range(lo, hi + 1, step)
+        if name == "day_of_week" and dialect == "posix" and step > 1:
+            values = range(0, 7, step)  # '*/2' is 0,2,4,6 (cronie reads '*' as 0-6)
+        for v in values:
+            out.mask |= 1 << v
+        return
+    if dialect == "posix":
+        m = _HASH_RE.match(item)
+        if m:
+            first, last = lo, hi
+            if name in _HASH_LIMITS:
+                first, last = _HASH_LIMITS[name]
+            if m["first"] is not None:
+                first = _number(dialect, name, m["first"], span)
+                last = _number(dialect, name, m["last"], span)
+                if first > last:
+                    raise _Fail(item, "an ascending range",
+                                f"range in '{item}' is inverted; write the smaller value first",
+                                span)
+            step = _step(m["step"], size, span, item)
+            if m["step"] is None:
+                out.mask |= 1 << (first + _hashed(job_id, name, position, last - first + 1,
+                                                  item, span))
+            else:
+                offset = _hashed(job_id, name, position, min(step, last - first + 1), item, span)
+                for v in range(first + offset, last + 1, step):
+                    out.mask |= 1 << v
+                out.hashed_step = m["first"] is None
+            return
+    if quartz and name == "day":
+        m = _LAST_DAY_RE.match(item)
+        if m:
+            offset = int(m["offset"] or 0)
+            if offset > 30:
+                raise _Fail(item, "L-0 to L-30",
+                            f"'{item}' offset {offset} is out of range 0-30", span)
+            out.last_days |= 1 << offset
+            return
+        if item.upper() == "LW":
+            out.lw = True
+            return
+        m = _NEAR_RE.match(item)
+        if m:
+            out.near |= 1 << _number(dialect, name, m["day"], span)
+            return
+    if quartz and name == "day_of_week":
+        if item.upper() == "L":  # 'L' alone in day of week is 7, Saturday
+            out.mask |= 1 << 7
+            return
+        m = _NTH_RE.match(item)
+        if m:
+            weekday = _number(dialect, name, m["weekday"], span)
+            n = int(m["n"]) if m["n"].isdigit() else 0
+            if not 1 <= n <= 5:
+                raise _Fail(item, "#1 to #5", f"'{item}': the week number must be 1-5", span)
+            out.nth |= 1 << ((n - 1) * 7 + (weekday + 5) % 7)
+            return
+        m = _LAST_WD_RE.match(item)
+        if m:
+            weekday = _number(dialect, name, m["weekday"], span)
+            out.last_weekdays |= 1 << (weekday + 5) % 7
+            return
+    try:
+        m = _RANGE_RE.match(item)
+        if not m:
+            raise _Fail(item, _allowed(dialect, name),
+                        f"'{item}' is not {_allowed(dialect, name)}", span)
+        first = _number(dialect, name, m["first"], span)
+        last = first if m["last"] is None else _number(dialect, name, m["last"], span)
+    except _Fail as fail:
+        if dialect == "posix" and re.search(r"[#?]|\dW|\dL|^L", item):
+            fail.detail += " (L, W, # and ? exist only in the quartz dialect)"
+        raise
+    if m["last"] is None and m["step"] is not None:
+        last = hi  # 'a/n': from a to the field's maximum
+    if first > last and not quartz:
+        hint = " (7 is also Sunday: '5-7')" if name == "day_of_week" and last == 0 else ""
+        raise _Fail(item, "an ascending range",
+                    f"range '{item}' is inverted; write the smaller value first{hint}", span)
+    step = _step(m["step"], size, span, item)
+    values = _values(first, last, step, lo, hi)
+    if m["step"] is not None and len(values) == 1 and last != first:
+        out.wide_steps.append((item, span))
+    for v in values:
+        out.mask |= 1 << v
+
+
+def _parse_field(dialect: str, field: FieldText, job_id: str | None) -> _Field:
+    out = _Field()
+    offset = field.start
+    for position, piece in enumerate(field.text.split(",")):
+        span = (offset, offset + len(piece))
+        offset += len(piece) + 1
+        if not piece:
+            raise _Fail(field.text, "a comma-separated list of values",
+                        f"'{field.text}' has an empty list item", (field.start, field.end))
+        _parse_item(dialect, field.name, piece, span, out, position, job_id)
+        if out.any and len(field.text) > 1:
+            raise _Fail(field.text, "'?' alone",
+                        f"'{field.text}': '?' must be the whole field", span)
+    return out
+
+
+def _weekdays_monday_first(mask: int, dialect: str) -> int:
+    """Turn a Sunday-based weekday mask (posix 0/7 = Sun, quartz 1 = Sun) into 0 = Monday."""
+    out = 0
+    for v in range(8):
+        if mask >> v & 1:
+            sunday_based = v if dialect == "posix" else v - 1
+            out |= 1 << (sunday_based + 6) % 7
+    return out
+
+
+def _range_mask(out: _Field, full: int) -> int:
+    return full if out.any else out.mask
+
+
+def _parse_cron(expr: str, dialect: str, fields: tuple[FieldText, ...], macro: str | None,
+                job_id: str | None) -> tuple[Parsed | None, list[Problem]]:
+    problems: list[Problem] = []
+    results: dict[str, _Field] = {}
+    first_index = 1
+    for index, field in enumerate(fields, first_index):
+        try:
+            results[field.name] = _parse_field(dialect, field, job_id)
+        except _Fail as fail:
+            problems.append(_problem(index, field, fail))
+    index_of = {f.name: i for i, f in enumerate(fields, 1)}
+    if dialect == "quartz" and "day" in results and "day_of_week" in results:
+        dom, dow = results["day"], results["day_of_week"]
+        f_dom = fields[index_of["day"] - 1]
+        f_dow = fields[index_of["day_of_week"] - 1]
+        if dom.any == dow.any:
+            which = "both are '?'" if dom.any else "neither is '?'"
+            problems.append(Problem(
+                index_of["day_of_week"], "day_of_week", f_dow.text,
+                "'?' in exactly one of day of month and day of week",
+                f"field {index_of['day_of_week']} (day of week) '{f_dow.text}' conflicts with "
+                f"field {index_of['day']} (day of month) '{f_dom.text}': quartz needs '?' in "
+                f"exactly one of them; {which}", (f_dom.start, f_dow.end)))
+        special = dow.nth | dow.last_weekdays
+        if special and dow.mask:
+            problems.append(Problem(
+                index_of["day_of_week"], "day_of_week", f_dow.text, "plain weekdays, or one "
+                "'#'/'L' item", f"field {index_of['day_of_week']} (day of week) '{f_dow.text}' "
+                "mixes '#' or 'L' with plain weekdays", (f_dow.start, f_dow.end)))
+    if problems:
+        return None, problems
+    seconds = results["second"].mask if "second" in results else 1
+    dom = results["day"]
+    dow = results["day_of_week"]
+    weekdays = _weekdays_monday_first(dow.mask, dialect)
+    flags = 0
+    if dialect == "quartz":
+        if dom.any:
+            days = 0 if (dow.nth or dow.last_weekdays) else _ALL_DAYS
+            weekdays = _ALL_WEEKDAYS if (dow.nth or dow.last_weekdays) else weekdays
+        else:
+            days, weekdays = dom.mask, _ALL_WEEKDAYS
+        if dom.lw:
+            flags |= _pyengine.FLAG_LAST_BUSINESS_DAY
+    else:
+        days = dom.mask
+        dom_text = fields[index_of["day"] - 1].text
+        dow_text = fields[index_of["day_of_week"] - 1].text
+        # Vixie cron: a day field starting with '*' ('*', '*/2') is "unrestricted"; when both
+        # are restricted, a day matches if EITHER matches.
+        if not dom_text.startswith("*") and not dow_text.startswith("*"):
+            flags |= _pyengine.FLAG_DAY_OR
+    years: tuple[tuple[int, int, int], ...] = ALL_YEARS
+    if "year" in results:
+        years = _year_ranges(fields[index_of["year"] - 1], results["year"])
+    masks = Masks(
+        years=years,
+        months=results["month"].mask,
+        days=days,
+        last_days=dom.last_days,
+        nth_weekdays=dow.nth,
+        last_weekdays=dow.last_weekdays,
+        near_weekdays=dom.near,
+        flags=flags,
+        weekdays=weekdays,
+        weeks=_ALL_WEEKS,
+        hours=results["hour"].mask,
+        minutes=results["minute"].mask,
+        seconds=seconds,
+    )
+    follows = any(
+        fields[index_of[n] - 1].text.startswith("*") or results[n].hashed_step
+        for n in ("hour", "minute")
+    )
+    warnings = tuple(
+        Problem(index_of[name], name, item, "", f"field {index_of[name]} "
+                f"({FIELD_LABELS[name]}) '{item}' selects a single value: its step is larger "
+                "than its range", span)
+        for name, out in results.items() for item, span in out.wide_steps
+    )
+    return Parsed(expr, dialect, fields, masks, follows, macro, warnings), []
+
+
+def _year_ranges(field: FieldText, out: _Field) -> tuple[tuple[int, int, int], ...]:
+    if field.text == "*":
+        return ALL_YEARS
+    ranges: list[tuple[int, int, int]] = []
+    value = out.mask
+    while value:
+        y = (value & -value).bit_length() - 1
+        value &= value - 1
+        if ranges and ranges[-1][1] == y - 1:
+            ranges[-1] = (ranges[-1][0], y, 1)
+        else:
+            ranges.append((y, y, 1))
+    return tuple(ranges)
+
+
+# --- aps: APScheduler 3's own field parsers ----------------------------------------------------
+
+
+def _parse_aps(expr: str, fields: tuple[FieldText, ...]) -> tuple[Parsed | None, list[Problem]]:
+    from .triggers.cron import CronTrigger
+
+    problems = []
+    for index, field in enumerate(fields, 1):
+        try:
+            CronTrigger.FIELDS_MAP[field.name](field.name, field.text)
+        except CronSpecError as exc:
+            detail = re.sub(rf"^{field.name}: ", "", exc.message)
+            value = str(exc.value)
+            span = (field.start, field.end)
+            at = field.text.lower().find(value.lower()) if value else -1
+            if at >= 0:
+                span = (field.start + at, field.start + at + len(value))
+            label = FIELD_LABELS[field.name]
+            problems.append(Problem(index, field.name, value, exc.allowed,
+                                    f"field {index} ({label}) {detail}", span))
+    if problems:
+        return None, problems
+    texts: dict[str, Any] = {f.name: f.text for f in fields}
+    trigger = CronTrigger(timezone=timezone.utc, **texts)
+    core = trigger._core
+    follows = texts["hour"].startswith("*") or texts["minute"].startswith("*")
+    return Parsed(expr, "aps", fields, core.masks, follows), []
