@@ -63,8 +63,9 @@ class Collector:
 
 def make_job(func: Any, *args: Any, grace: int | None = 1) -> Any:
     sched = BackgroundScheduler(timezone="UTC")
-    job = sched.add_job(func, "date", args=args, misfire_grace_time=grace, coalesce=True,
-                        max_instances=1, id="j")
+    job = sched.add_job(
+        func, "date", args=args, misfire_grace_time=grace, coalesce=True, max_instances=1, id="j"
+    )
     job._jobstore_alias = "default"
     return job
 
@@ -84,7 +85,9 @@ def test_run_job_reports_a_miss_beyond_the_grace_time(caplog: pytest.LogCaptureF
     assert "was missed by 0:00:3" in caplog.text
 
 
-def test_run_job_reports_an_error_with_a_formatted_traceback(caplog: pytest.LogCaptureFixture) -> None:
+def test_run_job_reports_an_error_with_a_formatted_traceback(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     job = make_job(fail)
     (event,) = run_job(job, "default", [datetime.now(UTC)], "tk.test")
     assert event.code == EVENT_JOB_ERROR and isinstance(event.exception, ArithmeticError)
@@ -116,7 +119,10 @@ def test_the_instance_limit_is_enforced_and_released() -> None:
     gate = threading.Event()
     job = make_job(gate.wait, CAP)
     executor.submit_job(job, [datetime.now(UTC)])
-    with pytest.raises(MaxInstancesReachedError, match='"j" has already reached its maximum number of instances \\(1\\)'):
+    with pytest.raises(
+        MaxInstancesReachedError,
+        match='"j" has already reached its maximum number of instances \\(1\\)',
+    ):
         executor.submit_job(job, [datetime.now(UTC)])
     gate.set()
     executor.shutdown(wait=True)
@@ -166,7 +172,9 @@ def test_the_process_pool_runs_jobs_in_other_processes() -> None:
     ],
     ids=["lambda", "lock-argument"],
 )
-def test_the_process_pool_rejects_unpicklable_jobs_at_add_job(func: Any, args: Any, message: str) -> None:
+def test_the_process_pool_rejects_unpicklable_jobs_at_add_job(
+    func: Any, args: Any, message: str
+) -> None:
     executor = ProcessPoolExecutor(1)
     sched = BackgroundScheduler(timezone="UTC", executors={"default": executor})
     with pytest.raises(TypeError, match=message):

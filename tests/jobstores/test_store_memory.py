@@ -120,9 +120,7 @@ def test_it_agrees_with_a_sorted_list_model(ops: list[tuple[str, int, int | None
                     store.remove_job(job_id)
         elif op == "due":
             limit = offset if offset is not None else 0
-            expected = sorted(
-                ((o, i) for i, o in model.items() if o is not None and o <= limit)
-            )
+            expected = sorted(((o, i) for i, o in model.items() if o is not None and o <= limit))
             due = store.get_due_jobs(T0 + timedelta(seconds=limit))
             assert [j.id for j in due] == [i for _, i in expected]
         else:

@@ -66,5 +66,3 @@ def manual(clock: FakeClock, events: list[Any]) -> Iterator[ManualScheduler]:
     yield sched
     if sched.running:
         sched.shutdown()
-
-

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 import apscheduler.events
 import pytest
+from conftest import ManualScheduler
 
 import triggerkit.events
 from triggerkit import events as ev
@@ -33,8 +34,6 @@ from triggerkit.triggers.base import BaseTrigger
 from triggerkit.triggers.cron import CronTrigger
 from triggerkit.triggers.interval import IntervalTrigger
 
-from conftest import ManualScheduler
-
 
 def test_every_event_constant_has_apschedulers_value() -> None:
     names = [name for name in dir(apscheduler.events) if name.startswith("EVENT_")]
@@ -46,7 +45,11 @@ def test_every_event_constant_has_apschedulers_value() -> None:
 def test_event_objects_carry_apschedulers_attributes() -> None:
     event = ev.JobExecutionEvent(ev.EVENT_JOB_ERROR, "id", "default", None, 1, None, "tb")  # type: ignore[arg-type]
     assert (event.code, event.job_id, event.jobstore, event.retval, event.traceback) == (
-        ev.EVENT_JOB_ERROR, "id", "default", 1, "tb",
+        ev.EVENT_JOB_ERROR,
+        "id",
+        "default",
+        1,
+        "tb",
     )
     assert event.alias is None
     submission = ev.JobSubmissionEvent(ev.EVENT_JOB_SUBMITTED, "id", "default", [])
@@ -61,7 +64,9 @@ def test_the_apscheduler_module_paths_reexport_the_errors_objects() -> None:
     assert SchedulerNotRunningError is errors.SchedulerNotRunningError
     assert MaxInstancesReachedError is errors.MaxInstancesReachedError
     assert (JobLookupError, ConflictingIdError, TransientJobError) == (
-        errors.JobLookupError, errors.ConflictingIdError, errors.TransientJobError,
+        errors.JobLookupError,
+        errors.ConflictingIdError,
+        errors.TransientJobError,
     )
 
 
@@ -80,7 +85,9 @@ def test_it_takes_constructor_options() -> None:
     sched._executors["pool"].shutdown()
 
 
-@pytest.mark.parametrize("prefix", ["apscheduler.", "triggerkit."], ids=["apscheduler", "triggerkit"])
+@pytest.mark.parametrize(
+    "prefix", ["apscheduler.", "triggerkit."], ids=["apscheduler", "triggerkit"]
+)
 def test_it_reads_a_flat_prefixed_dict(prefix: str) -> None:
     config = {
         f"{prefix}timezone": "UTC",
@@ -230,7 +237,9 @@ def test_start_pause_resume_shutdown_move_through_the_states(events: list[Any]) 
     ]
 
 
-def test_executors_and_stores_are_added_and_removed_with_events(manual: ManualScheduler, events: list[Any]) -> None:
+def test_executors_and_stores_are_added_and_removed_with_events(
+    manual: ManualScheduler, events: list[Any]
+) -> None:
     manual.add_executor(DebugExecutor(), "extra")
     with pytest.raises(ValueError, match='already has an executor by the alias of "extra"'):
         manual.add_executor(DebugExecutor(), "extra")
@@ -284,5 +293,3 @@ def test_trigger_instances_pass_through(manual: ManualScheduler) -> None:
     interval = IntervalTrigger(seconds=5, timezone="UTC")
     assert manual.add_job(print, interval).trigger is interval
     assert manual._create_trigger(None, {}).__class__.__name__ == "DateTrigger"
-
-

@@ -92,8 +92,9 @@ def test_asyncio_scheduler_awaits_coroutines_on_the_loop_and_threads_the_rest() 
         sched.add_job(coro_job, "interval", seconds=0.02)
         sched.start()
         # add a job from another thread: the wake-up must reach the loop
-        adder = threading.Thread(target=sched.add_job, args=(plain_job, "interval"),
-                                 kwargs={"seconds": 0.02})
+        adder = threading.Thread(
+            target=sched.add_job, args=(plain_job, "interval"), kwargs={"seconds": 0.02}
+        )
         adder.start()
         adder.join()
         await asyncio.wait_for(finished.wait(), CAP)
@@ -247,7 +248,10 @@ def test_gevent_scheduler_runs_jobs_as_greenlets(tmp_path: Path) -> None:
     script.write_text(GEVENT_SCRIPT)
     result = subprocess.run(
         [sys.executable, "-W", "error", str(script)],
-        capture_output=True, text=True, timeout=120, cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
     )
     assert result.returncode == 0, result.stderr

@@ -9,6 +9,7 @@ from functools import partial
 from typing import Any
 
 import pytest
+from conftest import FakeClock, ManualScheduler
 
 from triggerkit import events as ev
 from triggerkit.job import Job
@@ -16,8 +17,6 @@ from triggerkit.jobstores.base import ConflictingIdError, JobLookupError
 from triggerkit.jobstores.memory import MemoryJobStore
 from triggerkit.triggers.date import DateTrigger
 from triggerkit.triggers.interval import IntervalTrigger
-
-from conftest import FakeClock, ManualScheduler
 
 UTC = timezone.utc
 
@@ -40,7 +39,9 @@ class Holder:
     __hash__ = object.__hash__
 
 
-def test_wrong_cron_argument_names_are_rejected_naming_the_allowed_ones(manual: ManualScheduler) -> None:
+def test_wrong_cron_argument_names_are_rejected_naming_the_allowed_ones(
+    manual: ManualScheduler,
+) -> None:
     with pytest.raises(TypeError) as info:
         manual.add_job(dummy, "cron", hours=3)
     message = str(info.value)
@@ -48,12 +49,16 @@ def test_wrong_cron_argument_names_are_rejected_naming_the_allowed_ones(manual: 
     assert "allowed: year, month, day, week, day_of_week, hour, minute, second" in message
 
 
-def test_wrong_interval_argument_names_are_rejected_with_a_suggestion(manual: ManualScheduler) -> None:
+def test_wrong_interval_argument_names_are_rejected_with_a_suggestion(
+    manual: ManualScheduler,
+) -> None:
     with pytest.raises(TypeError, match=r"'minute' \(did you mean 'minutes'\?\).*allowed: weeks"):
         manual.add_job(dummy, trigger="interval", seconds=3, minute=1)
 
 
-def test_passing_the_result_of_a_call_instead_of_the_function_is_explained(manual: ManualScheduler) -> None:
+def test_passing_the_result_of_a_call_instead_of_the_function_is_explained(
+    manual: ManualScheduler,
+) -> None:
     with pytest.raises(TypeError, match=r"not the result of calling it \(my_job\(\)\)"):
         manual.add_job(None, "cron", day_of_week="mon-fri", hour=5, minute=30)
 
@@ -85,7 +90,9 @@ def test_bad_trigger_arguments_are_rejected(manual: ManualScheduler) -> None:
         ("id", 5, "id must be a nonempty string"),
     ],
 )
-def test_bad_job_options_are_rejected(manual: ManualScheduler, option: str, value: Any, message: str) -> None:
+def test_bad_job_options_are_rejected(
+    manual: ManualScheduler, option: str, value: Any, message: str
+) -> None:
     with pytest.raises(TypeError, match=message):
         manual.add_job(dummy, **{option: value})
 
@@ -161,7 +168,9 @@ def test_pending_jobs_get_their_defaults_and_next_run_time_at_start(clock: FakeC
     sched.shutdown()
 
 
-def test_modify_reschedule_pause_resume(manual: ManualScheduler, clock: FakeClock, events: list[Any]) -> None:
+def test_modify_reschedule_pause_resume(
+    manual: ManualScheduler, clock: FakeClock, events: list[Any]
+) -> None:
     job = manual.add_job(dummy, "interval", seconds=10, id="x")
     job.modify(name="new name", max_instances=2)
     assert manual.get_job("x").name == "new name"  # type: ignore[union-attr]
@@ -217,8 +226,18 @@ def test_job_state_is_a_versioned_plain_dict_like_apschedulers(manual: ManualSch
     state = job.__getstate__()
     assert state["version"] == 1
     assert set(state) == {
-        "version", "id", "func", "trigger", "executor", "args", "kwargs", "name",
-        "misfire_grace_time", "coalesce", "max_instances", "next_run_time",
+        "version",
+        "id",
+        "func",
+        "trigger",
+        "executor",
+        "args",
+        "kwargs",
+        "name",
+        "misfire_grace_time",
+        "coalesce",
+        "max_instances",
+        "next_run_time",
     }
     assert state["func"] == "test_sched_jobs:dummy"
     clone = pickle.loads(pickle.dumps(job))

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
+from conftest import FakeClock, ManualScheduler
 
 from triggerkit import events as ev
 from triggerkit.executors.pool import ThreadPoolExecutor
@@ -19,8 +20,6 @@ from triggerkit.schedulers._runtimes import MAX_MISSED_REPORTED, MAX_RUNS_PER_PA
 from triggerkit.triggers.base import BaseTrigger
 from triggerkit.triggers.cron import CronTrigger
 from triggerkit.triggers.interval import IntervalTrigger
-
-from conftest import FakeClock, ManualScheduler
 
 UTC = timezone.utc
 
@@ -69,7 +68,9 @@ class EverySecond(BaseTrigger):
         return previous + timedelta(seconds=1)
 
 
-def test_a_date_job_runs_once_and_is_removed(manual: ManualScheduler, clock: FakeClock, events: list[Any]) -> None:
+def test_a_date_job_runs_once_and_is_removed(
+    manual: ManualScheduler, clock: FakeClock, events: list[Any]
+) -> None:
     runs: list[int] = []
     manual.add_job(runs.append, "date", run_date=clock.value + timedelta(seconds=5), args=(1,))
     assert manual.tick() == 5.0
@@ -78,15 +79,21 @@ def test_a_date_job_runs_once_and_is_removed(manual: ManualScheduler, clock: Fak
     assert runs == [1]
     assert manual.get_jobs() == []
     assert [e.code for e in events][-3:] == [
-        ev.EVENT_JOB_SUBMITTED, ev.EVENT_JOB_REMOVED, ev.EVENT_JOB_EXECUTED,
+        ev.EVENT_JOB_SUBMITTED,
+        ev.EVENT_JOB_REMOVED,
+        ev.EVENT_JOB_EXECUTED,
     ] or [e.code for e in events][-3:] == [
-        ev.EVENT_JOB_EXECUTED, ev.EVENT_JOB_REMOVED, ev.EVENT_JOB_SUBMITTED,
+        ev.EVENT_JOB_EXECUTED,
+        ev.EVENT_JOB_REMOVED,
+        ev.EVENT_JOB_SUBMITTED,
     ]
     executed = of(events, ev.EVENT_JOB_EXECUTED)[0]
     assert executed.retval is None and executed.scheduled_run_time == clock.value
 
 
-def test_a_run_later_than_the_grace_time_is_missed(manual: ManualScheduler, clock: FakeClock, events: list[Any], caplog: pytest.LogCaptureFixture) -> None:
+def test_a_run_later_than_the_grace_time_is_missed(
+    manual: ManualScheduler, clock: FakeClock, events: list[Any], caplog: pytest.LogCaptureFixture
+) -> None:
     runs: list[int] = []
     manual.add_job(runs.append, "date", run_date=clock.value + timedelta(seconds=5), args=(1,))
     clock.advance(7)  # grace time defaults to 1 second
@@ -105,10 +112,17 @@ def test_grace_time_none_runs_however_late(manual: ManualScheduler, clock: FakeC
     assert runs == [1]
 
 
-def test_coalescing_runs_the_latest_missed_run_once(manual: ManualScheduler, clock: FakeClock, events: list[Any]) -> None:
+def test_coalescing_runs_the_latest_missed_run_once(
+    manual: ManualScheduler, clock: FakeClock, events: list[Any]
+) -> None:
     runs: list[int] = []
     start = clock.value
-    manual.add_job(runs.append, IntervalTrigger(seconds=1, start_date=start, timezone="UTC"), args=(1,), misfire_grace_time=None)
+    manual.add_job(
+        runs.append,
+        IntervalTrigger(seconds=1, start_date=start, timezone="UTC"),
+        args=(1,),
+        misfire_grace_time=None,
+    )
     clock.advance(10.5)
     manual.tick()
     assert runs == [1]
@@ -116,10 +130,18 @@ def test_coalescing_runs_the_latest_missed_run_once(manual: ManualScheduler, clo
     assert manual.get_jobs()[0].next_run_time == start + timedelta(seconds=11)
 
 
-def test_without_coalescing_every_run_inside_the_grace_time_runs(manual: ManualScheduler, clock: FakeClock, events: list[Any]) -> None:
+def test_without_coalescing_every_run_inside_the_grace_time_runs(
+    manual: ManualScheduler, clock: FakeClock, events: list[Any]
+) -> None:
     runs: list[int] = []
     start = clock.value
-    manual.add_job(runs.append, IntervalTrigger(seconds=1, start_date=start, timezone="UTC"), args=(1,), coalesce=False, misfire_grace_time=5)
+    manual.add_job(
+        runs.append,
+        IntervalTrigger(seconds=1, start_date=start, timezone="UTC"),
+        args=(1,),
+        coalesce=False,
+        misfire_grace_time=5,
+    )
     clock.advance(10.5)
     manual.tick()
     # runs at 0..10; those older than now - 5 s (0..5) are missed, 6..10 run
@@ -129,7 +151,9 @@ def test_without_coalescing_every_run_inside_the_grace_time_runs(manual: ManualS
     ]
 
 
-def test_a_year_of_downtime_with_coalescing_costs_a_few_trigger_calls(manual: ManualScheduler, clock: FakeClock, events: list[Any]) -> None:
+def test_a_year_of_downtime_with_coalescing_costs_a_few_trigger_calls(
+    manual: ManualScheduler, clock: FakeClock, events: list[Any]
+) -> None:
     trigger = CountingInterval(seconds=1, start_date=clock.value, timezone="UTC")
     manual.add_job(print, trigger, args=("x",), misfire_grace_time=None, executor="default")
     trigger.calls = 0
@@ -141,7 +165,9 @@ def test_a_year_of_downtime_with_coalescing_costs_a_few_trigger_calls(manual: Ma
     assert trigger.calls < 200  # a walk would be 31,536,000
 
 
-def test_a_year_of_downtime_on_a_cron_job_uses_the_backward_search(manual: ManualScheduler, clock: FakeClock, events: list[Any]) -> None:
+def test_a_year_of_downtime_on_a_cron_job_uses_the_backward_search(
+    manual: ManualScheduler, clock: FakeClock, events: list[Any]
+) -> None:
     trigger = CountingCron(second="*/7", timezone="UTC")
     manual.add_job(print, trigger, args=("x",))
     trigger.calls = 0
@@ -154,7 +180,9 @@ def test_a_year_of_downtime_on_a_cron_job_uses_the_backward_search(manual: Manua
     assert trigger.calls < 10
 
 
-def test_a_year_of_downtime_without_coalescing_reports_a_bounded_number_of_misses(manual: ManualScheduler, clock: FakeClock, events: list[Any], caplog: pytest.LogCaptureFixture) -> None:
+def test_a_year_of_downtime_without_coalescing_reports_a_bounded_number_of_misses(
+    manual: ManualScheduler, clock: FakeClock, events: list[Any], caplog: pytest.LogCaptureFixture
+) -> None:
     trigger = CountingInterval(seconds=1, start_date=clock.value, timezone="UTC")
     manual.add_job(print, trigger, args=("x",), coalesce=False, misfire_grace_time=3)
     trigger.calls = 0
@@ -170,9 +198,17 @@ def test_a_year_of_downtime_without_coalescing_reports_a_bounded_number_of_misse
     assert manual.get_jobs()[0].next_run_time == now + timedelta(seconds=1)
 
 
-def test_every_run_with_no_grace_limit_is_handed_over_in_bounded_batches(manual: ManualScheduler, clock: FakeClock, events: list[Any]) -> None:
+def test_every_run_with_no_grace_limit_is_handed_over_in_bounded_batches(
+    manual: ManualScheduler, clock: FakeClock, events: list[Any]
+) -> None:
     start = clock.value
-    manual.add_job(print, IntervalTrigger(seconds=1, start_date=start, timezone="UTC"), args=("x",), coalesce=False, misfire_grace_time=None)
+    manual.add_job(
+        print,
+        IntervalTrigger(seconds=1, start_date=start, timezone="UTC"),
+        args=("x",),
+        coalesce=False,
+        misfire_grace_time=None,
+    )
     manual._executors["default"] = _NullExecutor(manual)
     clock.advance(2500)
     waits = [manual.tick() for _ in range(3)]
@@ -181,7 +217,9 @@ def test_every_run_with_no_grace_limit_is_handed_over_in_bounded_batches(manual:
     assert waits[:2] == [0.0, 0.0] and waits[2] == 1.0
 
 
-def test_a_custom_trigger_is_walked_in_bounded_passes(manual: ManualScheduler, clock: FakeClock, events: list[Any]) -> None:
+def test_a_custom_trigger_is_walked_in_bounded_passes(
+    manual: ManualScheduler, clock: FakeClock, events: list[Any]
+) -> None:
     trigger = EverySecond(clock.value)
     manual.add_job(print, trigger, args=("x",), misfire_grace_time=None)
     manual._executors["default"] = _NullExecutor(manual)
@@ -199,7 +237,9 @@ def test_max_instances_skips_a_run_and_reports_it(clock: FakeClock, events: list
     release = threading.Event()
     done = threading.Event()
     sched.add_listener(lambda e: done.set(), ev.EVENT_JOB_EXECUTED)
-    sched.add_job(release.wait, IntervalTrigger(seconds=1, start_date=clock.value, timezone="UTC"), args=(30,))
+    sched.add_job(
+        release.wait, IntervalTrigger(seconds=1, start_date=clock.value, timezone="UTC"), args=(30,)
+    )
     sched.tick()
     clock.advance(1)
     sched.tick()
@@ -210,7 +250,9 @@ def test_max_instances_skips_a_run_and_reports_it(clock: FakeClock, events: list
     sched.shutdown()
 
 
-def test_a_job_that_raises_is_logged_and_reported_and_the_scheduler_continues(manual: ManualScheduler, clock: FakeClock, events: list[Any], caplog: pytest.LogCaptureFixture) -> None:
+def test_a_job_that_raises_is_logged_and_reported_and_the_scheduler_continues(
+    manual: ManualScheduler, clock: FakeClock, events: list[Any], caplog: pytest.LogCaptureFixture
+) -> None:
     def explode() -> None:
         raise RuntimeError("kaboom")
 
@@ -228,7 +270,9 @@ def test_a_job_that_raises_is_logged_and_reported_and_the_scheduler_continues(ma
     assert "RuntimeError: kaboom" in caplog.text
 
 
-def test_a_listener_that_raises_never_stops_the_scheduler(manual: ManualScheduler, clock: FakeClock, caplog: pytest.LogCaptureFixture) -> None:
+def test_a_listener_that_raises_never_stops_the_scheduler(
+    manual: ManualScheduler, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
     seen: list[int] = []
 
     def bad_listener(event: Any) -> None:
@@ -253,7 +297,9 @@ def test_listener_masks_filter_events(manual: ManualScheduler, clock: FakeClock)
     assert seen == [ev.EVENT_JOB_ADDED, ev.EVENT_JOB_REMOVED]
 
 
-def test_jitter_delays_each_run_by_at_most_the_jitter(manual: ManualScheduler, clock: FakeClock) -> None:
+def test_jitter_delays_each_run_by_at_most_the_jitter(
+    manual: ManualScheduler, clock: FakeClock
+) -> None:
     start = clock.value
     job = manual.add_job(print, "interval", seconds=10, start_date=start, jitter=3, args=("x",))
     assert job.next_run_time is not None
@@ -273,34 +319,42 @@ def test_an_interval_job_first_runs_one_interval_after_it_is_added() -> None:
     sched.shutdown()
 
 
-def test_a_job_whose_executor_is_gone_is_removed(manual: ManualScheduler, clock: FakeClock, caplog: pytest.LogCaptureFixture) -> None:
+def test_a_job_whose_executor_is_gone_is_removed(
+    manual: ManualScheduler, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
     manual.add_job(print, "date", run_date=clock.value, executor="nowhere", args=("x",))
     manual.tick()
     assert manual.get_jobs() == []
     assert 'Executor lookup ("nowhere") failed' in caplog.text
 
 
-
-
-def test_a_failing_store_is_retried_after_the_retry_interval(clock: FakeClock, caplog: pytest.LogCaptureFixture) -> None:
+def test_a_failing_store_is_retried_after_the_retry_interval(
+    clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
     class Failing(MemoryJobStore):
         def acquire_due_jobs(self, now: datetime, limit: int | None = None) -> list[Any]:
             raise ConnectionError("database is down")
 
-    sched = ManualScheduler(timezone="UTC", jobstores={"default": Failing()}, jobstore_retry_interval=7)
+    sched = ManualScheduler(
+        timezone="UTC", jobstores={"default": Failing()}, jobstore_retry_interval=7
+    )
     sched.start()
     assert sched.tick() == 7.0
     assert "Error getting due jobs from job store 'default': database is down" in caplog.text
     sched.shutdown()
 
 
-def test_a_job_returning_a_value_reports_it(manual: ManualScheduler, clock: FakeClock, events: list[Any]) -> None:
+def test_a_job_returning_a_value_reports_it(
+    manual: ManualScheduler, clock: FakeClock, events: list[Any]
+) -> None:
     manual.add_job(sum, "date", run_date=clock.value, args=([1, 2, 3],))
     manual.tick()
     assert of(events, ev.EVENT_JOB_EXECUTED)[0].retval == 6
 
 
-def test_the_scheduler_logs_under_triggerkit_names(manual: ManualScheduler, clock: FakeClock, caplog: pytest.LogCaptureFixture) -> None:
+def test_the_scheduler_logs_under_triggerkit_names(
+    manual: ManualScheduler, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.INFO)
     manual.add_job(print, "date", run_date=clock.value, args=("x",), id="logged")
     manual.tick()
