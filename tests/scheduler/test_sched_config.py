@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 import apscheduler.events
 import pytest
-from conftest import ManualScheduler
+from sched_helpers import ManualScheduler
 
 import triggerkit.events
 from triggerkit import events as ev

@@ -9,7 +9,7 @@ from functools import partial
 from typing import Any
 
 import pytest
-from conftest import FakeClock, ManualScheduler
+from sched_helpers import FakeClock, ManualScheduler
 
 from triggerkit import events as ev
 from triggerkit.job import Job

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
-from conftest import FakeClock, ManualScheduler
+from sched_helpers import FakeClock, ManualScheduler
 
 from triggerkit import events as ev
 from triggerkit.executors.pool import ThreadPoolExecutor

@@ -15,7 +15,7 @@ from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
-from conftest import Example, SkippingClock
+from seed_harness import Example, SkippingClock
 
 from triggerkit.events import EVENT_JOB_MISSED, EVENT_JOB_REMOVED
 from triggerkit.schedulers.background import BackgroundScheduler
