@@ -197,10 +197,11 @@ def compile_spec(
     spec.hours = _mask(hours, 0xFFFFFF)
     spec.minutes = _mask(minutes, 0x0FFFFFFFFFFFFFFF)
     spec.seconds = _mask(seconds, 0x0FFFFFFFFFFFFFFF)
-    # The common case: only plain days, every weekday, every week.
+    # The common case: only plain days, every weekday, every week. Not with FLAG_DAY_OR, as
+    # OR-ing in every weekday selects every day.
     spec.plain_days = (
         not (spec.last_days | spec.nth_weekdays | spec.last_weekdays | spec.near_weekdays)
-        and not (spec.flags & 2)
+        and not spec.flags
         and spec.weekdays == _ALL_WEEKDAYS
         and spec.weeks == _ALL_WEEKS
     )

@@ -142,10 +142,11 @@ def compile_spec(
     spec.hours = hours & 0xFFFFFF
     spec.minutes = minutes & 0x0FFFFFFFFFFFFFFF
     spec.seconds = seconds & 0x0FFFFFFFFFFFFFFF
-    # The common case: only plain days, every weekday, every week.
+    # The common case: only plain days, every weekday, every week. Not with FLAG_DAY_OR, as
+    # OR-ing in every weekday selects every day.
     spec.plain_days = (
         not (spec.last_days | spec.nth_weekdays | spec.last_weekdays | spec.near_weekdays)
-        and not spec.flags & FLAG_LAST_BUSINESS_DAY
+        and not spec.flags
         and spec.weekdays == _ALL_WEEKDAYS
         and spec.weeks == _ALL_WEEKS
     )
@@ -310,9 +311,9 @@ def _prev_year(years: tuple[tuple[int, int, int], ...], year: int) -> int:
     """Largest allowed year <= ``year``, or -1."""
     best = -1
     for first, last, step in years:
-        if year < first:
-            continue
         top = min(year, last)
+        if top < first:  # before the range, or an empty range (first > last after clamping)
+            continue
         value = first + (top - first) // step * step
         if value > best:
             best = value

@@ -1,0 +1,42 @@
+"""Fixtures shared by the whole suite."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from types import ModuleType
+
+import pytest
+
+from triggerkit import _engine
+
+
+def load_engine(name: str) -> ModuleType:
+    """Return the kernel ``name``; a missing extension fails unless it was disabled on purpose."""
+    try:
+        return _engine.load(name)
+    except ModuleNotFoundError:
+        if os.environ.get("TRIGGERKIT_NO_EXTENSIONS"):
+            pytest.skip("TRIGGERKIT_NO_EXTENSIONS is set: the compiled engine is not tested")
+        pytest.fail(
+            "triggerkit._speedups is not built (run `python setup.py build_ext --inplace`, or "
+            "set TRIGGERKIT_NO_EXTENSIONS=1 to test the pure engine only)"
+        )
+
+
+@pytest.fixture(params=["python", "cython"])
+def engine(request: pytest.FixtureRequest) -> Iterator[ModuleType]:
+    """Run the test on each engine kernel in turn; yields the kernel module."""
+    kernel = load_engine(request.param)
+    before = _engine.ENGINE
+    _engine.use(request.param)
+    try:
+        yield kernel
+    finally:
+        _engine.use(before)
+
+
+@pytest.fixture(scope="session")
+def speedups() -> ModuleType:
+    """The compiled kernel itself (fails when it is missing and not disabled on purpose)."""
+    return load_engine("cython")
