@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib
 import inspect
 import re
+import sys
 from calendar import timegm
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime, time, timedelta, timezone, tzinfo
@@ -315,8 +316,10 @@ def ref_to_obj(ref: str) -> Any:
     if ":" not in ref:
         raise ValueError(f"Invalid reference {ref!r}: expected 'package.module:name'")
     modulename, rest = ref.split(":", 1)
+    obj: Any = sys.modules.get(modulename)
     try:
-        obj: Any = importlib.import_module(modulename)
+        if obj is None:
+            obj = importlib.import_module(modulename)
     except ImportError as exc:
         raise LookupError(f"Error resolving reference {ref}: could not import module") from exc
     try:

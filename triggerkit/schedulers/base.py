@@ -738,9 +738,13 @@ class BaseScheduler(metaclass=ABCMeta):
             "jobstore": BaseJobStore,
         }[kind]
         cls = load_plugin(kind, alias, base)
-        if kind == "trigger":
-            _check_trigger_args(alias, cls, options)
-        return cls(**options)
+        try:
+            return cls(**options)
+        except TypeError:
+            # Explain a wrong argument name (checked only on failure: signature() is slow).
+            if kind == "trigger":
+                _check_trigger_args(alias, cls, options)
+            raise
 
     def _create_trigger(self, trigger: Any, trigger_args: dict[str, Any]) -> BaseTrigger:
         if isinstance(trigger, BaseTrigger):
