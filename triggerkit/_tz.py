@@ -174,6 +174,14 @@ def next_fire(
                     return c - o1
             start = r1 - o1  # the first instant after the repeated range
             continue
+        if gap_shift:
+            before = zone.offset_at(start - 1)
+            if before < o0:
+                # rule G: ``start`` is a gap's transition instant, where the gap's selected wall
+                # times (all before ``w``) fire; a search from there must not pass them over
+                c = search(spec, start + before)
+                if c is not None and c < w:
+                    return start
         c = search(spec, w)
         if c is None:
             return None

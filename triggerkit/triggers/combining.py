@@ -89,13 +89,17 @@ class BaseCombiningTrigger(BaseTrigger):
 
 
 def _cron_children_can_agree(triggers: list[BaseTrigger]) -> bool:
-    """False when all children are cron triggers whose time fields share no value."""
+    """False when all children are cron triggers in one zone whose fields share no value."""
     from .cron import CronTrigger
 
     if not triggers or not all(isinstance(t, CronTrigger) for t in triggers):
         return True
+    # The masks select wall-clock times: they can only be compared within one zone.
+    if any(t.timezone != triggers[0].timezone for t in triggers):  # type: ignore[attr-defined]
+        return True
     masks = [t._core.masks for t in triggers]  # type: ignore[attr-defined]
-    for name in ("months", "hours", "minutes", "seconds", "weeks"):
+    # A cron day must match its day group AND its weekday, so disjoint weekdays never agree.
+    for name in ("months", "hours", "minutes", "seconds", "weeks", "weekdays"):
         common = -1
         for m in masks:
             common &= getattr(m, name)
