@@ -15,7 +15,8 @@ from hypothesis import HealthCheck, settings
 # compiles and caches), a fixed example budget; the engine fixture only selects a kernel, so
 # it is safe to share between examples.
 settings.register_profile(
-    "toolkit", deadline=None, database=None, max_examples=150, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
+    "toolkit", deadline=None, database=None, max_examples=150,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
 
 CONSOLE_SCRIPT = Path(sys.executable).with_name("triggerkit")

@@ -20,8 +20,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from peers import (  # noqa: E402
     apscheduler_times,
-    cronsim_times,
     croniter_times,
+    cronsim_times,
     ours,
     run,
     touches_a_transition,

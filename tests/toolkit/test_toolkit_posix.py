@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
-from peers import COUNT, cronsim_times, croniter_times, ours, run, touches_a_transition
+from peers import COUNT, croniter_times, cronsim_times, ours, run, touches_a_transition
 
 from triggerkit import Cron
 from triggerkit.errors import CronSpecError
