@@ -16,7 +16,7 @@ __all__ = ["ENGINE", "Cron", "__version__", "describe", "validate"]
 _LAZY = {
     "Cron": ("triggerkit.cron", "Cron"),
     "validate": ("triggerkit.validation", "validate"),
-    "describe": ("triggerkit.describe", "describe"),
+    "describe": ("triggerkit.descriptions", "describe"),
 }
 
 

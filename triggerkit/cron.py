@@ -161,7 +161,7 @@ class Cron:
 
     def describe(self, lang: str = "en") -> str:
         """Describe the schedule in words: ``lang`` is ``"en"`` or ``"zh"`` (Simplified Chinese)."""
-        from .describe import describe_masks
+        from .descriptions import describe_masks
 
         return describe_masks(self.masks, lang, seconds=self._has_seconds())
 

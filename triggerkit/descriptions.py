@@ -1,4 +1,4 @@
-"""Describe a cron schedule in English or Simplified Chinese.
+"""Describe a cron schedule in English or Simplified Chinese (``triggerkit.describe``).
 
 >>> from triggerkit import describe
 >>> describe("*/15 9-17 * * mon-fri")
@@ -95,7 +95,9 @@ def shape(mask: int, lo: int, hi: int) -> Shape:
     if len(diffs) == 1:
         step = diffs.pop()
         reaches_end = values[-1] + step > hi
-        if len(values) >= 3 or (reaches_end and values[0] - lo < step):
+        # two values are a step only when they split the field evenly ('0,30', '5,35')
+        evenly = reaches_end and values[0] - lo < step and (hi - lo + 1) % step == 0
+        if len(values) >= 3 or evenly:
             return Shape("step", values, lo, hi, step)
     return Shape("list", values, lo, hi)
 
