@@ -9,12 +9,16 @@ greenlet, a Qt timer).
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import inspect
+import json
 import logging
+import pickle
 import sys
 import threading
 from abc import ABCMeta, abstractmethod
+from base64 import b64decode, b64encode
 from collections.abc import Callable, Iterable, Mapping, MutableMapping
 from datetime import datetime, timedelta, tzinfo
 from typing import IO, Any, TypeVar
@@ -52,7 +56,7 @@ from ..executors.base import BaseExecutor
 from ..job import Job
 from ..jobstores.base import BaseJobStore
 from ..triggers.base import BaseTrigger
-from ..util import asbool, asint, astimezone, maybe_ref, undefined
+from ..util import asbool, asint, astimezone, maybe_ref, ref_to_obj, undefined
 from . import _clock
 from ._plugins import load_plugin
 from ._runtimes import plan_runs
@@ -650,6 +654,59 @@ class BaseScheduler(metaclass=ABCMeta):
                         if not jobs:
                             print("    No scheduled jobs", file=out)
 
+    def export_jobs(self, outfile: str | IO[str], jobstore: str | None = None) -> None:
+        """Write the stored jobs as JSON, in APScheduler 3.10+'s export format.
+
+        Objects whose ``__getstate__`` gives a mapping (triggers) are written as their class
+        reference and state; anything else JSON cannot hold (datetimes) as base64 pickles.
+
+        :param outfile: a text file object opened for writing, or a path
+        :param jobstore: the alias of the store to export (all stores if omitted)
+        :raises RuntimeError: if the scheduler has not been started
+        """
+        if self.state == STATE_STOPPED:
+            raise RuntimeError("the scheduler must have been started for job export to work")
+        with self._jobstores_lock:
+            jobs = [
+                job
+                for alias, store in self._jobstores.items()
+                if jobstore in (None, alias)
+                for job in store.get_all_jobs()
+            ]
+        document = {
+            "version": 1,
+            "scheduler_version": _package_version(),
+            "jobs": [job.__getstate__() for job in jobs],
+        }
+        with contextlib.ExitStack() as stack:
+            out = (
+                outfile if not isinstance(outfile, str) else stack.enter_context(open(outfile, "w"))
+            )
+            json.dump(document, out, default=_json_default)
+
+    def import_jobs(self, infile: str | IO[str], jobstore: str = "default") -> None:
+        """Add the jobs of a file written by :meth:`export_jobs` to ``jobstore``.
+
+        :param infile: a text file object opened for reading, or a path
+        :raises ValueError: for a file that is not a version-1 export
+        """
+        with contextlib.ExitStack() as stack:
+            src = infile if not isinstance(infile, str) else stack.enter_context(open(infile))
+            document = json.load(src, object_hook=_json_object_hook)
+        if not isinstance(document, dict) or document.get("version") != 1:
+            version = document.get("version") if isinstance(document, dict) else None
+            raise ValueError(f"unrecognized version: {version}")
+        store = self._lookup_jobstore(jobstore)
+        with self._jobstores_lock:
+            for state in document["jobs"]:
+                job = Job.__new__(Job)
+                job.__setstate__(state)
+                job._scheduler = self
+                job._jobstore_alias = jobstore
+                store.add_job(job)
+        if self.state == STATE_RUNNING:
+            self.wakeup()
+
     # -- internals -------------------------------------------------------------------------
 
     def _now(self) -> datetime:
@@ -749,9 +806,10 @@ class BaseScheduler(metaclass=ABCMeta):
     def _create_trigger(self, trigger: Any, trigger_args: dict[str, Any]) -> BaseTrigger:
         if isinstance(trigger, BaseTrigger):
             if trigger_args:
-                raise TypeError(
-                    "Trigger arguments were given together with a trigger instance: "
-                    + ", ".join(trigger_args)
+                # APScheduler 3 silently ignores them; say so, but keep running the same code.
+                self._logger.warning(
+                    "Ignoring trigger arguments given with a trigger instance: %s",
+                    ", ".join(trigger_args),
                 )
             return trigger
         if trigger is None:
@@ -878,6 +936,36 @@ class BaseScheduler(metaclass=ABCMeta):
                 self.remove_job(job.id, store_alias)
         except JobLookupError:
             self._logger.debug("Job %s was removed while it was being processed", job.id)
+
+
+def _package_version() -> str:
+    from .._version import __version__
+
+    return str(__version__)
+
+
+def _json_default(obj: Any) -> Any:
+    state = obj.__getstate__() if hasattr(obj, "__setstate__") else None
+    if isinstance(state, Mapping):
+        cls = type(obj)
+        return {
+            "__apscheduler_class__": f"{cls.__module__}:{cls.__qualname__}",
+            "__apscheduler_state__": state,
+        }
+    return {"__apscheduler_pickle__": b64encode(pickle.dumps(obj)).decode("ascii")}
+
+
+def _json_object_hook(obj: dict[str, Any]) -> Any:
+    if "__apscheduler_pickle__" in obj:
+        return pickle.loads(b64decode(obj["__apscheduler_pickle__"]))
+    if "__apscheduler_class__" in obj and "__apscheduler_state__" in obj:
+        ref = obj["__apscheduler_class__"]
+        if ref.startswith("apscheduler."):  # a file exported by APScheduler itself
+            ref = "triggerkit." + ref[len("apscheduler.") :]
+        instance = object.__new__(ref_to_obj(ref))
+        instance.__setstate__(obj["__apscheduler_state__"])
+        return instance
+    return obj
 
 
 def _strip_prefix(key: str, prefix: str | None) -> str | None:
