@@ -112,6 +112,15 @@ def test_name_ranges_with_a_step_honour_the_step() -> None:
     assert str(aps_field("day_of_week", "mon-fri/2")) == "mon-fri"
 
 
+def test_a_single_name_with_a_step_runs_to_the_end_like_a_number_does() -> None:
+    # Regression: 'wed/2' was read as 'wed-wed/2' and rejected, while '2/2' means 2-6/2.
+    # (APScheduler 3.11 reads 'wed/2' as 'wed'.)
+    assert bits(field("day_of_week", "wed/2").mask()) == {2, 4, 6}
+    assert bits(field("day_of_week", "2/2").mask()) == {2, 4, 6}
+    assert str(field("day_of_week", "wed/2")) == "wed/2"
+    assert bits(field("month", "oct/2").mask()) == {10, 12}
+
+
 def test_expression_reprs_name_the_right_month() -> None:
     # APScheduler 3.11's MonthRangeExpression.__repr__ is off by one ('feb', 'mar' for jan-mar).
     assert [repr(e) for e in field("month", "jan-mar,feb").expressions] == [

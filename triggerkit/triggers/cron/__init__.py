@@ -164,7 +164,7 @@ class CronTrigger(BaseTrigger):
         if len(values) != 5:
             raise CronSpecError(
                 "crontab", expr, "5 fields: minute hour day month day_of_week",
-                f"Wrong number of fields; got {len(values)}, expected 5 "
+                f"crontab: {expr!r}: Wrong number of fields; got {len(values)}, expected 5 "
                 "(minute hour day month day_of_week)",
             )
         return cls(minute=values[0], hour=values[1], day=values[2], month=values[3],

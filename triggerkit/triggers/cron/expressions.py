@@ -197,8 +197,12 @@ class _NameRangeExpression(RangeExpression):
 
     def __init__(self, first: str, last: str | None = None, step: str | int | None = None) -> None:
         first_value = self._lookup(first)
-        last_value = self._lookup(last) if last is not None else first_value
-        if first_value > last_value:
+        last_value: int | None = first_value
+        if last is not None:
+            last_value = self._lookup(last)
+        elif step is not None:
+            last_value = None  # 'mon/2' runs to the field's maximum, like the numeric '0/2'
+        if last_value is not None and first_value > last_value:
             raise CronSpecError(
                 "range", f"{first}-{last}", "a range whose first value is not above its last",
                 f"range '{first}-{last}' is inverted; the first {self.kind} must not come after "
