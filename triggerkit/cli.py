@@ -172,7 +172,10 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     else:
         if result.warnings:
             print(result.format(), file=sys.stderr)
-        print("valid")
+        if failed:
+            print("invalid: --strict fails on warnings", file=sys.stderr)
+        else:
+            print("valid" + (" (with warnings)" if result.warnings else ""))
     return 1 if failed else 0
 
 
