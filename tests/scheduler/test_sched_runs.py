@@ -371,3 +371,56 @@ class _NullExecutor(ThreadPoolExecutor):
 
     def _do_submit_job(self, job: Any, run_times: Any) -> None:
         self._instances[job.id] -= 1
+
+
+def test_the_latest_run_of_a_schedule_that_ended_long_ago_is_found_by_bisection(
+    manual: ManualScheduler, clock: FakeClock, events: list[Any]
+) -> None:
+    start = clock.value
+    end = start + timedelta(hours=1, milliseconds=500)
+    trigger = CountingInterval(seconds=1, start_date=start, end_date=end, timezone="UTC")
+    manual.add_job(print, trigger, args=("x",), misfire_grace_time=None)
+    manual._executors["default"] = _NullExecutor(manual)
+    trigger.calls = 0
+    clock.advance(days=365)
+    manual.tick()
+    (submitted,) = of(events, ev.EVENT_JOB_SUBMITTED)
+    assert submitted.scheduled_run_times == [start + timedelta(hours=1)]
+    assert trigger.calls < 200
+    assert manual.get_jobs() == []  # the schedule is over: the job is removed
+
+
+def test_combined_triggers_jump_when_all_their_parts_can(
+    manual: ManualScheduler, clock: FakeClock, events: list[Any]
+) -> None:
+    from triggerkit.schedulers._runtimes import is_jumpable
+    from triggerkit.triggers.combining import AndTrigger, OrTrigger
+    from triggerkit.triggers.date import DateTrigger
+
+    either = OrTrigger(
+        [CronTrigger(second="*/10", timezone="UTC"), CronTrigger(second="*/15", timezone="UTC")]
+    )
+    assert is_jumpable(either)
+    assert is_jumpable(AndTrigger([CronTrigger(second="*/2"), CronTrigger(second="*/3")]))
+    assert not is_jumpable(OrTrigger([CronTrigger(second="*/2"), DateTrigger(clock.value)]))
+    assert not is_jumpable(EverySecond(clock.value))
+    manual.add_job(print, either, args=("x",), misfire_grace_time=None)
+    manual._executors["default"] = _NullExecutor(manual)
+    clock.advance(days=365, seconds=17)
+    manual.tick()
+    (submitted,) = of(events, ev.EVENT_JOB_SUBMITTED)
+    assert submitted.scheduled_run_times == [clock.value - timedelta(seconds=2)]
+
+
+def test_a_custom_trigger_without_coalescing_is_walked_in_bounded_passes(
+    manual: ManualScheduler, clock: FakeClock, events: list[Any]
+) -> None:
+    trigger = EverySecond(clock.value)
+    manual.add_job(print, trigger, args=("x",), coalesce=False, misfire_grace_time=10)
+    manual._executors["default"] = _NullExecutor(manual)
+    clock.advance(1500)
+    manual.tick()
+    manual.tick()
+    batches = [len(e.scheduled_run_times) for e in of(events, ev.EVENT_JOB_SUBMITTED)]
+    # 100 reported misses, then (no jump possible) the walk continues, 1,000 a pass
+    assert batches[0] == MAX_RUNS_PER_PASS and sum(batches) == 1501
