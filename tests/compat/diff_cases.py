@@ -9,6 +9,7 @@ at least a few times within two years so that APScheduler's search stays short.
 from __future__ import annotations
 
 import random
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
@@ -132,25 +133,34 @@ class CronCase:
         return (EPOCH + timedelta(seconds=self.start)).astimezone(self.tz)
 
 
-def random_start(rnd: random.Random, zone: str, near_dst: float = 0.5) -> int:
-    """A start instant in 2015-2030, within two days of a DST transition with ``near_dst``."""
+def random_start(rnd: random.Random, zone: str, near_dst: float = 0.5,
+                 margin: int = DST_MARGIN) -> int:
+    """A start instant in 2015-2030, within ``margin`` s of a DST transition with ``near_dst``."""
     start = rnd.randint(_LO, _HI)
     if zone in DST_ZONE_NAMES and rnd.random() < near_dst:
         transitions = find_transitions(ZoneInfo(zone), start, start + 400 * 86400, 6 * 3600)
         if transitions:
             start = rnd.choice(transitions)
             if rnd.random() < 0.8:  # else exactly at the transition instant
-                start += rnd.randint(-DST_MARGIN, DST_MARGIN)
+                start += rnd.randint(-margin, margin // 4)
     if rnd.random() < 0.5:
         start -= start % 60  # often on a whole minute, where fire times tend to be
     return start
 
 
-def random_cron_case(rnd: random.Random, dense: bool = False) -> CronCase:
-    """Draw cron kwargs, a zone and a start; ``dense`` keeps to specs firing within days."""
+def random_cron_case(rnd: random.Random, dense: bool = False, close: bool = False) -> CronCase:
+    """Draw cron kwargs, a zone and a start.
+
+    ``dense`` keeps to specs firing within days; ``close`` starts within hours before a DST
+    transition of a zone that has them.
+    """
     while True:
-        zone = rnd.choice(ZONE_NAMES)
-        start = random_start(rnd, zone)
+        if close:
+            zone = rnd.choice(DST_ZONE_NAMES)
+            start = random_start(rnd, zone, near_dst=1, margin=3 * 3600)
+        else:
+            zone = rnd.choice(ZONE_NAMES)
+            start = random_start(rnd, zone)
         names = [n for n in ("year", "month", "day", "week", "day_of_week", "hour", "minute",
                              "second") if rnd.random() < 0.4]
         if dense:
@@ -256,3 +266,84 @@ def real_instants_only(chain_: list[datetime]) -> bool:
 def strictly_increasing(chain_: list[datetime]) -> bool:
     instants = [d.astimezone(timezone.utc) for d in chain_]
     return all(a < b for a, b in zip(instants, instants[1:], strict=False))
+
+
+# --- POSIX peers: croniter and cronsim ---------------------------------------------------------
+
+
+@dataclass
+class PosixCase:
+    """The same schedule as CronTrigger kwargs (0 = Monday) and as a POSIX line (0 = Sunday)."""
+
+    kwargs: dict[str, str]
+    line: str
+
+
+def random_posix_case(rnd: random.Random) -> PosixCase:
+    """A spec whose meaning is the same under APScheduler's and POSIX rules.
+
+    Day and day_of_week are never both restricted (POSIX ORs them, APScheduler ANDs them);
+    weekdays are renumbered (ours 0 = Monday, POSIX 0 = Sunday); '3rd fri' in our day field is
+    POSIX ``5#3`` in the weekday field; ``last`` is ``L``.
+    """
+    while True:
+        kwargs = {
+            "minute": _field(rnd, "minute"),
+            "hour": _field(rnd, "hour") if rnd.random() < 0.7 else "*",
+            "month": _field(rnd, "month") if rnd.random() < 0.3 else "*",
+        }
+        kwargs = {k: v.replace(" ", "") for k, v in kwargs.items()}
+        posix_day, posix_weekday = "*", "*"
+        choice = rnd.random()
+        if choice < 0.35:
+            kwargs["day"] = posix_day = ",".join(
+                _numeric_item(rnd, 1, 31) for _ in range(rnd.randint(1, 2)))
+            kwargs["day_of_week"] = "*"
+        elif choice < 0.45:
+            kwargs["day"], posix_day = "last", "L"
+            kwargs["day_of_week"] = "*"
+        elif choice < 0.55:
+            n, weekday = rnd.randint(1, 5), rnd.randrange(7)
+            kwargs["day"] = f"{['1st', '2nd', '3rd', '4th', '5th'][n - 1]} {WEEKDAY_NAMES[weekday]}"
+            kwargs["day_of_week"] = "*"
+            posix_weekday = f"{(weekday + 1) % 7}#{n}"
+        elif choice < 0.85:
+            kwargs["day"] = "*"
+            kwargs["day_of_week"] = _field(rnd, "day_of_week").replace(" ", "")
+            ours = selector(day_of_week=kwargs["day_of_week"], second="0").weekdays
+            posix_weekday = ",".join(str(w) for w in sorted((d + 1) % 7 for d in ours))
+        else:
+            kwargs["day"] = kwargs["day_of_week"] = "*"
+        # croniter 7.0.0 reads a one-value range such as '8-8' as '*': write it as '8'
+        for name in ("minute", "hour", "day", "month"):
+            if name in kwargs:
+                kwargs[name] = re.sub(r"\b(\d+)-\1\b", r"\1", kwargs[name])
+        if posix_day not in ("*", "L"):
+            posix_day = kwargs["day"]
+        month = kwargs["month"]
+        sel = selector(**{**kwargs, "second": "0"})
+        if selects_enough(sel, date(2020, 1, 1)):
+            line = " ".join([kwargs["minute"], kwargs["hour"], posix_day, month, posix_weekday])
+            return PosixCase(kwargs, line)
+
+
+def posix_chains(case: PosixCase, start: datetime, n: int = CHAIN) -> dict[str, list[datetime]]:
+    """Return the next ``n`` fire times after ``start`` (UTC) from triggerkit and the peers."""
+    import croniter
+    import cronsim
+
+    from triggerkit.triggers.cron import CronTrigger
+
+    ours = CronTrigger(timezone=timezone.utc, second="0", **case.kwargs)
+    mine, previous = [], start
+    for _ in range(n):
+        found = ours.get_next_fire_time(previous, previous)
+        if found is None:
+            break
+        mine.append(found)
+        previous = found
+    it = croniter.croniter(case.line, start)
+    theirs_croniter = [it.get_next(datetime) for _ in range(n)]
+    sim = cronsim.CronSim(case.line, start)
+    theirs_cronsim = [next(sim) for _ in range(n)]
+    return {"triggerkit": mine, "croniter": theirs_croniter, "cronsim": theirs_cronsim}
