@@ -424,3 +424,24 @@ def test_a_custom_trigger_without_coalescing_is_walked_in_bounded_passes(
     batches = [len(e.scheduled_run_times) for e in of(events, ev.EVENT_JOB_SUBMITTED)]
     # 100 reported misses, then (no jump possible) the walk continues, 1,000 a pass
     assert batches[0] == MAX_RUNS_PER_PASS and sum(batches) == 1501
+
+
+@pytest.mark.parametrize(
+    ("clock_utc", "expected_wait"),
+    [
+        # Europe/Berlin springs forward on 2030-03-31: 02:00 CET becomes 03:00 CEST (01:00 UTC)
+        (datetime(2030, 3, 31, 0, 59, 30, tzinfo=UTC), 30.0),
+        # and falls back on 2030-10-27: 03:00 CEST becomes 02:00 CET (01:00 UTC)
+        (datetime(2030, 10, 27, 0, 59, 30, tzinfo=UTC), 30.0),
+    ],
+    ids=["berlin-spring-forward", "berlin-fall-back"],
+)
+def test_the_sleep_across_a_dst_change_is_elapsed_time(
+    clock: FakeClock, clock_utc: datetime, expected_wait: float
+) -> None:
+    clock.set(clock_utc)
+    sched = ManualScheduler(timezone="Europe/Berlin", executors={"default": {"type": "debug"}})
+    sched.start()
+    sched.add_job(print, "cron", minute="*", args=("x",))
+    assert sched.tick() == expected_wait
+    sched.shutdown()

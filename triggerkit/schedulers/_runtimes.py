@@ -23,7 +23,7 @@ by run (still bounded per pass), which is APScheduler's behaviour.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 __all__ = ["MAX_MISSED_REPORTED", "MAX_RUNS_PER_PASS", "RunPlan", "plan_runs"]
@@ -44,6 +44,7 @@ _COMBINING = frozenset(
     {"triggerkit.triggers.combining:AndTrigger", "triggerkit.triggers.combining:OrTrigger"}
 )
 _RESOLUTION = timedelta(microseconds=1)
+_UTC = timezone.utc
 
 
 def is_jumpable(trigger: Any) -> bool:
@@ -95,7 +96,7 @@ def _latest_at_or_before(trigger: Any, known: datetime, now: datetime) -> dateti
     previous = getattr(trigger, "get_prev_fire_time", None)
     if previous is not None and not getattr(trigger, "jitter", None):
         latest: datetime | None = previous(now, inclusive=True)
-        if latest is not None and known <= latest <= now:
+        if latest is not None and known.astimezone(_UTC) <= latest <= now:
             return latest
     # Exponential search back from now for a window [lo, now] holding a fire time; hi is the
     # last probe whose window [hi, now] held none.
@@ -104,7 +105,7 @@ def _latest_at_or_before(trigger: Any, known: datetime, now: datetime) -> dateti
     while True:
         lo = now - width
         if lo <= known:
-            lo, fire = known, known
+            lo, fire = known.astimezone(_UTC), known
             break
         candidate = first_from(lo)
         if candidate is not None and candidate <= now:
@@ -144,6 +145,9 @@ def _walk(
 
 def plan_runs(job: Any, now: datetime) -> RunPlan:
     """Decide which run times of ``job`` (due at ``now``) to submit in this pass."""
+    # All instants are compared and shifted in UTC: aware datetimes that share a zone compare
+    # and subtract as wall-clock times, which is wrong across a DST change.
+    now = now.astimezone(_UTC)
     first: datetime | None = job.next_run_time
     if first is None or first > now:
         return RunPlan([])
@@ -167,7 +171,7 @@ def plan_runs(job: Any, now: datetime) -> RunPlan:
         run_times.extend(missed)
         if current is not None and current < horizon and jumpable:
             jumped: datetime | None = trigger.get_next_fire_time(None, horizon)
-            if jumped is not None and jumped <= current:
+            if jumped is not None and jumped.astimezone(_UTC) <= current.astimezone(_UTC):
                 jumped = trigger.get_next_fire_time(current, now)
             skipped = (current, horizon)
             current = jumped

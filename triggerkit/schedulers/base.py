@@ -20,7 +20,7 @@ import threading
 from abc import ABCMeta, abstractmethod
 from base64 import b64decode, b64encode
 from collections.abc import Callable, Iterable, Mapping, MutableMapping
-from datetime import datetime, timedelta, tzinfo
+from datetime import datetime, timedelta, timezone, tzinfo
 from typing import IO, Any, TypeVar
 
 from tzlocal import get_localzone
@@ -74,6 +74,7 @@ STATE_PAUSED = 2
 TIMEOUT_MAX = 4294967  # Maximum value accepted by Event.wait() on Windows
 
 _PREFIXES = ("apscheduler.", "triggerkit.")
+_UTC = timezone.utc
 _F = TypeVar("_F", bound=Callable[..., Any])
 
 
@@ -842,7 +843,9 @@ class BaseScheduler(metaclass=ABCMeta):
                     self._logger.warning(
                         "Error getting due jobs from job store %r: %s", store_alias, exc
                     )
-                    retry_at = now + timedelta(seconds=self.jobstore_retry_interval)
+                    retry_at = now.astimezone(_UTC) + timedelta(
+                        seconds=self.jobstore_retry_interval
+                    )
                     if next_wakeup_time is None or next_wakeup_time > retry_at:
                         next_wakeup_time = retry_at
                     continue
@@ -851,8 +854,11 @@ class BaseScheduler(metaclass=ABCMeta):
                         break
                     self._run_due_job(job, store_alias, store, now, events)
                 store_next = store.get_next_run_time()
+                # Instants are compared in UTC: aware datetimes sharing a zone compare (and
+                # subtract) as wall-clock times, which is wrong across a DST change.
+                store_next = store_next.astimezone(_UTC) if store_next else None
                 if store_next and (next_wakeup_time is None or store_next < next_wakeup_time):
-                    next_wakeup_time = store_next.astimezone(self.timezone)
+                    next_wakeup_time = store_next
 
         for event in events:
             self._dispatch_event(event)
@@ -863,10 +869,12 @@ class BaseScheduler(metaclass=ABCMeta):
         if next_wakeup_time is None:
             self._logger.debug("No jobs; waiting until a job is added")
             return None
-        wait_seconds = (next_wakeup_time - self._now()).total_seconds()
+        wait_seconds = (next_wakeup_time - self._now().astimezone(_UTC)).total_seconds()
         wait_seconds = min(max(wait_seconds, 0.0), TIMEOUT_MAX)
         self._logger.debug(
-            "Next wakeup is due at %s (in %f seconds)", next_wakeup_time, wait_seconds
+            "Next wakeup is due at %s (in %f seconds)",
+            next_wakeup_time.astimezone(self.timezone),
+            wait_seconds,
         )
         return wait_seconds
 
