@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import json
+import runpy
 import subprocess
+import sys
 from collections.abc import Callable
 
-from triggerkit import __version__, _engine
+import pytest
+
+from triggerkit import __version__, _engine, cli
+from triggerkit.cli import main
 
 Run = Callable[..., subprocess.CompletedProcess[str]]
 
@@ -141,3 +146,64 @@ def test_usage_errors_exit_2(run_cli: Run) -> None:
     assert run_cli().returncode == 2
     assert run_cli("next").returncode == 2
     assert run_cli("next", "* * * * *", "--dialect", "unix").returncode == 2
+
+
+# The same commands in-process (``main(argv)``), so that coverage sees the command line too.
+
+IN_PROCESS = [
+    (["next", "0 9 * * *", "--tz", "UTC", "--after", "2026-01-01", "-n", "2"], 0,
+     "2026-01-01T09:00:00+00:00\n2026-01-02T09:00:00+00:00\n"),
+    (["prev", "0 9 * * *", "--tz", "UTC", "--before", "2026-01-01", "--json"], 0,
+     '{"expr": "0 9 * * *", "dialect": "posix", "tz": "UTC", '
+     '"times": ["2025-12-31T09:00:00+00:00"]}\n'),
+    (["explain", "0 0 30 2 *", "--tz", "UTC", "--after", "2026-01-01"], 0,
+     "at 00:00, on 30 February\ndialect posix, time zone UTC\nno fire times\n"
+     "warning: never fires: day 30 does not exist in February\n"),
+    (["explain", "@daily", "--tz", "UTC", "--after", "2026-01-01", "-n", "1", "--json"], 0,
+     '{"expr": "@daily", "dialect": "posix", "tz": "UTC", "description": "every day at 00:00", '
+     '"times": ["2026-01-02T00:00:00+00:00"], "warnings": []}\n'),
+    (["validate", "0 0 31 * *"], 0, "valid (with warnings)\n"),
+    (["validate", "*/10 * * * * *", "--seconds"], 0, "valid\n"),
+    (["validate", "0 0 31 * *", "--strict"], 1, ""),
+    (["validate", "0 0 32 * *"], 1, ""),
+    (["diff", "0 9 * * *", "0 9 * * *", "--tz", "UTC", "--json"], 0,
+     '{"expr1": "0 9 * * *", "expr2": "0 9 * * *", "tz": "UTC", "identical": true, '
+     '"differences": []}\n'),
+    (["diff", "0 0 1 1 * ", "0 0 1 1 *", "--tz", "UTC"], 0, "the schedules are identical\n"),
+    (["next", "H H * * *", "--job-id", "a", "--tz", "UTC", "-n", "0"], 0, ""),
+    (["next", "* * * * *", "-n", "-1"], 2, ""),
+    (["next", "0 0 32 * *", "--tz", "UTC"], 1, ""),
+    (["next", "* * * * *", "--tz", "Nowhere/City"], 1, ""),
+]
+
+
+@pytest.mark.parametrize(("argv", "status", "stdout"), IN_PROCESS,
+                         ids=[" ".join(a[:2]) for a, _, _ in IN_PROCESS])
+def test_main_in_process(capsys: pytest.CaptureFixture[str], argv: list[str], status: int,
+                         stdout: str) -> None:
+    assert main(argv) == status
+    assert capsys.readouterr().out == stdout
+
+
+def test_the_default_zone_is_the_local_one(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["next", "0 9 * * *"]) == 0
+    assert capsys.readouterr().out.count("T09:00:00") == 1
+
+
+def test_diff_gives_up_after_the_scan_limit(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # equal until 2099, where the quartz year field ends
+    monkeypatch.setattr(cli, "DIFF_SCAN_LIMIT", 10)
+    assert main(["diff", "* * * * *", "0 * * * * ? 1970-2099", "--dialect2", "quartz",
+                 "--tz", "UTC", "--after", "2026-01-01"]) == 0
+    assert capsys.readouterr().out == "no difference in the first 10 fire times\n"
+
+
+def test_python_dash_m_in_process(monkeypatch: pytest.MonkeyPatch,
+                                  capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setattr(sys, "argv", ["triggerkit", "validate", "* * * * *"])
+    with pytest.raises(SystemExit) as info:
+        runpy.run_module("triggerkit", run_name="__main__")
+    assert info.value.code == 0
+    assert capsys.readouterr().out == "valid\n"
