@@ -97,7 +97,19 @@ class CronCore:
         seconds, micro = _tz.from_datetime(after)
         if micro or not inclusive:
             seconds += 1
-        found = self.next_instant(seconds)
+        kernel = _engine.kernel
+        if kernel is not self._kernel:
+            self._ready()
+        if not self._feasible:
+            return None
+        fixed = self.zone.fixed
+        if fixed is None:
+            found = _tz.next_fire(self._spec, self.zone, seconds, self.fold0, self.fold1,
+                                  self.gap_shift)
+        else:  # a fixed offset: _tz.next_fire's first branch, without the calls
+            found = kernel.next_match(self._spec, seconds + fixed)
+            if found is not None:
+                found -= fixed
         return None if found is None else _tz.to_datetime(found, self.tz)
 
     def prev(self, before: datetime, inclusive: bool = False) -> datetime | None:
@@ -105,5 +117,17 @@ class CronCore:
         seconds, micro = _tz.from_datetime(before)
         if not micro and not inclusive:
             seconds -= 1
-        found = self.prev_instant(seconds)
+        kernel = _engine.kernel
+        if kernel is not self._kernel:
+            self._ready()
+        if not self._feasible:
+            return None
+        fixed = self.zone.fixed
+        if fixed is None:
+            found = _tz.prev_fire(self._spec, self.zone, seconds, self.fold0, self.fold1,
+                                  self.gap_shift)
+        else:  # a fixed offset: _tz.prev_fire's first branch, without the calls
+            found = kernel.prev_match(self._spec, seconds + fixed)
+            if found is not None:
+                found -= fixed
         return None if found is None else _tz.to_datetime(found, self.tz)

@@ -16,9 +16,9 @@ wall clock read as if it were UTC) for wall times, and the active kernel of ``_e
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone, tzinfo
 from collections.abc import Callable
-from typing import Any
+from datetime import datetime, timedelta, timezone, tzinfo
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from . import _engine
@@ -48,6 +48,10 @@ _MIN_T = -62135596800 + 86400
 _MAX_T = 253402300799 - 86400
 _FIXED_KEYS = frozenset({"UTC", "Etc/UTC", "Etc/UCT", "UCT", "Universal", "Zulu", "GMT",
                          "Etc/GMT", "Etc/Universal", "Etc/Zulu", "Greenwich", "Etc/Greenwich"})
+# Instants for which ``datetime.fromtimestamp`` works on every platform (Windows rejects
+# negative timestamps and years after 3000); outside, the slower timedelta arithmetic is used.
+_FAST_LO = 0
+_FAST_HI = 32503680000
 # At most this many transitions are stepped over in one search (only pathological zones with
 # transitions every few seconds could need more).
 _MAX_STEPS = 10000
@@ -62,7 +66,7 @@ def _seconds(delta: timedelta | None) -> int:
 class Zone:
     """A ``tzinfo`` seen as offsets on the integer timelines."""
 
-    __slots__ = ("tz", "fixed")
+    __slots__ = ("tz", "fixed", "_wall_utcoffset")
 
     def __init__(self, tz: tzinfo) -> None:
         self.tz = tz
@@ -71,13 +75,24 @@ class Zone:
             self.fixed = _seconds(tz.utcoffset(None))
         elif isinstance(tz, ZoneInfo) and (tz.key in _FIXED_KEYS or tz.key.startswith("Etc/")):
             self.fixed = _seconds(tz.utcoffset(_EPOCH_NAIVE))
+        # ZoneInfo.utcoffset(dt) reads only dt's wall-clock fields and fold, never dt.tzinfo, so
+        # a UTC datetime carrying the wall time stands in for it (saving a replace()). Other
+        # tzinfo classes get the datetime they expect.
+        self._wall_utcoffset: Callable[[datetime], timedelta] | None = None
+        if type(tz) is ZoneInfo:
+            self._wall_utcoffset = cast("Callable[[datetime], timedelta]", tz.utcoffset)
 
     def offset_at(self, t: int) -> int:
         """Return the UTC offset in seconds in force at UTC epoch second ``t``."""
         if self.fixed is not None:
             return self.fixed
-        t = min(max(t, _MIN_T), _MAX_T)
-        return _seconds((_EPOCH + timedelta(seconds=t)).astimezone(self.tz).utcoffset())
+        if _FAST_LO <= t < _FAST_HI:
+            # the same call as astimezone() makes: tz.fromutc() on the UTC wall fields
+            delta = datetime.fromtimestamp(t, self.tz).utcoffset()
+        else:
+            t = min(max(t, _MIN_T), _MAX_T)
+            delta = (_EPOCH + timedelta(seconds=t)).astimezone(self.tz).utcoffset()
+        return 0 if delta is None else delta.days * 86400 + delta.seconds
 
     def wall_offsets(self, w: int) -> tuple[int, int]:
         """Return the offsets of wall time ``w`` read with ``fold=0`` and ``fold=1``.
@@ -87,6 +102,11 @@ class Zone:
         """
         if self.fixed is not None:
             return self.fixed, self.fixed
+        utcoffset = self._wall_utcoffset
+        if utcoffset is not None and _FAST_LO <= w < _FAST_HI:
+            wall = datetime.fromtimestamp(w, _UTC)
+            d0, d1 = utcoffset(wall), utcoffset(wall.replace(fold=1))
+            return d0.days * 86400 + d0.seconds, d1.days * 86400 + d1.seconds
         w = min(max(w, _MIN_T), _MAX_T)
         local = (_EPOCH_NAIVE + timedelta(seconds=w)).replace(tzinfo=self.tz)
         return _seconds(local.utcoffset()), _seconds(local.replace(fold=1).utcoffset())
@@ -253,10 +273,16 @@ def prev_fire(
 
 def from_datetime(dt: datetime) -> tuple[int, int]:
     """Return ``(whole UTC epoch seconds, microseconds)`` of an aware datetime."""
-    seconds = (dt - _EPOCH) // _SECOND
-    return seconds, dt.microsecond
+    micro = dt.microsecond
+    if type(dt.tzinfo) is ZoneInfo:
+        # Faster than the subtraction for a zone with rules. The float is within 1e-4 s of
+        # the exact value for years 1..9999 (53-bit mantissa), so rounding is exact.
+        return round(dt.timestamp() - micro / 1e6), micro
+    return (dt - _EPOCH) // _SECOND, micro
 
 
 def to_datetime(t: int, tz: tzinfo) -> datetime:
     """Return UTC epoch second ``t`` as an aware datetime in ``tz`` (with the right fold)."""
+    if _FAST_LO <= t < _FAST_HI:
+        return datetime.fromtimestamp(t, tz)  # what astimezone() does: tz.fromutc()
     return (_EPOCH + timedelta(seconds=t)).astimezone(tz)

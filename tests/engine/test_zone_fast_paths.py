@@ -1,0 +1,88 @@
+"""The fast offset and conversion paths of ``_tz`` give exactly the reference answers."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone, tzinfo
+from zoneinfo import ZoneInfo
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from triggerkit import _tz
+
+UTC = timezone.utc
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+EPOCH_NAIVE = datetime(1970, 1, 1)
+# DST at 2:00 and 1:00, a 30-minute DST (Lord Howe), a skipped day (Apia, 2011-12-30),
+# odd offsets (St John's, Kathmandu), DST suspended in Ramadan (Casablanca).
+ZONES = [
+    "Europe/Berlin",
+    "America/New_York",
+    "Australia/Lord_Howe",
+    "Pacific/Apia",
+    "America/St_Johns",
+    "Asia/Kathmandu",
+    "Africa/Casablanca",
+]
+instants = st.one_of(
+    st.integers(_tz._MIN_T, _tz._MAX_T),
+    st.integers(0, 4102444800),
+    st.integers(_tz._FAST_HI - 86400, _tz._FAST_HI + 86400),
+    st.integers(-86400, 86400),
+)
+
+
+def seconds(delta: timedelta | None) -> int:
+    return 0 if delta is None else delta.days * 86400 + delta.seconds
+
+
+def reference_offset(tz: tzinfo, t: int) -> int:
+    t = min(max(t, _tz._MIN_T), _tz._MAX_T)
+    return seconds((EPOCH + timedelta(seconds=t)).astimezone(tz).utcoffset())
+
+
+def reference_wall_offsets(tz: tzinfo, w: int) -> tuple[int, int]:
+    w = min(max(w, _tz._MIN_T), _tz._MAX_T)
+    local = (EPOCH_NAIVE + timedelta(seconds=w)).replace(tzinfo=tz)
+    return seconds(local.utcoffset()), seconds(local.replace(fold=1).utcoffset())
+
+
+@pytest.mark.parametrize("key", ZONES)
+@settings(deadline=None, max_examples=150)
+@given(t=instants)
+def test_zone_offsets_equal_the_reference_arithmetic(key: str, t: int) -> None:
+    tz = ZoneInfo(key)
+    zone = _tz.Zone(tz)
+    assert zone.offset_at(t) == reference_offset(tz, t)
+    assert zone.wall_offsets(t) == reference_wall_offsets(tz, t)
+
+
+@pytest.mark.parametrize("key", ZONES)
+def test_zone_offsets_equal_the_reference_around_every_transition(key: str) -> None:
+    tz = ZoneInfo(key)
+    zone = _tz.Zone(tz)
+    for year in (1970, 1996, 2011, 2024, 2026, 2037, 2038, 2100):
+        t = int(datetime(year, 1, 1, tzinfo=UTC).timestamp())
+        step = 86400 * 7
+        for _ in range(53):
+            if reference_offset(tz, t) != reference_offset(tz, t + step):
+                edge = zone.transition(t, t + step)
+                for u in range(edge - 7200, edge + 7200, 900):
+                    assert zone.offset_at(u) == reference_offset(tz, u)
+                    assert zone.wall_offsets(u) == reference_wall_offsets(tz, u)
+                    assert zone.wall_offsets(u + 3600) == reference_wall_offsets(tz, u + 3600)
+            t += step
+
+
+@pytest.mark.parametrize("key", ["UTC", *ZONES])
+@settings(deadline=None, max_examples=150)
+@given(t=instants, micro=st.integers(0, 999999))
+def test_datetime_conversions_equal_the_reference_arithmetic(key: str, t: int, micro: int) -> None:
+    tz: tzinfo = UTC if key == "UTC" else ZoneInfo(key)
+    expected = (EPOCH + timedelta(seconds=t)).astimezone(tz)
+    found = _tz.to_datetime(t, tz)
+    assert (found, found.fold, found.tzinfo) == (expected, expected.fold, expected.tzinfo)
+    assert found.utcoffset() == expected.utcoffset()
+    moment = expected + timedelta(microseconds=micro)
+    assert _tz.from_datetime(moment) == ((moment - EPOCH) // timedelta(seconds=1), micro)
