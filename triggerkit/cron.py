@@ -121,6 +121,19 @@ class Cron:
         """Return the first fire time strictly after ``after`` (default: now), or ``None``."""
         return self._core.next(self._aware(after, "after"))
 
+    def next_times(self, n: int, after: datetime | str | None = None) -> list[datetime]:
+        """Return the next ``n`` fire times strictly after ``after`` (default: now).
+
+        Fewer when the schedule ends (a Quartz year field), none when it never fires.
+        """
+        out: list[datetime] = []
+        at: datetime | None = self._aware(after, "after")
+        while len(out) < n and at is not None:
+            at = self._core.next(at)
+            if at is not None:
+                out.append(at)
+        return out
+
     def prev(self, before: datetime | str | None = None) -> datetime | None:
         """Return the last fire time strictly before ``before`` (default: now), or ``None``."""
         return self._core.prev(self._aware(before, "before"))

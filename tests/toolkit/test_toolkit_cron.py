@@ -34,6 +34,15 @@ def test_next_is_strictly_after_and_aware(engine: ModuleType) -> None:
         2026, 3, 27, 9, tzinfo=BERLIN)
 
 
+def test_next_times_lists_the_next_n(engine: ModuleType) -> None:
+    cron = Cron("0 9 * * mon-fri", tz="Europe/Berlin")
+    assert [t.isoformat() for t in cron.next_times(3, "2026-03-27 09:00")] == [
+        "2026-03-30T09:00:00+02:00", "2026-03-31T09:00:00+02:00", "2026-04-01T09:00:00+02:00"]
+    assert len(Cron("* * * * *").next_times(5)) == 5
+    assert Cron("0 0 30 2 *").next_times(3) == []
+    assert len(Cron("0 0 0 1 1 ? 2030", dialect="quartz").next_times(3, "2026-01-01")) == 1
+
+
 def test_prev_is_strictly_before(engine: ModuleType) -> None:
     cron = Cron("0 9 * * mon-fri", tz="Europe/Berlin")
     assert cron.prev("2026-03-30 09:00") == datetime(2026, 3, 27, 9, tzinfo=BERLIN)
