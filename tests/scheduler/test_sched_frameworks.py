@@ -272,3 +272,29 @@ def test_a_scheduler_shut_down_from_its_own_listener_does_not_deadlock(kind: str
     sched.start()
     assert stopped.wait(CAP)
     assert not sched.running
+
+
+def test_asyncio_scheduler_started_before_the_loop_runs_uses_the_current_loop() -> None:
+    # The APScheduler 3.x example form: start(), then run the thread's event loop.
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    try:
+        sched = AsyncIOScheduler(timezone="UTC")
+        runs: list[int] = []
+
+        def job() -> None:
+            runs.append(1)
+            if len(runs) == 2:
+                loop.call_soon_threadsafe(loop.stop)
+
+        sched.add_job(job, "interval", seconds=0.02)
+        sched.start()
+        assert sched._eventloop is loop
+        loop.call_later(CAP, loop.stop)
+        loop.run_forever()
+        sched.shutdown()
+        loop.run_until_complete(asyncio.sleep(0))
+        assert len(runs) == 2
+    finally:
+        asyncio.set_event_loop(None)
+        loop.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import warnings
 from functools import partial
 from typing import Any
 
@@ -12,6 +13,29 @@ from ..util import maybe_ref
 from .base import BaseScheduler
 
 __all__ = ["AsyncIOScheduler"]
+
+
+def _current_loop() -> asyncio.AbstractEventLoop:
+    """Return the running loop or else the thread's current loop, creating one if needed.
+
+    APScheduler 3.11 requires a running loop here; earlier 3.x releases (and their examples:
+    ``scheduler.start(); asyncio.get_event_loop().run_forever()``) took the current loop, so
+    that form keeps working too.
+    """
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        pass
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        try:
+            loop = asyncio.get_event_loop_policy().get_event_loop()
+        except RuntimeError:
+            loop = None
+    if loop is None or loop.is_closed():
+        loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(loop)
+    return loop
 
 
 class AsyncIOScheduler(BaseScheduler):
@@ -32,7 +56,7 @@ class AsyncIOScheduler(BaseScheduler):
 
     def start(self, paused: bool = False) -> None:
         if self._eventloop is None or self._eventloop.is_closed():
-            self._eventloop = asyncio.get_running_loop()
+            self._eventloop = _current_loop()
         super().start(paused)
 
     def shutdown(self, wait: bool = True) -> None:
