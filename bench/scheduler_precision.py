@@ -55,8 +55,9 @@ def run(kind: str, seconds: float, jobs: int, burst: bool) -> list[float]:
     )
     for i in range(jobs):
         offset = 0.0 if burst else (i % 1000) / 1000
-        sched.add_job(job, "interval", seconds=1, start_date=base + timedelta(seconds=offset),
-                      args=(offset,))
+        sched.add_job(
+            job, "interval", seconds=1, start_date=base + timedelta(seconds=offset), args=(offset,)
+        )
     sched.start()
     time.sleep(2 + seconds)
     sched.shutdown(wait=True)
@@ -75,12 +76,16 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=1000)
     parser.add_argument("--burst", action="store_true")
     args = parser.parse_args()
-    import apscheduler
+    from importlib.metadata import version
 
-    print(f"machine: {platform.machine()} {platform.processor() or ''} "
-          f"python {platform.python_version()}  apscheduler {apscheduler.__version__ if hasattr(apscheduler, '__version__') else '3.11'}")
-    print(f"{args.jobs} interval jobs, every 1 s, {args.seconds:g} s, "
-          f"{'burst (same instant)' if args.burst else 'spread over the second'}")
+    print(
+        f"machine: {platform.machine()} {platform.processor() or ''} "
+        f"python {platform.python_version()}  apscheduler {version('APScheduler')}"
+    )
+    print(
+        f"{args.jobs} interval jobs, every 1 s, {args.seconds:g} s, "
+        f"{'burst (same instant)' if args.burst else 'spread over the second'}"
+    )
     print(f"{'scheduler':<14}{'runs':>8}{'median ms':>12}{'p99 ms':>10}{'max ms':>10}")
     for kind in ("triggerkit", "apscheduler"):
         gc.collect()
