@@ -8,7 +8,6 @@ from itertools import count
 
 from ..errors import ConflictingIdError, JobLookupError
 from ..job import Job
-from ..util import datetime_to_utc_timestamp
 from .base import BaseJobStore
 
 __all__ = ["MemoryJobStore"]
@@ -49,8 +48,7 @@ class MemoryJobStore(BaseJobStore):
         return self.acquire_due_jobs(now)
 
     def acquire_due_jobs(self, now: datetime, limit: int | None = None) -> list[Job]:
-        now_ts = datetime_to_utc_timestamp(now)
-        assert now_ts is not None
+        now_ts = now.timestamp()
         heap = self._heap
         due: list[_Entry] = []
         while heap and heap[0][0] <= now_ts and (limit is None or len(due) < limit):
@@ -76,7 +74,8 @@ class MemoryJobStore(BaseJobStore):
         return [item[0] for item in items]
 
     def _store(self, job: Job) -> None:
-        timestamp = datetime_to_utc_timestamp(job.next_run_time)
+        run_time = job.next_run_time
+        timestamp = run_time.timestamp() if run_time is not None else None
         version = next(self._versions)
         self._jobs[job.id] = (job, timestamp, version)
         if timestamp is not None:
