@@ -81,13 +81,14 @@ _HASH_LIMITS = {"day": (1, 28), "day_of_week": (0, 6)}
 
 _STEP = r"(?:/(?P<step>\d+))?"
 _VALUE = r"[0-9a-z]+"
-_RANGE_RE = re.compile(rf"(?P<first>{_VALUE})(?:-(?P<last>{_VALUE}))?{_STEP}$", re.IGNORECASE)
-_STAR_RE = re.compile(rf"\*{_STEP}$")
-_HASH_RE = re.compile(rf"H(?:\((?P<first>\d+)-(?P<last>\d+)\))?{_STEP}$")
-_LAST_DAY_RE = re.compile(r"L(?:-(?P<offset>\d+))?$", re.IGNORECASE)
-_NEAR_RE = re.compile(r"(?P<day>\d+)W$", re.IGNORECASE)
-_NTH_RE = re.compile(r"(?P<weekday>[0-9a-z]+)#(?P<n>\d+)$", re.IGNORECASE)
-_LAST_WD_RE = re.compile(r"(?P<weekday>[0-9a-z]+)L$", re.IGNORECASE)
+_RANGE_RE = re.compile(rf"(?P<first>{_VALUE})(?:-(?P<last>{_VALUE}))?{_STEP}$",
+                       re.IGNORECASE | re.ASCII)
+_STAR_RE = re.compile(rf"\*{_STEP}$", re.ASCII)
+_HASH_RE = re.compile(rf"H(?:\((?P<first>\d+)-(?P<last>\d+)\))?{_STEP}$", re.ASCII)
+_LAST_DAY_RE = re.compile(r"L(?:-(?P<offset>\d+))?$", re.IGNORECASE | re.ASCII)
+_NEAR_RE = re.compile(r"(?P<day>\d+)W$", re.IGNORECASE | re.ASCII)
+_NTH_RE = re.compile(r"(?P<weekday>[0-9a-z]+)#(?P<n>\d+)$", re.IGNORECASE | re.ASCII)
+_LAST_WD_RE = re.compile(r"(?P<weekday>[0-9a-z]+)L$", re.IGNORECASE | re.ASCII)
 
 
 @dataclass(frozen=True)
@@ -244,12 +245,18 @@ def _allowed(dialect: str, name: str) -> str:
     return f"a number {lo}-{hi}"
 
 
+def _int(digits: str) -> int:
+    """``int(digits)``, saturated: a huge number is just out of range (and int() of thousands of
+    digits would raise ValueError)."""
+    return int(digits) if len(digits) <= 9 else 10**9
+
+
 def _number(dialect: str, name: str, token: str, span: tuple[int, int]) -> int:
     """Return the value of a number or name in field ``name``."""
     lo, hi = _LIMITS[dialect][name]
     low = token.lower()
-    if token.isdigit():
-        value = int(token)
+    if token.isascii() and token.isdigit():
+        value = _int(token)
         if not lo <= value <= hi:
             raise _Fail(token, f"{lo}-{hi}", f"'{token}' is out of range {lo}-{hi}", span)
         return value
@@ -265,7 +272,7 @@ def _number(dialect: str, name: str, token: str, span: tuple[int, int]) -> int:
 def _step(token: str | None, size: int, span: tuple[int, int], item: str) -> int:
     if token is None:
         return 1
-    step = int(token)
+    step = _int(token)
     if step == 0:
         raise _Fail(item, "a step of at least 1",
                     f"'{item}' has step 0; a step must be at least 1", span)
@@ -356,7 +363,7 @@ def _parse_item(dialect: str, name: str, item: str, span: tuple[int, int], out: 
     if quartz and name == "day":
         m = _LAST_DAY_RE.match(item)
         if m:
-            offset = int(m["offset"] or 0)
+            offset = _int(m["offset"] or "0")
             if offset > 30:
                 raise _Fail(item, "L-0 to L-30",
                             f"'{item}' offset {offset} is out of range 0-30", span)
@@ -376,7 +383,7 @@ def _parse_item(dialect: str, name: str, item: str, span: tuple[int, int], out: 
         m = _NTH_RE.match(item)
         if m:
             weekday = _number(dialect, name, m["weekday"], span)
-            n = int(m["n"]) if m["n"].isdigit() else 0
+            n = _int(m["n"])
             if not 1 <= n <= 5:
                 raise _Fail(item, "#1 to #5", f"'{item}': the week number must be 1-5", span)
             out.nth |= 1 << ((n - 1) * 7 + (weekday + 5) % 7)
@@ -547,6 +554,14 @@ def _parse_aps(expr: str, fields: tuple[FieldText, ...]) -> tuple[Parsed | None,
 
     problems = []
     for index, field in enumerate(fields, 1):
+        label = FIELD_LABELS[field.name]
+        if re.search(r"\d{10}", field.text):
+            # the field classes would call int() on it; thousands of digits raise a plain
+            # ValueError there, and any 10-digit number is out of range anyway
+            problems.append(Problem(index, field.name, field.text, "a number in range",
+                                    f"field {index} ({label}) '{field.text}' holds a number "
+                                    "far out of range", (field.start, field.end)))
+            continue
         try:
             CronTrigger.FIELDS_MAP[field.name](field.name, field.text)
         except CronSpecError as exc:
@@ -556,7 +571,6 @@ def _parse_aps(expr: str, fields: tuple[FieldText, ...]) -> tuple[Parsed | None,
             at = field.text.lower().find(value.lower()) if value else -1
             if at >= 0:
                 span = (field.start + at, field.start + at + len(value))
-            label = FIELD_LABELS[field.name]
             problems.append(Problem(index, field.name, value, exc.allowed,
                                     f"field {index} ({label}) {detail}", span))
     if problems:

@@ -125,3 +125,16 @@ def test_generated_valid_expressions_validate(expr: str) -> None:
 def test_an_unknown_dialect_is_a_programming_error() -> None:
     with pytest.raises(ValueError, match="dialect"):
         validate("* * * * *", "cronie")
+
+
+@pytest.mark.parametrize("dialect", ["posix", "quartz", "aps"])
+@pytest.mark.parametrize("text", ["9" * 5000, "*/" + "9" * 5000, "1-" + "9" * 5000])
+def test_a_number_with_thousands_of_digits_is_just_out_of_range(dialect: str, text: str) -> None:
+    expr = f"0 {text} * * *" + (" ?" if dialect == "quartz" else "")
+    result = validate(expr, dialect)
+    assert not result.ok and result.errors[0].field_index == 2
+
+
+@pytest.mark.parametrize("expr", ["٣ * * * *", "0 0 12 ٣W * ?"])
+def test_only_ascii_digits_are_numbers(expr: str) -> None:
+    assert not validate(expr, "quartz" if "?" in expr else "posix").ok
