@@ -103,14 +103,18 @@ def shape(mask: int, lo: int, hi: int) -> Shape:
 
 
 def runs(values: tuple[int, ...] | list[int]) -> list[tuple[int, int]]:
-    """Group sorted values into ``(first, last)`` runs of consecutive values."""
+    """Group sorted values into ``(first, last)`` runs of three or more consecutive values;
+    other values stand alone (``1, 2`` reads better than ``1 to 2``)."""
     out: list[tuple[int, int]] = []
     for v in values:
         if out and out[-1][1] == v - 1:
             out[-1] = (out[-1][0], v)
         else:
             out.append((v, v))
-    return out
+    split: list[tuple[int, int]] = []
+    for a, b in out:
+        split += [(a, a), (b, b)] if b == a + 1 else [(a, b)]
+    return split
 
 
 def weekday_runs(mask: int) -> list[tuple[int, int]]:
@@ -402,9 +406,7 @@ class _English(_Words):
             names = self.listing([_EN_MONTHS[v - 1] for v in s.values])
             return f"every {s.step} months ({names})"
         words = [
-            _EN_MONTHS[a - 1] if a == b else
-            (f"{_EN_MONTHS[a - 1]} and {_EN_MONTHS[b - 1]}" if b == a + 1 else
-             f"{_EN_MONTHS[a - 1]} to {_EN_MONTHS[b - 1]}")
+            _EN_MONTHS[a - 1] if a == b else f"{_EN_MONTHS[a - 1]} to {_EN_MONTHS[b - 1]}"
             for a, b in runs(s.values)
         ]
         return "in " + self.listing(words)
@@ -501,7 +503,9 @@ class _Chinese(_Words):
             return f"{text}{seconds}" if seconds else text
         window = self.hours(hour)
         if minute.kind == "every" and seconds:
-            return f"{window.rstrip('，')} {seconds}".strip()
+            if window.endswith(("，", "内")):
+                return window + seconds
+            return f"{window} {seconds}".strip()
         text = self.unit(minute, "分钟")
         if window:
             text = (window + text) if window.endswith(("，", "内")) else f"{window} {text}"

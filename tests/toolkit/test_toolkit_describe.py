@@ -7,9 +7,12 @@ English, Chinese. The words come from the compiled masks, so equal schedules rea
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from triggerkit import Cron, describe
 from triggerkit.descriptions import describe_masks, shape, weekday_runs
+from triggerkit.strategies import cron_expressions
 
 TABLE = [
     ('posix', '* * * * *', None,
@@ -268,6 +271,21 @@ TABLE = [
      'at 00:00, on day 1 of the month, every 2 months '
      '(January, March, May, July, September and November)',
      '每 2 个月（1、3、5、7、9 和 11 月）的 1 日 00:00'),
+    ('posix', '0 0 1 1,3,11,12 *', None,
+     'at 00:00, on day 1 of the month, in January, March, November and December',
+     '1 月、3 月、11 月和 12 月的 1 日 00:00'),
+    ('posix', '0,1,2,30 * * * *', None,
+     'at minutes 0 to 2 and 30',
+     '第 0 至 2 和 30 分钟'),
+    ('quartz', '15,45 * 9 ? * MON', None,
+     'every 30 seconds from second 15, from 09:00 to 09:59, on Monday',
+     '每周一 09:00 至 09:59 从第 15 秒起每 30 秒'),
+    ('quartz', '0,20,40 * 9-17 * * ?', None,
+     'every 20 seconds, from 09:00 to 17:59',
+     '09:00 至 17:59 每 20 秒'),
+    ('aps', '0 12 * * mon,tue,thu', None,
+     'at 12:00, on Monday, Tuesday and Thursday',
+     '每周一、周二和周四 12:00'),
 ]
 
 
@@ -339,3 +357,13 @@ def test_weekday_runs_wrap_across_sunday() -> None:
     fri_to_mon = 1 << 4 | 1 << 5 | 1 << 6 | 1 << 0
     assert weekday_runs(fri_to_mon) == [(4, 0)]
     assert weekday_runs(1 << 0 | 1 << 2) == [(0, 0), (2, 2)]
+
+
+@settings(settings.get_profile("toolkit"), max_examples=300)
+@given(case=st.sampled_from(["posix", "quartz", "aps"]).flatmap(
+    lambda d: st.tuples(st.just(d), cron_expressions(d))))
+def test_every_valid_expression_can_be_described(case: tuple[str, str]) -> None:
+    dialect, expr = case
+    for lang in ("en", "zh"):
+        text = describe(expr, lang, dialect)
+        assert text and text == text.strip() and "  " not in text
