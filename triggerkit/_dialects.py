@@ -331,10 +331,9 @@ def _parse_item(dialect: str, name: str, item: str, span: tuple[int, int], out: 
     m = _STAR_RE.match(item)
     if m:
         step = _step(m["step"], size, span, item)
-        values: list[int] | range = range(lo, hi + 1, step)
-        if name == "day_of_week" and dialect == "posix" and step > 1:
-            values = range(0, 7, step)  # '*/2' is 0,2,4,6 (cronie reads '*' as 0-6)
-        for v in values:
+        # posix day of week: '*' is 0-7, and a step from 0 meets 7 (Sunday again) only with
+        # step 7 or 1, so '*/2' is Sun, Tue, Thu, Sat as in cronie
+        for v in range(lo, hi + 1, step):
             out.mask |= 1 << v
         return
     if dialect == "posix":
