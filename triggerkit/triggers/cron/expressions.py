@@ -38,6 +38,14 @@ def _limits(field_name: str) -> tuple[int, int]:
     return MIN_VALUES[field_name], MAX_VALUES[field_name]
 
 
+def _as_int(value: str | int, what: str) -> int:
+    """Convert a parsed number; absurdly long digit strings are out of range, not a crash."""
+    if isinstance(value, str) and len(value) > 9:
+        raise CronSpecError(what, value, "a number of at most 9 digits",
+                            f"{what} {value[:12]}... is far out of range")
+    return int(value)
+
+
 def _step_mask(first: int, last: int, step: int) -> int:
     mask = 0
     for value in range(first, last + 1, step):
@@ -48,11 +56,11 @@ def _step_mask(first: int, last: int, step: int) -> int:
 class AllExpression:
     """``*`` or ``*/step``: every value of the field, or every ``step``-th from the minimum."""
 
-    value_re = re.compile(r"\*(?:/(?P<step>\d+))?$")
+    value_re = re.compile(r"\*(?:/(?P<step>[0-9]+))?$")
     __slots__ = ("step",)
 
     def __init__(self, step: str | int | None = None) -> None:
-        self.step = int(step) if step is not None else None
+        self.step = _as_int(step, "step") if step is not None else None
         if self.step == 0:
             raise CronSpecError("step", 0, "a step of at least 1", "step 0 is not allowed; "
                                 "a step must be at least 1")
@@ -119,15 +127,15 @@ def _all_slots(cls: type) -> list[str]:
 class RangeExpression(AllExpression):
     """``n``, ``a-b``, ``a-b/step`` or ``a/step`` (from ``a`` to the field's maximum)."""
 
-    value_re = re.compile(r"(?P<first>\d+)(?:-(?P<last>\d+))?(?:/(?P<step>\d+))?$")
+    value_re = re.compile(r"(?P<first>[0-9]+)(?:-(?P<last>[0-9]+))?(?:/(?P<step>[0-9]+))?$")
     __slots__ = ("first", "last")
 
     def __init__(
         self, first: str | int, last: str | int | None = None, step: str | int | None = None
     ) -> None:
         super().__init__(step)
-        self.first = int(first)
-        self.last = int(last) if last is not None else None
+        self.first = _as_int(first, "value")
+        self.last = _as_int(last, "value") if last is not None else None
         if self.last is None and step is None:
             self.last = self.first
         if self.last is not None and self.first > self.last:
@@ -235,7 +243,7 @@ class MonthRangeExpression(_NameRangeExpression):
     """``jan``, ``jan-mar`` or ``jan-dec/2`` (month names, case-insensitive)."""
 
     value_re = re.compile(
-        r"(?P<first>[a-z]+)(?:-(?P<last>[a-z]+))?(?:/(?P<step>\d+))?$", re.IGNORECASE
+        r"(?P<first>[a-z]+)(?:-(?P<last>[a-z]+))?(?:/(?P<step>[0-9]+))?$", re.IGNORECASE
     )
     names = MONTHS
     offset = 1
@@ -247,7 +255,7 @@ class WeekdayRangeExpression(_NameRangeExpression):
     """``mon``, ``mon-fri`` or ``mon-sun/2`` (weekday names, case-insensitive)."""
 
     value_re = re.compile(
-        r"(?P<first>[a-z]+)(?:-(?P<last>[a-z]+))?(?:/(?P<step>\d+))?$", re.IGNORECASE
+        r"(?P<first>[a-z]+)(?:-(?P<last>[a-z]+))?(?:/(?P<step>[0-9]+))?$", re.IGNORECASE
     )
     names = WEEKDAYS
     offset = 0

@@ -130,7 +130,8 @@ class BaseField:
         elif exc.message.startswith(f"{self.name}:"):
             message = exc.message
         else:
-            message = f"{self.name}: {exc.message} (in {expr!r})"
+            shown = expr if len(expr) <= 40 else expr[:37] + "..."
+            message = f"{self.name}: {exc.message} (in {shown!r})"
         return CronSpecError(self.name, exc.value, exc.allowed, message)
 
     def mask(self) -> int:
