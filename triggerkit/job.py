@@ -160,12 +160,14 @@ class Job:
                 )
             if not hasattr(self, "name") and changes.get("name") is None:
                 changes["name"] = get_callable_name(func)
-            if isinstance(args, str) or not isinstance(args, Iterable):
-                raise TypeError("args must be a non-string iterable")
-            if isinstance(kwargs, str) or not isinstance(kwargs, Mapping):
-                raise TypeError("kwargs must be a dict-like object")
-            args = tuple(args)
-            kwargs = dict(kwargs)
+            if type(args) is not tuple:  # fast path: add_job always passes a tuple
+                if isinstance(args, str) or not isinstance(args, Iterable):
+                    raise TypeError("args must be a non-string iterable")
+                args = tuple(args)
+            if type(kwargs) is not dict:
+                if isinstance(kwargs, str) or not isinstance(kwargs, Mapping):
+                    raise TypeError("kwargs must be a dict-like object")
+                kwargs = dict(kwargs)
             check_callable_args(func, args, kwargs)
             approved.update(func=func, func_ref=func_ref, args=args, kwargs=kwargs)
 
@@ -176,21 +178,15 @@ class Job:
             approved["name"] = value
 
         if "misfire_grace_time" in changes:
-            value = changes.pop("misfire_grace_time")
-            if value is not None and (
-                not isinstance(value, int) or isinstance(value, bool) or value <= 0
-            ):
-                raise TypeError("misfire_grace_time must be either None or a positive integer")
-            approved["misfire_grace_time"] = value
+            approved["misfire_grace_time"] = check_misfire_grace_time(
+                changes.pop("misfire_grace_time")
+            )
 
         if "coalesce" in changes:
             approved["coalesce"] = bool(changes.pop("coalesce"))
 
         if "max_instances" in changes:
-            value = changes.pop("max_instances")
-            if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-                raise TypeError("max_instances must be a positive integer")
-            approved["max_instances"] = value
+            approved["max_instances"] = check_max_instances(changes.pop("max_instances"))
 
         if "trigger" in changes:
             value = changes.pop("trigger")
@@ -304,6 +300,26 @@ class Job:
         else:
             status = "pending"
         return f"{self.name} (trigger: {self.trigger}, {status})"
+
+
+def check_misfire_grace_time(value: Any) -> int | None:
+    """Return ``value`` if it is a valid ``misfire_grace_time`` (None or a positive int).
+
+    :raises TypeError: otherwise
+    """
+    if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value <= 0):
+        raise TypeError("misfire_grace_time must be either None or a positive integer")
+    return value
+
+
+def check_max_instances(value: Any) -> int:
+    """Return ``value`` if it is a valid ``max_instances`` (a positive int).
+
+    :raises TypeError: otherwise
+    """
+    if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+        raise TypeError("max_instances must be a positive integer")
+    return value
 
 
 def _is_unbound_method_of(func: Any, obj: Any) -> bool:

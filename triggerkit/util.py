@@ -276,12 +276,27 @@ def get_callable_name(func: Any) -> str:
     raise TypeError(f"Unable to determine a name for {func!r} -- maybe it is not a callable?")
 
 
+# References of plain functions, cached: add_job computes one for every job.
+_refs: WeakKeyDictionary[Any, str] = WeakKeyDictionary()
+
+
 def obj_to_ref(obj: Any) -> str:
     """Return the ``module:qualified.name`` text reference to ``obj``.
 
     :raises ValueError: if ``obj`` cannot be reached through a reference (a lambda, a nested
         function, a ``partial``, an instance method of an unreachable object, ...)
     """
+    if inspect.isfunction(obj):
+        cached = _refs.get(obj)
+        if cached is not None:
+            return cached
+        ref = _obj_to_ref(obj)
+        _refs[obj] = ref
+        return ref
+    return _obj_to_ref(obj)
+
+
+def _obj_to_ref(obj: Any) -> str:
     if isinstance(obj, partial):
         raise ValueError("Cannot create a reference to a partial()")
     name = get_callable_name(obj)
@@ -356,16 +371,26 @@ def _signature_of(func: Any) -> inspect.Signature | None:
     return sig
 
 
+# Call shapes (number of positional args, keyword names) already bound, per plain function.
+_good_shapes: WeakKeyDictionary[Any, set[tuple[int, frozenset[str]]]] = WeakKeyDictionary()
+
+
 def check_callable_args(func: Any, args: Sequence[Any], kwargs: Mapping[str, Any]) -> None:
     """Ensure that ``func`` can be called with ``args`` and ``kwargs``.
 
     :raises ValueError: naming the missing, duplicated or unexpected arguments
     """
+    shapes = _good_shapes.get(func) if inspect.isfunction(func) else None
+    shape = (len(args), frozenset(kwargs))
+    if shapes is not None and shape in shapes:
+        return  # binding depends only on the shape of the call
     sig = _signature_of(func)
     if sig is None:
         return
     try:
         sig.bind(*args, **kwargs)
+        if inspect.isfunction(func):
+            _good_shapes.setdefault(func, set()).add(shape)
     except TypeError as exc:
         raise ValueError(
             f"{get_callable_name(func)}() cannot be called with args={tuple(args)!r} and "

@@ -293,3 +293,10 @@ def test_trigger_instances_pass_through(manual: ManualScheduler) -> None:
     interval = IntervalTrigger(seconds=5, timezone="UTC")
     assert manual.add_job(print, interval).trigger is interval
     assert manual._create_trigger(None, {}).__class__.__name__ == "DateTrigger"
+
+
+def test_bad_job_defaults_are_rejected_when_configured() -> None:
+    with pytest.raises(TypeError, match="max_instances must be a positive integer"):
+        ManualScheduler(job_defaults={"max_instances": 0})
+    with pytest.raises(TypeError, match="misfire_grace_time must be either None or a positive"):
+        ManualScheduler(job_defaults={"misfire_grace_time": -1})

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import difflib
+import functools
 import inspect
 import json
 import logging
@@ -53,7 +54,7 @@ from ..events import (
     SchedulerEvent,
 )
 from ..executors.base import BaseExecutor
-from ..job import Job
+from ..job import Job, check_max_instances, check_misfire_grace_time
 from ..jobstores.base import BaseJobStore
 from ..triggers.base import BaseTrigger
 from ..util import asbool, asint, astimezone, maybe_ref, ref_to_obj, undefined
@@ -168,9 +169,9 @@ class BaseScheduler(metaclass=ABCMeta):
         job_defaults = config.pop("job_defaults", {})
         grace = job_defaults.get("misfire_grace_time", 1)
         self._job_defaults: dict[str, Any] = {
-            "misfire_grace_time": asint(grace),
+            "misfire_grace_time": check_misfire_grace_time(asint(grace)),
             "coalesce": asbool(job_defaults.get("coalesce", True)),
-            "max_instances": asint(job_defaults.get("max_instances", 1)),
+            "max_instances": check_max_instances(asint(job_defaults.get("max_instances", 1))),
         }
 
         self._executors.clear()
@@ -766,12 +767,13 @@ class BaseScheduler(metaclass=ABCMeta):
                     self._logger.exception("Error notifying listener")
 
     def _real_add_job(self, job: Job, jobstore_alias: str, replace_existing: bool) -> None:
-        replacements: dict[str, Any] = {
-            key: value for key, value in self._job_defaults.items() if not hasattr(job, key)
-        }
+        # The defaults were validated by _configure and the trigger returns an aware datetime,
+        # so they are set directly (Job._modify would check them again on every add).
+        for key, value in self._job_defaults.items():
+            if not hasattr(job, key):
+                setattr(job, key, value)
         if not hasattr(job, "next_run_time"):
-            replacements["next_run_time"] = job.trigger.get_next_fire_time(None, self._now())
-        job._modify(**replacements)
+            job.next_run_time = job.trigger.get_next_fire_time(None, self._now())
         executor = self._executors.get(job.executor)
         if executor is not None:
             executor.check_job(job)
@@ -820,6 +822,10 @@ class BaseScheduler(metaclass=ABCMeta):
                 f"Expected a trigger instance or string, got {trigger.__class__.__name__} instead"
             )
         trigger_args.setdefault("timezone", self.timezone)
+        shared = _shared_trigger_key(trigger, trigger_args)
+        if shared is not None:
+            cached: BaseTrigger = _shared_trigger(self, *shared)
+            return cached
         instance: BaseTrigger = self._create_plugin_instance("trigger", trigger, trigger_args)
         return instance
 
@@ -944,6 +950,36 @@ class BaseScheduler(metaclass=ABCMeta):
                 self.remove_job(job.id, store_alias)
         except JobLookupError:
             self._logger.debug("Job %s was removed while it was being processed", job.id)
+
+
+# Cron triggers are immutable and read no clock when built, so jobs with the same cron
+# arguments can share one instance: parsing them again for each of 100,000 jobs is the
+# largest cost of add_job, and the copies the largest part of the memory.
+_SHAREABLE_TRIGGERS = frozenset({"cron"})
+
+
+def _shared_trigger_key(alias: str, args: dict[str, Any]) -> tuple[str, tuple[Any, ...]] | None:
+    if alias not in _SHAREABLE_TRIGGERS:
+        return None
+    items = tuple(sorted(args.items()))
+    try:
+        hash(items)
+    except TypeError:
+        return None
+    return alias, items
+
+
+@functools.lru_cache(maxsize=4096)
+def _build_shared_trigger(alias: str, items: tuple[Any, ...]) -> Any:
+    return load_plugin("trigger", alias, BaseTrigger)(**dict(items))
+
+
+def _shared_trigger(sched: BaseScheduler, alias: str, items: tuple[Any, ...]) -> Any:
+    try:
+        return _build_shared_trigger(alias, items)
+    except TypeError:
+        # Not cached: let the normal path build it again and explain a wrong argument name.
+        return sched._create_plugin_instance("trigger", alias, dict(items))
 
 
 def _package_version() -> str:
