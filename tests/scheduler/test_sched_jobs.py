@@ -311,3 +311,16 @@ def test_export_needs_a_started_scheduler_and_import_a_known_version(tmp_path: A
     with pytest.raises(ValueError, match="unrecognized version: 7"):
         sched.import_jobs(io.StringIO('{"version": 7, "jobs": []}'))
     sched.shutdown()
+
+
+def test_jobs_with_identical_cron_arguments_share_one_trigger(manual: ManualScheduler) -> None:
+    a = manual.add_job(dummy, "cron", minute="*/5", hour="8-17")
+    b = manual.add_job(dummy, "cron", hour="8-17", minute="*/5")
+    c = manual.add_job(dummy, "cron", minute="*/5", hour="8-18")
+    d = manual.add_job(dummy, "cron", minute="*/5", hour="8-17", timezone="Europe/Helsinki")
+    assert a.trigger is b.trigger
+    assert c.trigger is not a.trigger and d.trigger is not a.trigger
+    b.reschedule("cron", minute="*/10")  # rescheduling one job leaves the other alone
+    assert str(a.trigger) == "cron[hour='8-17', minute='*/5']"
+    with pytest.raises(TypeError, match=r"'hours' \(did you mean 'hour'\?\)"):
+        manual.add_job(dummy, "cron", hours=5)
