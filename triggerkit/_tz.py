@@ -16,6 +16,7 @@ wall clock read as if it were UTC) for wall times, and the active kernel of ``_e
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone, tzinfo
 from typing import Any, cast
@@ -63,10 +64,55 @@ def _seconds(delta: timedelta | None) -> int:
     return delta.days * 86400 + delta.seconds
 
 
+class _Transitions:
+    """A ZoneInfo's transitions, read from its TZif file and checked against the tzinfo.
+
+    Between its second and last transition a zone's offsets become list bisections that mirror
+    zoneinfo's own lookups: ``fromutc`` bisects the UTC transition instants; ``utcoffset``
+    bisects wall-clock transition instants, the UTC instant plus the larger of the two offsets
+    for fold 0 and plus the smaller for fold 1. Elsewhere (before, and under the zone's POSIX
+    rule after the last transition) :class:`Zone` asks the tzinfo.
+    """
+
+    __slots__ = ("utc", "wall0", "wall1", "offsets", "utc_lo", "utc_hi", "wall_lo", "wall_hi")
+
+    def __init__(self, utc: list[int], offsets: list[int]) -> None:
+        self.utc = utc
+        self.offsets = offsets  # the offset from each transition on
+        pairs = list(zip(utc[1:], offsets[:-1], offsets[1:], strict=True))
+        self.wall0 = [-(2**62)] + [t + max(a, b) for t, a, b in pairs]
+        self.wall1 = [-(2**62)] + [t + min(a, b) for t, a, b in pairs]
+        self.utc_lo, self.utc_hi = utc[1], utc[-1]
+        self.wall_lo, self.wall_hi = self.wall0[1], self.wall1[-1]
+
+    def offset_at(self, t: int) -> int:
+        return self.offsets[bisect_right(self.utc, t) - 1]
+
+    def wall_offsets(self, w: int) -> tuple[int, int]:
+        return (self.offsets[bisect_right(self.wall0, w) - 1],
+                self.offsets[bisect_right(self.wall1, w) - 1])
+
+
+def _read_transitions(tz: ZoneInfo) -> tuple[list[int], list[int]] | None:
+    """Return the UTC transition instants of a cached ZoneInfo and the offset after each."""
+    key = tz.key
+    if not key or ZoneInfo(key) is not tz:  # from_file() or no_cache(): its data may differ
+        return None
+    try:  # zoneinfo's own (private) TZif reader; anything unexpected: no table
+        from zoneinfo import _common, _tzpath
+
+        path = _tzpath.find_tzfile(key)
+        with (open(path, "rb") if path else _common.load_tzdata(key)) as fobj:
+            trans_idx, trans_utc, utcoff, *_ = _common.load_data(fobj)
+        return [int(t) for t in trans_utc], [int(utcoff[i]) for i in trans_idx]
+    except Exception:
+        return None
+
+
 class Zone:
     """A ``tzinfo`` seen as offsets on the integer timelines."""
 
-    __slots__ = ("tz", "fixed", "_wall_utcoffset")
+    __slots__ = ("tz", "fixed", "_wall_utcoffset", "_table")
 
     def __init__(self, tz: tzinfo) -> None:
         self.tz = tz
@@ -79,13 +125,45 @@ class Zone:
         # a UTC datetime carrying the wall time stands in for it (saving a replace()). Other
         # tzinfo classes get the datetime they expect.
         self._wall_utcoffset: Callable[[datetime], timedelta] | None = None
-        if type(tz) is ZoneInfo:
+        self._table: _Transitions | None | bool = None
+        if type(tz) is ZoneInfo and self.fixed is None:
             self._wall_utcoffset = cast("Callable[[datetime], timedelta]", tz.utcoffset)
+            self._table = True  # read on first use
+
+    def _load_table(self) -> _Transitions | None:
+        """Read and verify the transition table (once); ``None`` when there is none."""
+        assert isinstance(self.tz, ZoneInfo)
+        self._table = None
+        found = _read_transitions(self.tz)
+        if found is None or len(found[0]) < 3:
+            return None
+        table = _Transitions(*found)
+        # Check the table against the tzinfo on both sides of every transition, in both
+        # timelines: between transitions both are constant, so they then agree everywhere.
+        for i in range(1, len(table.utc)):
+            for t in (table.utc[i] - 1, table.utc[i]):
+                if table.utc_lo <= t <= table.utc_hi:
+                    if table.offset_at(t) != self._tz_offset_at(t):
+                        return None
+            for w in (table.wall0[i] - 1, table.wall0[i], table.wall1[i] - 1, table.wall1[i]):
+                if table.wall_lo <= w <= table.wall_hi:
+                    if table.wall_offsets(w) != self._tz_wall_offsets(w):
+                        return None
+        self._table = table
+        return table
 
     def offset_at(self, t: int) -> int:
         """Return the UTC offset in seconds in force at UTC epoch second ``t``."""
         if self.fixed is not None:
             return self.fixed
+        table = self._table
+        if table is True:
+            table = self._load_table()
+        if table and table.utc_lo <= t <= table.utc_hi:
+            return table.offsets[bisect_right(table.utc, t) - 1]
+        return self._tz_offset_at(t)
+
+    def _tz_offset_at(self, t: int) -> int:
         if _FAST_LO <= t < _FAST_HI:
             # the same call as astimezone() makes: tz.fromutc() on the UTC wall fields
             delta = datetime.fromtimestamp(t, self.tz).utcoffset()
@@ -102,6 +180,16 @@ class Zone:
         """
         if self.fixed is not None:
             return self.fixed, self.fixed
+        table = self._table
+        if table is True:
+            table = self._load_table()
+        if table and table.wall_lo <= w <= table.wall_hi:
+            offsets = table.offsets
+            return (offsets[bisect_right(table.wall0, w) - 1],
+                    offsets[bisect_right(table.wall1, w) - 1])
+        return self._tz_wall_offsets(w)
+
+    def _tz_wall_offsets(self, w: int) -> tuple[int, int]:
         utcoffset = self._wall_utcoffset
         if utcoffset is not None and _FAST_LO <= w < _FAST_HI:
             wall = datetime.fromtimestamp(w, _UTC)

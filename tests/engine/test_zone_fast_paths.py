@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zoneinfo
 from datetime import datetime, timedelta, timezone, tzinfo
 from zoneinfo import ZoneInfo
 
@@ -86,3 +87,31 @@ def test_datetime_conversions_equal_the_reference_arithmetic(key: str, t: int, m
     assert found.utcoffset() == expected.utcoffset()
     moment = expected + timedelta(microseconds=micro)
     assert _tz.from_datetime(moment) == ((moment - EPOCH) // timedelta(seconds=1), micro)
+
+
+ALL_KEYS = sorted(zoneinfo.available_timezones())
+
+
+@settings(deadline=None, max_examples=600)
+@given(key=st.sampled_from(ALL_KEYS), t=instants, shift=st.integers(-7200, 7200))
+def test_transition_tables_agree_with_zoneinfo_in_every_zone(key: str, t: int, shift: int) -> None:
+    tz = ZoneInfo(key)
+    zone = _tz.zone_for(tz)
+    assert zone.offset_at(t) == reference_offset(tz, t)
+    assert zone.wall_offsets(t + shift) == reference_wall_offsets(tz, t + shift)
+
+
+def test_a_zone_with_rules_searches_a_transition_table() -> None:
+    zone = _tz.Zone(ZoneInfo("Europe/Berlin"))
+    zone.offset_at(0)
+    assert isinstance(zone._table, _tz._Transitions)
+    # 2026-03-29 01:00 UTC: 02:00 CET becomes 03:00 CEST
+    assert zone.offset_at(1774746000 - 1) == 3600 and zone.offset_at(1774746000) == 7200
+    assert zone.wall_offsets(1774746000 + 3600 + 1800) == (3600, 7200)  # 02:30, in the gap
+
+
+def test_an_uncached_zoneinfo_is_asked_directly() -> None:
+    tz = ZoneInfo.no_cache("Europe/Berlin")
+    zone = _tz.Zone(tz)
+    assert zone.offset_at(1774746000) == 7200
+    assert zone._table is None
