@@ -74,8 +74,10 @@ def test_prev_retraces_every_forward_chain(
         assert back is not None and back.utcoffset() == earlier.utcoffset()
         assert trigger.get_prev_fire_time(later, inclusive=True) == later
         # between two successive fire times, the previous fire time is always the earlier one
-        middle = earlier + (later - earlier) / 2
-        if middle > earlier:
+        # (in UTC: same-zone datetimes subtract and add as wall clocks)
+        a, b = earlier.astimezone(UTC), later.astimezone(UTC)
+        middle = a + (b - a) / 2
+        if middle > a:
             assert trigger.get_prev_fire_time(middle, inclusive=True) == earlier
     if fires:
         # nothing fires between the start and the first fire time
