@@ -229,3 +229,14 @@ def test_str_and_repr_equal_apscheduler() -> None:
                                         jitter=2)
     assert str(ours_or) == str(theirs_or)
     assert repr(ours_or) == repr(theirs_or)
+
+
+def test_and_with_an_interval_child_finds_the_common_times() -> None:
+    # APScheduler 3.11 warns that interval children "will likely" hang AndTrigger; here the
+    # children are asked at or after the latest candidate, so it moves forward.
+    start = datetime(2024, 5, 1, tzinfo=UTC)
+    trigger = AndTrigger([IntervalTrigger(minutes=10, start_date=start),
+                          CronTrigger(minute="*/15", timezone=UTC)])
+    assert chain(trigger, start + timedelta(seconds=1), 3) == [
+        start + timedelta(minutes=30), start + timedelta(minutes=60),
+        start + timedelta(minutes=90)]
