@@ -15,6 +15,11 @@ from .errors import TriggerArgumentError
 
 __all__ = ["CronCore", "Masks"]
 
+# The instants a datetime can hold in UTC (0001-01-01 00:00:00 .. 9999-12-31 23:59:59): a wall
+# time at the edge of year 9999 in a zone west of UTC is later than that, and is no answer.
+_FIRST_INSTANT = -62135596800
+_LAST_INSTANT = 253402300799
+
 
 class Masks(NamedTuple):
     """The arguments of the kernel's ``compile_spec``, in order."""
@@ -110,7 +115,9 @@ class CronCore:
             found = kernel.next_match(self._spec, seconds + fixed)
             if found is not None:
                 found -= fixed
-        return None if found is None else _tz.to_datetime(found, self.tz)
+        if found is None or not _FIRST_INSTANT <= found <= _LAST_INSTANT:
+            return None  # past what a datetime can hold in UTC (9999-12-31 23:59:59-05:00)
+        return _tz.to_datetime(found, self.tz)
 
     def prev(self, before: datetime, inclusive: bool = False) -> datetime | None:
         """Return the last fire time before ``before`` (or at it, if ``inclusive``)."""
@@ -130,4 +137,6 @@ class CronCore:
             found = kernel.prev_match(self._spec, seconds + fixed)
             if found is not None:
                 found -= fixed
-        return None if found is None else _tz.to_datetime(found, self.tz)
+        if found is None or not _FIRST_INSTANT <= found <= _LAST_INSTANT:
+            return None  # past what a datetime can hold in UTC (9999-12-31 23:59:59-05:00)
+        return _tz.to_datetime(found, self.tz)

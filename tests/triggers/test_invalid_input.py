@@ -269,3 +269,22 @@ def test_a_spec_that_fires_only_near_the_end_of_time_is_found() -> None:
                                                              tzinfo=UTC)
     end = datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC)
     assert trigger.get_next_fire_time(end, end) is None
+
+
+@pytest.mark.parametrize(
+    ("zone", "expected"),
+    [("America/New_York", None), ("Etc/GMT+12", None),
+     ("Europe/Berlin", "9999-12-31 23:59:59+01:00"),
+     ("Pacific/Kiritimati", "9999-12-31 23:59:59+14:00")],
+)
+def test_the_last_second_of_9999_west_of_utc_is_none_not_an_overflow(
+    zone: str, expected: str | None
+) -> None:
+    # Regression: 9999-12-31 23:59:59-05:00 is after the last instant a datetime can hold in
+    # UTC; converting it raised OverflowError from inside the search.
+    trigger = CronTrigger(year=9999, month=12, day=31, hour=23, minute=59, second=59,
+                          timezone=zone)
+    found = trigger.get_next_fire_time(None, NOW)
+    assert (None if found is None else str(found)) == expected
+    back = trigger.get_prev_fire_time(datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC))
+    assert (None if back is None else str(back)) == expected
