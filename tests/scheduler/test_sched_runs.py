@@ -445,3 +445,30 @@ def test_the_sleep_across_a_dst_change_is_elapsed_time(
     sched.add_job(print, "cron", minute="*", args=("x",))
     assert sched.tick() == expected_wait
     sched.shutdown()
+
+
+class Exploding(BaseTrigger):
+    """Fires once at ``start``, then fails to compute the next time."""
+
+    def __init__(self, start: datetime) -> None:
+        self.start = start
+
+    def get_next_fire_time(self, previous: datetime | None, now: datetime) -> datetime | None:
+        if previous is None:
+            return self.start
+        raise ArithmeticError("trigger bug")
+
+
+def test_a_trigger_that_raises_pauses_its_job_and_the_loop_goes_on(
+    manual: ManualScheduler, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    runs: list[int] = []
+    bad = manual.add_job(print, Exploding(clock.value), args=("x",), id="bad")
+    manual.add_job(runs.append, "interval", seconds=1, start_date=clock.value, args=(1,))
+    manual.tick()
+    clock.advance(1)
+    manual.tick()
+    assert runs == [1, 1]
+    assert manual.get_job("bad").next_run_time is None  # type: ignore[union-attr]
+    assert 'Error processing job "print' in caplog.text and "ArithmeticError" in caplog.text
+    assert bad.id == "bad"

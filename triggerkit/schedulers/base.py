@@ -858,7 +858,12 @@ class BaseScheduler(metaclass=ABCMeta):
                 for job in due_jobs:
                     if self.state == STATE_STOPPED:
                         break
-                    self._run_due_job(job, store_alias, store, now, events)
+                    try:
+                        self._run_due_job(job, store_alias, store, now, events)
+                    except Exception:
+                        # A broken trigger must not stop the loop (APScheduler 3's thread
+                        # dies here); pause the job so it does not come back at once.
+                        self._pause_broken_job(job, store)
                 store_next = store.get_next_run_time()
                 # Instants are compared in UTC: aware datetimes sharing a zone compare (and
                 # subtract) as wall-clock times, which is wrong across a DST change.
@@ -883,6 +888,14 @@ class BaseScheduler(metaclass=ABCMeta):
             wait_seconds,
         )
         return wait_seconds
+
+    def _pause_broken_job(self, job: Job, store: BaseJobStore) -> None:
+        self._logger.exception('Error processing job "%s" -- pausing it', job)
+        job.next_run_time = None
+        try:
+            store.update_job(job)
+        except Exception:
+            self._logger.exception('Could not pause job "%s"', job)
 
     def _run_due_job(
         self,
