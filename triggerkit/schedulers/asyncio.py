@@ -4,15 +4,28 @@ from __future__ import annotations
 
 import asyncio
 import warnings
-from functools import partial
-from typing import Any
+from collections.abc import Callable
+from functools import partial, wraps
+from typing import Any, TypeVar
 
 from ..errors import SchedulerNotRunningError
 from ..executors.base import BaseExecutor
 from ..util import maybe_ref
 from .base import BaseScheduler
 
-__all__ = ["AsyncIOScheduler"]
+__all__ = ["AsyncIOScheduler", "run_in_event_loop"]
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def run_in_event_loop(func: _F) -> _F:
+    """Decorate a scheduler method so that calls run on the scheduler's event loop."""
+
+    @wraps(func)
+    def wrapper(self: Any, *args: Any, **kwargs: Any) -> None:
+        self._eventloop.call_soon_threadsafe(partial(func, self, *args, **kwargs))
+
+    return wrapper  # type: ignore[return-value]
 
 
 def _current_loop() -> asyncio.AbstractEventLoop:

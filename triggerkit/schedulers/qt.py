@@ -27,6 +27,7 @@ def _import_qtcore() -> Any:
 QtCore = _import_qtcore()
 _Signal = getattr(QtCore, "Signal", None) or QtCore.pyqtSignal
 _QObject: Any = QtCore.QObject
+QTimer = QtCore.QTimer
 
 
 class _Waker(_QObject):  # type: ignore[misc]

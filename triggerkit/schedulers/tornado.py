@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
-from typing import Any
+from functools import wraps
+from typing import Any, TypeVar
 
 try:
     from tornado.ioloop import IOLoop
@@ -12,11 +14,24 @@ except ImportError as exc:  # pragma: no cover - depends on the environment
         "TornadoScheduler requires tornado: pip install 'triggerkit[tornado]'"
     ) from exc
 
+from ..errors import SchedulerNotRunningError
 from ..executors.base import BaseExecutor
 from ..util import maybe_ref
 from .base import BaseScheduler
 
-__all__ = ["TornadoScheduler"]
+__all__ = ["SchedulerNotRunningError", "TornadoScheduler", "run_in_ioloop"]
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def run_in_ioloop(func: _F) -> _F:
+    """Decorate a scheduler method so that calls run on the scheduler's I/O loop."""
+
+    @wraps(func)
+    def wrapper(self: Any, *args: Any, **kwargs: Any) -> None:
+        self._ioloop.add_callback(func, self, *args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
 
 
 class TornadoScheduler(BaseScheduler):

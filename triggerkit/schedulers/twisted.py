@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
 
 try:
     from twisted.internet import reactor as default_reactor
@@ -11,11 +13,24 @@ except ImportError as exc:  # pragma: no cover - depends on the environment
         "TwistedScheduler requires Twisted: pip install 'triggerkit[twisted]'"
     ) from exc
 
+from ..errors import SchedulerNotRunningError
 from ..executors.base import BaseExecutor
 from ..util import maybe_ref
 from .base import BaseScheduler
 
-__all__ = ["TwistedScheduler"]
+__all__ = ["SchedulerNotRunningError", "TwistedScheduler", "run_in_reactor"]
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def run_in_reactor(func: _F) -> _F:
+    """Decorate a scheduler method so that calls run in the scheduler's reactor thread."""
+
+    @wraps(func)
+    def wrapper(self: Any, *args: Any, **kwargs: Any) -> None:
+        self._reactor.callFromThread(func, self, *args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
 
 
 class TwistedScheduler(BaseScheduler):
