@@ -49,7 +49,7 @@ class CronCore:
     """Field masks in a time zone with DST policies; answers next/previous fire instants."""
 
     __slots__ = ("masks", "tz", "zone", "fold0", "fold1", "gap_shift", "_kernel", "_spec",
-                 "_feasible")
+                 "_feasible", "_last")
 
     def __init__(
         self,
@@ -71,6 +71,9 @@ class CronCore:
         self._kernel: ModuleType | None = None
         self._spec: Any = None
         self._feasible = True
+        # The last fire time returned and its instant: iterating passes it straight back in,
+        # and reading the instant off a datetime in a zone with rules costs more than a search.
+        self._last: tuple[datetime, int] | None = None
 
     def _ready(self) -> bool:
         kernel = _engine.kernel
@@ -99,9 +102,13 @@ class CronCore:
 
     def next(self, after: datetime, inclusive: bool = False) -> datetime | None:
         """Return the first fire time after ``after`` (or at it, if ``inclusive``)."""
-        seconds, micro = _tz.from_datetime(after)
-        if micro or not inclusive:
-            seconds += 1
+        last = self._last
+        if last is not None and last[0] is after:
+            seconds = last[1] if inclusive else last[1] + 1
+        else:
+            seconds, micro = _tz.from_datetime(after)
+            if micro or not inclusive:
+                seconds += 1
         kernel = _engine.kernel
         if kernel is not self._kernel:
             self._ready()
@@ -117,13 +124,19 @@ class CronCore:
                 found -= fixed
         if found is None or not _FIRST_INSTANT <= found <= _LAST_INSTANT:
             return None  # past what a datetime can hold in UTC (9999-12-31 23:59:59-05:00)
-        return _tz.to_datetime(found, self.tz)
+        result = _tz.to_datetime(found, self.tz)
+        self._last = (result, found)
+        return result
 
     def prev(self, before: datetime, inclusive: bool = False) -> datetime | None:
         """Return the last fire time before ``before`` (or at it, if ``inclusive``)."""
-        seconds, micro = _tz.from_datetime(before)
-        if not micro and not inclusive:
-            seconds -= 1
+        last = self._last
+        if last is not None and last[0] is before:
+            seconds = last[1] if inclusive else last[1] - 1
+        else:
+            seconds, micro = _tz.from_datetime(before)
+            if not micro and not inclusive:
+                seconds -= 1
         kernel = _engine.kernel
         if kernel is not self._kernel:
             self._ready()
@@ -139,4 +152,6 @@ class CronCore:
                 found -= fixed
         if found is None or not _FIRST_INSTANT <= found <= _LAST_INSTANT:
             return None  # past what a datetime can hold in UTC (9999-12-31 23:59:59-05:00)
-        return _tz.to_datetime(found, self.tz)
+        result = _tz.to_datetime(found, self.tz)
+        self._last = (result, found)
+        return result

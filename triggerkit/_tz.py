@@ -361,12 +361,8 @@ def prev_fire(
 
 def from_datetime(dt: datetime) -> tuple[int, int]:
     """Return ``(whole UTC epoch seconds, microseconds)`` of an aware datetime."""
-    micro = dt.microsecond
-    if type(dt.tzinfo) is ZoneInfo:
-        # Faster than the subtraction for a zone with rules. The float is within 1e-4 s of
-        # the exact value for years 1..9999 (53-bit mantissa), so rounding is exact.
-        return round(dt.timestamp() - micro / 1e6), micro
-    return (dt - _EPOCH) // _SECOND, micro
+    seconds = (dt - _EPOCH) // _SECOND
+    return seconds, dt.microsecond
 
 
 def to_datetime(t: int, tz: tzinfo) -> datetime:
