@@ -109,3 +109,37 @@ def test_every_public_method_has_apschedulers_parameters(path: str, name: str) -
             continue  # *args/**kwargs pass-through (the framework schedulers' start/shutdown)
         assert [p[0] for p in our_params] == [p[0] for p in their_params], f"{name}.{attr}"
         assert [p[2] for p in our_params] == [p[2] for p in their_params], f"{name}.{attr}"
+
+
+def function_pairs() -> list[tuple[str, str]]:
+    pairs = []
+    for path in MODULES:
+        module = importlib.import_module(f"apscheduler.{path}")
+        for name, obj in public_api(module).items():
+            if inspect.isfunction(obj) and obj.__module__ == module.__name__:
+                pairs.append((path, name))
+    return pairs
+
+
+# The time helpers of util.py predate the scheduler layer and are not its to change: these two
+# name a parameter differently from APScheduler (reported to the lead to fix there).
+KNOWN_RENAMED = {("util", "localize"), ("util", "timezone_repr")}
+
+
+@pytest.mark.parametrize(
+    ("path", "name"),
+    [
+        pytest.param(
+            *pair,
+            marks=pytest.mark.xfail(strict=True, reason="parameter renamed in util.py")
+            if pair in KNOWN_RENAMED
+            else (),
+        )
+        for pair in function_pairs()
+    ],
+    ids=lambda v: str(v),
+)
+def test_every_public_function_has_apschedulers_parameters(path: str, name: str) -> None:
+    theirs = getattr(importlib.import_module(f"apscheduler.{path}"), name)
+    ours = getattr(importlib.import_module(f"triggerkit.{path}"), name)
+    assert [p[0] for p in parameters(ours)] == [p[0] for p in parameters(theirs)]
