@@ -11,7 +11,7 @@ arbitrarily large Python integers give the pure kernel's results.
 """
 
 from libc.stdint cimport int64_t, uint64_t
-from libc.stdlib cimport free, malloc
+from cpython.mem cimport PyMem_Free, PyMem_Malloc
 
 cdef extern from *:
     """
@@ -127,7 +127,7 @@ cdef class Spec:
 
     def __dealloc__(self):
         if self._ranges is not NULL:
-            free(self._ranges)
+            PyMem_Free(self._ranges)
             self._ranges = NULL
 
 
@@ -173,7 +173,8 @@ def compile_spec(
     spec.years = tuple(ranges)
     n = len(ranges)
     if n:
-        spec._ranges = <int64_t *>malloc(3 * n * sizeof(int64_t))
+        # PyMem (not malloc) so that tracemalloc counts it with the spec
+        spec._ranges = <int64_t *>PyMem_Malloc(3 * n * sizeof(int64_t))
         if spec._ranges is NULL:
             raise MemoryError()
     spec._n_ranges = n
