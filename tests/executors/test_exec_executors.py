@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import multiprocessing
 import os
 import threading
 from datetime import datetime, timedelta, timezone
@@ -23,6 +24,8 @@ from triggerkit.schedulers.background import BackgroundScheduler
 
 UTC = timezone.utc
 CAP = 60
+# spawn, not fork: forking a process that runs threads is deprecated from Python 3.12 on
+SPAWN = {"mp_context": multiprocessing.get_context("spawn")}
 
 
 def square(x: int) -> int:
@@ -154,7 +157,7 @@ def test_the_thread_pool_takes_pool_kwargs() -> None:
 
 
 def test_the_process_pool_runs_jobs_in_other_processes() -> None:
-    collector = Collector(executors={"default": ProcessPoolExecutor(2)})
+    collector = Collector(executors={"default": ProcessPoolExecutor(2, pool_kwargs=SPAWN)})
     collector.sched.add_job(pid)
     collector.sched.add_job("test_exec_executors:square", args=(7,))
     collector.sched.start()
@@ -183,7 +186,7 @@ def test_the_process_pool_rejects_unpicklable_jobs_at_add_job(
 
 
 def test_a_broken_process_pool_is_replaced(caplog: pytest.LogCaptureFixture) -> None:
-    executor = ProcessPoolExecutor(1)
+    executor = ProcessPoolExecutor(1, pool_kwargs=SPAWN)
     collector = Collector(executors={"default": executor})
     sched = collector.sched
     sched.start()
