@@ -472,3 +472,20 @@ def test_a_trigger_that_raises_pauses_its_job_and_the_loop_goes_on(
     assert manual.get_job("bad").next_run_time is None  # type: ignore[union-attr]
     assert 'Error processing job "print' in caplog.text and "ArithmeticError" in caplog.text
     assert bad.id == "bad"
+
+
+def test_a_jump_past_the_grace_time_with_no_run_inside_it_moves_on(
+    manual: ManualScheduler, clock: FakeClock, events: list[Any]
+) -> None:
+    start = clock.value
+    trigger = CountingInterval(seconds=10, start_date=start, timezone="UTC")
+    manual.add_job(print, trigger, args=("x",), coalesce=False, misfire_grace_time=3)
+    manual._executors["default"] = _NullExecutor(manual)
+    clock.advance(days=365, seconds=5)  # the last run was 5 s ago, outside the 3 s grace
+    trigger.calls = 0
+    manual.tick()
+    manual.tick()  # nothing is due any more: no second batch of misses
+    (submitted,) = of(events, ev.EVENT_JOB_SUBMITTED)
+    assert len(submitted.scheduled_run_times) == MAX_MISSED_REPORTED
+    assert manual.get_jobs()[0].next_run_time == clock.value + timedelta(seconds=5)
+    assert trigger.calls < 2 * MAX_MISSED_REPORTED

@@ -60,20 +60,24 @@ class RunPlan:
     """The outcome of :func:`plan_runs` for one job.
 
     :var run_times: run times to submit (may be empty)
+    :var next_fire: the trigger's next fire time after the plan (``None``: the schedule is
+        over); meaningful when ``run_times`` is not empty and ``resume_at`` is not set
     :var resume_at: when set, nothing was submitted past this point yet: store it as the job's
         next run time instead of asking the trigger (a walk cut short by the per-pass bound)
     :var skipped: ``(first, last)`` missed run times skipped without being reported, if any
     """
 
-    __slots__ = ("resume_at", "run_times", "skipped")
+    __slots__ = ("next_fire", "resume_at", "run_times", "skipped")
 
     def __init__(
         self,
         run_times: list[datetime],
+        next_fire: datetime | None = None,
         resume_at: datetime | None = None,
         skipped: tuple[datetime, datetime] | None = None,
     ) -> None:
         self.run_times = run_times
+        self.next_fire = next_fire
         self.resume_at = resume_at
         self.skipped = skipped
 
@@ -156,11 +160,15 @@ def plan_runs(job: Any, now: datetime) -> RunPlan:
 
     if job.coalesce:
         if jumpable:
-            return RunPlan([_latest_at_or_before(trigger, first, now)])
+            following = trigger.get_next_fire_time(first, now)
+            if following is None or following > now:
+                return RunPlan([first], following)  # the usual case: one run is due
+            latest = _latest_at_or_before(trigger, first, now)
+            return RunPlan([latest], trigger.get_next_fire_time(latest, now))
         times, following = _walk(trigger, first, now, now, MAX_RUNS_PER_PASS)
         if following is not None and following <= now:
             return RunPlan([], resume_at=following)  # walk on in the next pass
-        return RunPlan(times[-1:])
+        return RunPlan(times[-1:], following)
 
     run_times: list[datetime] = []
     skipped = None
@@ -179,4 +187,6 @@ def plan_runs(job: Any, now: datetime) -> RunPlan:
     run_times.extend(times)
     if following is not None and following <= now:
         return RunPlan(run_times, resume_at=following, skipped=skipped)
-    return RunPlan(run_times, skipped=skipped)
+    # After a jump with no run inside the grace time, ``following`` is the jump's target:
+    # asking the trigger after the last reported miss would land back in the skipped range.
+    return RunPlan(run_times, following, skipped=skipped)

@@ -951,7 +951,7 @@ class BaseScheduler(metaclass=ABCMeta):
         if plan.resume_at is not None:
             next_run: datetime | None = plan.resume_at
         elif run_times:
-            next_run = job.trigger.get_next_fire_time(run_times[-1], now)
+            next_run = plan.next_fire  # the trigger's answer after run_times[-1], already known
         else:
             next_run = job.next_run_time
         # The job may have removed itself (or shut the scheduler down) while running inline.
