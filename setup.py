@@ -38,14 +38,7 @@ class OptionalBuildExt(build_ext):
             if REQUIRE_EXTENSIONS:
                 raise
             _notice(f"{type(exc).__name__}: {exc}")
-
-    def build_extension(self, ext):  # type: ignore[no-untyped-def]
-        try:
-            super().build_extension(ext)
-        except Exception as exc:
-            if REQUIRE_EXTENSIONS:
-                raise
-            _notice(f"{type(exc).__name__}: {exc}")
+            self.extensions = []  # nothing to copy or to list as built
 
 
 def _extensions() -> list:  # type: ignore[type-arg]
