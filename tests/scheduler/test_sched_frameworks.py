@@ -298,3 +298,33 @@ def test_asyncio_scheduler_started_before_the_loop_runs_uses_the_current_loop() 
     finally:
         asyncio.set_event_loop(None)
         loop.close()
+
+
+def test_the_run_in_loop_decorators_move_calls_onto_the_loop() -> None:
+    from triggerkit.schedulers.asyncio import run_in_event_loop
+    from triggerkit.schedulers.tornado import TornadoScheduler, run_in_ioloop
+
+    class Probe(AsyncIOScheduler):
+        @run_in_event_loop
+        def where(self, box: list[str]) -> None:
+            box.append(threading.current_thread().name)
+
+    class TornadoProbe(TornadoScheduler):
+        @run_in_ioloop
+        def where(self, box: list[str]) -> None:
+            box.append(threading.current_thread().name)
+
+    async def main() -> list[str]:
+        box: list[str] = []
+        for probe in (Probe(timezone="UTC"), TornadoProbe(timezone="UTC")):
+            probe._eventloop = asyncio.get_running_loop()
+            caller = threading.Thread(target=probe.where, args=(box,))
+            caller.start()
+            caller.join()
+            for _ in range(100):
+                if len(box) == (1 if isinstance(probe, Probe) else 2):
+                    break
+                await asyncio.sleep(0.01)
+        return box
+
+    assert asyncio.run(main()) == ["MainThread", "MainThread"]
