@@ -53,6 +53,9 @@ _FIXED_KEYS = frozenset({"UTC", "Etc/UTC", "Etc/UCT", "UCT", "Universal", "Zulu"
 # negative timestamps and years after 3000); outside, the slower timedelta arithmetic is used.
 _FAST_LO = 0
 _FAST_HI = 32503680000
+# next_fire/prev_fire answer from a zone's transition table when the search stays between two
+# transitions (a test compares both ways); False runs the general loop only.
+_SHORTCUT = True
 # At most this many transitions are stepped over in one search (only pathological zones with
 # transitions every few seconds could need more).
 _MAX_STEPS = 10000
@@ -74,7 +77,8 @@ class _Transitions:
     rule after the last transition) :class:`Zone` asks the tzinfo.
     """
 
-    __slots__ = ("utc", "wall0", "wall1", "offsets", "utc_lo", "utc_hi", "wall_lo", "wall_hi")
+    __slots__ = ("utc", "wall0", "wall1", "offsets", "utc_lo", "utc_hi", "wall_lo", "wall_hi",
+                 "sorted")
 
     def __init__(self, utc: list[int], offsets: list[int]) -> None:
         self.utc = utc
@@ -84,6 +88,13 @@ class _Transitions:
         self.wall1 = [-(2**62)] + [t + min(a, b) for t, a, b in pairs]
         self.utc_lo, self.utc_hi = utc[1], utc[-1]
         self.wall_lo, self.wall_hi = self.wall0[1], self.wall1[-1]
+        # The shortcut of next_fire/prev_fire needs every list in order (real zones are; a
+        # zone with two transitions closer than their offset change would not be).
+        self.sorted = all(
+            a < b
+            for column in (utc, self.wall0, self.wall1)
+            for a, b in zip(column[:-1], column[1:], strict=True)
+        )
 
     def offset_at(self, t: int) -> int:
         return self.offsets[bisect_right(self.utc, t) - 1]
@@ -129,6 +140,13 @@ class Zone:
         if type(tz) is ZoneInfo and self.fixed is None:
             self._wall_utcoffset = cast("Callable[[datetime], timedelta]", tz.utcoffset)
             self._table = True  # read on first use
+
+    def table(self) -> _Transitions | None:
+        """Return the verified transition table, if the zone has one (read on first use)."""
+        table = self._table
+        if table is True:
+            return self._load_table()
+        return table if table else None
 
     def _load_table(self) -> _Transitions | None:
         """Read and verify the transition table (once); ``None`` when there is none."""
@@ -258,6 +276,22 @@ def next_fire(
     if zone.fixed is not None:
         c = search(spec, start + zone.fixed)
         return None if c is None else c - zone.fixed
+    table = zone.table() if _SHORTCUT else None
+    if table is not None and table.sorted and table.utc_lo <= start < table.utc_hi:
+        # The shortcut: offset o holds on [utc[i], utc[i+1]), and the wall times in
+        # [wall0[i], wall1[i+1]) occur once each, at wall - o. When ``start`` lies after the
+        # run's first instant (where rule G may owe a gap's fire) and both its wall time and
+        # the match lie in that range, the loop below returns ``match - o``; so do we.
+        i = bisect_right(table.utc, start) - 1
+        if start > table.utc[i]:
+            o = table.offsets[i]
+            w = start + o
+            if w >= table.wall0[i]:
+                c = search(spec, w)
+                if c is None:
+                    return None
+                if c < table.wall1[i + 1]:
+                    return c - o
     for _ in range(_MAX_STEPS):
         if start > _MAX_T:
             return None
@@ -320,6 +354,18 @@ def prev_fire(
     if zone.fixed is not None:
         c = search(spec, end + zone.fixed)
         return None if c is None else c - zone.fixed
+    table = zone.table() if _SHORTCUT else None
+    if table is not None and table.sorted and table.utc_lo <= end < table.utc_hi:
+        # next_fire's shortcut, mirrored: ``end``'s wall time and the match both in the run
+        i = bisect_right(table.utc, end) - 1
+        o = table.offsets[i]
+        w = end + o
+        if table.wall0[i] <= w < table.wall1[i + 1]:
+            c = search(spec, w)
+            if c is None:
+                return None
+            if c >= table.wall0[i]:
+                return c - o
     for _ in range(_MAX_STEPS):
         if end < _MIN_T:
             return None

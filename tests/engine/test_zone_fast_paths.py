@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import zoneinfo
 from datetime import datetime, timedelta, timezone, tzinfo
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
+from kernel_strategies import masks
 
-from triggerkit import _tz
+from triggerkit import _engine, _tz
 
 UTC = timezone.utc
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -115,3 +117,50 @@ def test_an_uncached_zoneinfo_is_asked_directly() -> None:
     zone = _tz.Zone(tz)
     assert zone.offset_at(1774746000) == 7200
     assert zone._table is None
+
+
+SEARCH_ZONES = [
+    "Europe/Berlin",
+    "America/New_York",
+    "Australia/Lord_Howe",
+    "Pacific/Apia",
+    "Africa/Casablanca",
+    "America/St_Johns",
+    "Asia/Tehran",
+    "Antarctica/Troll",
+]
+
+
+@settings(deadline=None, max_examples=400)
+@given(
+    key=st.one_of(st.sampled_from(SEARCH_ZONES), st.sampled_from(ALL_KEYS)),
+    args=masks(plain=True),
+    start=st.one_of(
+        st.integers(0, 2200000000),
+        st.sampled_from([1774746000, 1792890000]).flatmap(
+            lambda t: st.integers(t - 7 * 3600, t + 7 * 3600)
+        ),  # around Berlin's 2026 transitions
+    ),
+    fold0=st.booleans(),
+    fold1=st.booleans(),
+    gap_shift=st.booleans(),
+)
+def test_the_table_shortcut_answers_as_the_general_search(
+    key: str, args: tuple[Any, ...], start: int, fold0: bool, fold1: bool, gap_shift: bool
+) -> None:
+    spec = _engine.kernel.compile_spec(*args)
+    assume(_engine.kernel.is_feasible(spec))
+    zone = _tz.zone_for(ZoneInfo(key))
+    found = (
+        _tz.next_fire(spec, zone, start, fold0, fold1, gap_shift),
+        _tz.prev_fire(spec, zone, start, fold0, fold1, gap_shift),
+    )
+    _tz._SHORTCUT = False
+    try:
+        expected = (
+            _tz.next_fire(spec, zone, start, fold0, fold1, gap_shift),
+            _tz.prev_fire(spec, zone, start, fold0, fold1, gap_shift),
+        )
+    finally:
+        _tz._SHORTCUT = True
+    assert found == expected
