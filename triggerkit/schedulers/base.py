@@ -940,9 +940,10 @@ class BaseScheduler(metaclass=ABCMeta):
                     JobSubmissionEvent(EVENT_JOB_MAX_INSTANCES, job.id, store_alias, run_times)
                 )
             except BaseException:
-                self._logger.exception(
-                    'Error submitting job "%s" to executor "%s"', job, job.executor
-                )
+                if self.state != STATE_STOPPED:  # else: the executor was shut down under us
+                    self._logger.exception(
+                        'Error submitting job "%s" to executor "%s"', job, job.executor
+                    )
             else:
                 events.append(
                     JobSubmissionEvent(EVENT_JOB_SUBMITTED, job.id, store_alias, run_times)
