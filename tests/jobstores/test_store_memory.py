@@ -130,3 +130,14 @@ def test_it_agrees_with_a_sorted_list_model(ops: list[tuple[str, int, int | None
         assert len(store._heap) <= 2 * len(model) + 65  # stale entries are compacted
     all_ids = [j.id for j in store.get_all_jobs()]
     assert sorted(all_ids) == sorted(model)
+
+
+def test_a_store_rebuilds_a_job_from_its_state_bound_to_its_scheduler() -> None:
+    sched = BackgroundScheduler(timezone="UTC")
+    store = MemoryJobStore()
+    store.start(sched, "saved")
+    original = job("r", 30)
+    rebuilt = store._reconstitute_job(original.__getstate__())
+    assert rebuilt == original and rebuilt.next_run_time == original.next_run_time
+    assert rebuilt._scheduler is sched and rebuilt._jobstore_alias == "saved"
+    assert store._logger.name == "triggerkit.jobstores.saved"

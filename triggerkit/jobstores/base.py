@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 from abc import ABCMeta, abstractmethod
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..errors import ConflictingIdError, JobLookupError, TransientJobError
 
@@ -49,6 +49,18 @@ class BaseJobStore(metaclass=ABCMeta):
 
     def shutdown(self) -> None:  # noqa: B027 - a hook with nothing to do by default
         """Free any resources still bound to this job store."""
+
+    def _reconstitute_job(self, job_state: dict[str, Any]) -> Job:
+        """Rebuild a job from its :meth:`Job.__getstate__ <triggerkit.job.Job.__getstate__>`
+        dict and bind it to this store's scheduler; for persistent stores."""
+        from ..job import Job
+
+        job = Job.__new__(Job)
+        job.__setstate__(job_state)
+        if self._scheduler is not None:
+            job._scheduler = self._scheduler
+        job._jobstore_alias = self._alias
+        return job
 
     def _fix_paused_jobs_sorting(self, jobs: list[Job]) -> None:
         """Move paused jobs (``next_run_time is None``) after the scheduled ones, in place."""
