@@ -137,6 +137,7 @@ def test_a_store_rebuilds_a_job_from_its_state_bound_to_its_scheduler() -> None:
     store = MemoryJobStore()
     store.start(sched, "saved")
     original = job("r", 30)
+    original._modify(misfire_grace_time=1, coalesce=True, max_instances=1)  # as when stored
     rebuilt = store._reconstitute_job(original.__getstate__())
     assert rebuilt == original and rebuilt.next_run_time == original.next_run_time
     assert rebuilt._scheduler is sched and rebuilt._jobstore_alias == "saved"
