@@ -11,6 +11,7 @@ from types import ModuleType
 from typing import Any, NamedTuple
 
 from . import _engine, _tz
+from ._tz import _FAST_HI
 from .errors import TriggerArgumentError
 
 __all__ = ["CronCore", "Masks"]
@@ -120,8 +121,11 @@ class CronCore:
                                   self.gap_shift)
         else:  # a fixed offset: _tz.next_fire's first branch, without the calls
             found = kernel.next_match(self._spec, seconds + fixed)
-            if found is not None:
-                found -= fixed
+            if found is None:
+                return None
+            found -= fixed
+            if 0 <= found < _FAST_HI:  # _tz.to_datetime; no memo: reading UTC back is cheap
+                return datetime.fromtimestamp(found, self.tz)
         if found is None or not _FIRST_INSTANT <= found <= _LAST_INSTANT:
             return None  # past what a datetime can hold in UTC (9999-12-31 23:59:59-05:00)
         result = _tz.to_datetime(found, self.tz)
@@ -148,8 +152,11 @@ class CronCore:
                                   self.gap_shift)
         else:  # a fixed offset: _tz.prev_fire's first branch, without the calls
             found = kernel.prev_match(self._spec, seconds + fixed)
-            if found is not None:
-                found -= fixed
+            if found is None:
+                return None
+            found -= fixed
+            if 0 <= found < _FAST_HI:  # _tz.to_datetime; no memo: reading UTC back is cheap
+                return datetime.fromtimestamp(found, self.tz)
         if found is None or not _FIRST_INSTANT <= found <= _LAST_INSTANT:
             return None  # past what a datetime can hold in UTC (9999-12-31 23:59:59-05:00)
         result = _tz.to_datetime(found, self.tz)
