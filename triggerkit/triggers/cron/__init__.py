@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone, tzinfo
+from functools import lru_cache
 from typing import Any
 
 from ..._schedule import CronCore, Masks
@@ -28,6 +29,48 @@ def _local_zone() -> tzinfo:
     from tzlocal import get_localzone
 
     return astimezone(get_localzone()) or _UTC
+
+
+@lru_cache(maxsize=8192)
+def _cached_field(cls: type[BaseField], name: str, exprs: str | int, is_default: bool) -> BaseField:
+    return cls(name, exprs, is_default)
+
+
+def _make_field(cls: type[BaseField], name: str, exprs: Any, is_default: bool) -> BaseField:
+    """Parse a field, sharing the parsed object between triggers with the same text.
+
+    Fields are not changed after parsing, so sharing them makes building many cron triggers
+    with the same specs (a scheduler with thousands of jobs) cheap.
+    """
+    if isinstance(exprs, (str, int)) and not isinstance(exprs, bool):
+        return _cached_field(cls, name, exprs, is_default)
+    return cls(name, exprs, is_default)
+
+
+@lru_cache(maxsize=8192)
+def _masks_for(fields: tuple[BaseField, ...]) -> tuple[Masks, bool]:
+    """Return the engine masks of eight fields, and whether the spec follows real time."""
+    year, month, day, week, day_of_week, hour, minute, second = fields
+    last_days, nth, last_wd = (
+        day.special_masks() if isinstance(day, DayOfMonthField) else (0, 0, 0)
+    )
+    masks = Masks(
+        years=year.year_ranges(),
+        months=month.mask(),
+        days=day.mask(),
+        last_days=last_days,
+        nth_weekdays=nth,
+        last_weekdays=last_wd,
+        near_weekdays=0,
+        flags=0,
+        weekdays=day_of_week.mask(),
+        weeks=week.mask(),
+        hours=hour.mask(),
+        minutes=minute.mask(),
+        seconds=second.mask(),
+    )
+    # rule O: a spec whose hour or minute field starts with '*' follows real time
+    return masks, hour.starts_with_star() or minute.starts_with_star()
 
 
 class CronTrigger(BaseTrigger):
@@ -123,31 +166,11 @@ class CronTrigger(BaseTrigger):
             else:
                 exprs = "*"
                 is_default = True
-            self.fields.append(self.FIELDS_MAP[name](name, exprs, is_default))
+            self.fields.append(_make_field(self.FIELDS_MAP[name], name, exprs, is_default))
         self._build()
 
     def _build(self) -> None:
-        f = dict(zip(self.FIELD_NAMES, self.fields, strict=True))
-        day = f["day"]
-        last_days, nth, last_wd = (
-            day.special_masks() if isinstance(day, DayOfMonthField) else (0, 0, 0)
-        )
-        masks = Masks(
-            years=f["year"].year_ranges(),
-            months=f["month"].mask(),
-            days=day.mask(),
-            last_days=last_days,
-            nth_weekdays=nth,
-            last_weekdays=last_wd,
-            near_weekdays=0,
-            flags=0,
-            weekdays=f["day_of_week"].mask(),
-            weeks=f["week"].mask(),
-            hours=f["hour"].mask(),
-            minutes=f["minute"].mask(),
-            seconds=f["second"].mask(),
-        )
-        follows = f["hour"].starts_with_star() or f["minute"].starts_with_star()
+        masks, follows = _masks_for(tuple(self.fields))
         assert self.timezone is not None
         self._core = CronCore(masks, self.timezone, follows, self.dst_gap, self.dst_overlap)
 

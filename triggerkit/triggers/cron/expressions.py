@@ -8,6 +8,7 @@ a step after a name range (``mon-fri/2``) is honoured rather than silently dropp
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from calendar import monthrange
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -32,10 +33,15 @@ WEEKDAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 MONTHS = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
 
 
-def _limits(field_name: str) -> tuple[int, int]:
-    from .fields import MAX_VALUES, MIN_VALUES
+# Each field's (minimum, maximum); ``fields.MIN_VALUES``/``MAX_VALUES`` are built from this.
+LIMITS = {
+    "year": (1970, 9999), "month": (1, 12), "day": (1, 31), "week": (1, 53),
+    "day_of_week": (0, 6), "hour": (0, 23), "minute": (0, 59), "second": (0, 59),
+}
 
-    return MIN_VALUES[field_name], MAX_VALUES[field_name]
+
+def _limits(field_name: str) -> tuple[int, int]:
+    return LIMITS[field_name]
 
 
 def _as_int(value: str | int, what: str) -> int:
@@ -46,7 +52,10 @@ def _as_int(value: str | int, what: str) -> int:
     return int(value)
 
 
+@lru_cache(maxsize=4096)
 def _step_mask(first: int, last: int, step: int) -> int:
+    if step == 1:
+        return ((2 << last) - 1) & ~((1 << first) - 1)
     mask = 0
     for value in range(first, last + 1, step):
         mask |= 1 << value

@@ -13,6 +13,7 @@ from typing import Any, ClassVar
 
 from ...errors import CronSpecError
 from .expressions import (
+    LIMITS,
     AllExpression,
     LastDayOfMonthExpression,
     MonthRangeExpression,
@@ -32,14 +33,8 @@ __all__ = (
     "WeekField",
 )
 
-MIN_VALUES = {
-    "year": 1970, "month": 1, "day": 1, "week": 1, "day_of_week": 0, "hour": 0, "minute": 0,
-    "second": 0,
-}
-MAX_VALUES = {
-    "year": 9999, "month": 12, "day": 31, "week": 53, "day_of_week": 6, "hour": 23,
-    "minute": 59, "second": 59,
-}
+MIN_VALUES = {name: lo for name, (lo, hi) in LIMITS.items()}
+MAX_VALUES = {name: hi for name, (lo, hi) in LIMITS.items()}
 DEFAULT_VALUES: dict[str, str | int] = {
     "year": "*", "month": 1, "day": 1, "week": "*", "day_of_week": "*", "hour": 0, "minute": 0,
     "second": 0,
@@ -136,11 +131,15 @@ class BaseField:
 
     def mask(self) -> int:
         """Return the values selected by the plain (numeric) expressions as a bitmask."""
+        cached: int | None = self.__dict__.get("_mask")
+        if cached is not None:
+            return cached
         out = 0
         for expr in self.expressions:
             if type(expr) in (AllExpression, RangeExpression, MonthRangeExpression,
                               WeekdayRangeExpression):
                 out |= expr.mask(self.name)
+        self.__dict__["_mask"] = out  # fields are not changed after parsing
         return out
 
     def year_ranges(self) -> tuple[tuple[int, int, int], ...]:
@@ -150,6 +149,11 @@ class BaseField:
     def starts_with_star(self) -> bool:
         """Whether the field's text starts with ``*`` (rule O: the spec follows real time)."""
         return str(self).startswith("*")
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state.pop("_mask", None)  # derived; recomputed on demand
+        return state
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, self.__class__) and self.expressions == other.expressions
