@@ -43,7 +43,7 @@ def _make_field(cls: type[BaseField], name: str, exprs: Any, is_default: bool) -
     with the same specs (a scheduler with thousands of jobs) cheap.
     """
     if isinstance(exprs, (str, int)) and not isinstance(exprs, bool):
-        return _cached_field(cls, name, exprs, is_default)
+        return _cached_field(cls, name, exprs, is_default)  # type: ignore[arg-type]
     return cls(name, exprs, is_default)
 
 

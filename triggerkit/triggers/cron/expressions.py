@@ -8,9 +8,9 @@ a step after a name range (``mon-fri/2``) is honoured rather than silently dropp
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 from calendar import monthrange
 from datetime import datetime
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from ...errors import CronSpecError
