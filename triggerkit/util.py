@@ -209,11 +209,11 @@ def datetime_repr(dateval: datetime | None) -> str:
     return dateval.strftime("%Y-%m-%d %H:%M:%S %Z") if dateval else "None"
 
 
-def timezone_repr(tz: tzinfo) -> str:
+def timezone_repr(timezone: tzinfo) -> str:
     """Return the zone's key for ``ZoneInfo``, its repr otherwise."""
-    if isinstance(tz, ZoneInfo):
-        return str(tz.key)
-    return repr(tz)
+    if isinstance(timezone, ZoneInfo):
+        return str(timezone.key)
+    return repr(timezone)
 
 
 def normalize(dt: datetime) -> datetime:
@@ -221,11 +221,11 @@ def normalize(dt: datetime) -> datetime:
     return datetime.fromtimestamp(dt.timestamp(), dt.tzinfo)
 
 
-def localize(dt: datetime, tz: tzinfo) -> datetime:
-    """Attach ``tz`` to a naive datetime by rule L (``fold=0``; a gap time moves forward)."""
-    if hasattr(tz, "localize"):
-        tz = astimezone(tz) or tz
-    return normalize(dt.replace(tzinfo=tz))
+def localize(dt: datetime, tzinfo: tzinfo) -> datetime:
+    """Attach ``tzinfo`` to a naive datetime by rule L (``fold=0``; a gap time moves forward)."""
+    if hasattr(tzinfo, "localize"):
+        tzinfo = astimezone(tzinfo) or tzinfo
+    return normalize(dt.replace(tzinfo=tzinfo))
 
 
 # --- Callables: references, names and argument checks (used by the scheduler) ---------------

@@ -123,7 +123,7 @@ def function_pairs() -> list[tuple[str, str]]:
 
 # The time helpers of util.py predate the scheduler layer and are not its to change: these two
 # name a parameter differently from APScheduler (reported to the lead to fix there).
-KNOWN_RENAMED = {("util", "localize"), ("util", "timezone_repr")}
+KNOWN_RENAMED: set[tuple[str, str]] = set()
 
 
 @pytest.mark.parametrize(
