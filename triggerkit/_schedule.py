@@ -107,7 +107,7 @@ class CronCore:
         if last is not None and last[0] is after:
             seconds = last[1] if inclusive else last[1] + 1
         else:
-            seconds, micro = _tz.from_datetime(after)
+            seconds, micro = _tz.from_datetime(after, self.zone)
             if micro or not inclusive:
                 seconds += 1
         kernel = _engine.kernel
@@ -138,7 +138,7 @@ class CronCore:
         if last is not None and last[0] is before:
             seconds = last[1] if inclusive else last[1] - 1
         else:
-            seconds, micro = _tz.from_datetime(before)
+            seconds, micro = _tz.from_datetime(before, self.zone)
             if not micro and not inclusive:
                 seconds -= 1
         kernel = _engine.kernel

@@ -280,18 +280,22 @@ def next_fire(
     if table is not None and table.sorted and table.utc_lo <= start < table.utc_hi:
         # The shortcut: offset o holds on [utc[i], utc[i+1]), and the wall times in
         # [wall0[i], wall1[i+1]) occur once each, at wall - o. When ``start`` lies after the
-        # run's first instant (where rule G may owe a gap's fire) and both its wall time and
-        # the match lie in that range, the loop below returns ``match - o``; so do we.
+        # run's first instant (where rule G may owe a gap's fire) and its wall time in that
+        # range, the loop's first pass searches from there; a match that occurs once is its
+        # answer, as here.
         i = bisect_right(table.utc, start) - 1
         if start > table.utc[i]:
             o = table.offsets[i]
             w = start + o
-            if w >= table.wall0[i]:
+            if table.wall0[i] <= w < table.wall1[i + 1]:
                 c = search(spec, w)
                 if c is None:
                     return None
                 if c < table.wall1[i + 1]:
                     return c - o
+                c0, c1 = zone.wall_offsets(c)
+                if c0 == c1:
+                    return c - c0
     for _ in range(_MAX_STEPS):
         if start > _MAX_T:
             return None
@@ -356,7 +360,7 @@ def prev_fire(
         return None if c is None else c - zone.fixed
     table = zone.table() if _SHORTCUT else None
     if table is not None and table.sorted and table.utc_lo <= end < table.utc_hi:
-        # next_fire's shortcut, mirrored: ``end``'s wall time and the match both in the run
+        # next_fire's shortcut, mirrored (no rule G owed at ``end``)
         i = bisect_right(table.utc, end) - 1
         o = table.offsets[i]
         w = end + o
@@ -366,6 +370,9 @@ def prev_fire(
                 return None
             if c >= table.wall0[i]:
                 return c - o
+            c0, c1 = zone.wall_offsets(c)
+            if c0 == c1:
+                return c - c0
     for _ in range(_MAX_STEPS):
         if end < _MIN_T:
             return None
@@ -405,8 +412,19 @@ def prev_fire(
     raise RuntimeError("DST search did not converge")  # pragma: no cover
 
 
-def from_datetime(dt: datetime) -> tuple[int, int]:
-    """Return ``(whole UTC epoch seconds, microseconds)`` of an aware datetime."""
+def from_datetime(dt: datetime, zone: Zone | None = None) -> tuple[int, int]:
+    """Return ``(whole UTC epoch seconds, microseconds)`` of an aware datetime.
+
+    :param zone: the zone ``dt`` is probably in: when ``dt.tzinfo`` is its tzinfo and it has a
+        transition table, the offset comes from the table (what ``dt.utcoffset()`` returns)
+    """
+    if zone is not None and dt.tzinfo is zone.tz:
+        table = zone._table
+        if isinstance(table, _Transitions):
+            wall = (dt.toordinal() - 719163) * 86400 + dt.hour * 3600 + dt.minute * 60 + dt.second
+            if table.wall_lo <= wall <= table.wall_hi:
+                walls = table.wall1 if dt.fold else table.wall0
+                return wall - table.offsets[bisect_right(walls, wall) - 1], dt.microsecond
     seconds = (dt - _EPOCH) // _SECOND
     return seconds, dt.microsecond
 

@@ -164,3 +164,25 @@ def test_the_table_shortcut_answers_as_the_general_search(
     finally:
         _tz._SHORTCUT = True
     assert found == expected
+
+
+@settings(deadline=None, max_examples=400)
+@given(
+    key=st.one_of(st.sampled_from(SEARCH_ZONES), st.sampled_from(ALL_KEYS)),
+    wall=st.one_of(
+        st.datetimes(datetime(1900, 1, 1), datetime(2100, 1, 1)),
+        st.sampled_from([datetime(2026, 3, 29, 2), datetime(2026, 10, 25, 2)]).flatmap(
+            lambda d: st.datetimes(d - timedelta(hours=3), d + timedelta(hours=3))
+        ),  # Berlin's 2026 gap and overlap
+    ),
+    fold=st.sampled_from([0, 1]),
+)
+def test_instants_read_through_the_table_equal_datetime_arithmetic(
+    key: str, wall: datetime, fold: int
+) -> None:
+    tz = ZoneInfo(key)
+    zone = _tz.zone_for(tz)
+    zone.table()
+    moment = wall.replace(tzinfo=tz, fold=fold)
+    assert _tz.from_datetime(moment, zone) == _tz.from_datetime(moment)
+    assert _tz.from_datetime(moment.astimezone(UTC), zone) == _tz.from_datetime(moment)
