@@ -11,7 +11,7 @@ from types import ModuleType
 from typing import Any, NamedTuple
 
 from . import _engine, _tz
-from ._tz import _FAST_HI
+from ._tz import _EPOCH, _FAST_HI, _SECOND
 from .errors import TriggerArgumentError
 
 __all__ = ["CronCore", "Masks"]
@@ -103,6 +103,25 @@ class CronCore:
 
     def next(self, after: datetime, inclusive: bool = False) -> datetime | None:
         """Return the first fire time after ``after`` (or at it, if ``inclusive``)."""
+        fixed = self.zone.fixed
+        kernel = _engine.kernel
+        if fixed is not None and kernel is self._kernel:
+            # A fixed offset, compiled for this kernel: _tz.from_datetime, next_fire's first
+            # branch and _tz.to_datetime in a few lines (the hot path of UTC schedules).
+            if not self._feasible:
+                return None
+            seconds = (after - _EPOCH) // _SECOND
+            if not inclusive or after.microsecond:
+                seconds += 1
+            found = kernel.next_match(self._spec, seconds + fixed)
+            if found is None:
+                return None
+            found -= fixed
+            if 0 <= found < _FAST_HI:
+                return datetime.fromtimestamp(found, self.tz)
+            if not _FIRST_INSTANT <= found <= _LAST_INSTANT:
+                return None
+            return _tz.to_datetime(found, self.tz)
         last = self._last
         if last is not None and last[0] is after:
             seconds = last[1] if inclusive else last[1] + 1
@@ -134,6 +153,23 @@ class CronCore:
 
     def prev(self, before: datetime, inclusive: bool = False) -> datetime | None:
         """Return the last fire time before ``before`` (or at it, if ``inclusive``)."""
+        fixed = self.zone.fixed
+        kernel = _engine.kernel
+        if fixed is not None and kernel is self._kernel:  # the hot path, as in next()
+            if not self._feasible:
+                return None
+            seconds = (before - _EPOCH) // _SECOND
+            if not inclusive and not before.microsecond:
+                seconds -= 1
+            found = kernel.prev_match(self._spec, seconds + fixed)
+            if found is None:
+                return None
+            found -= fixed
+            if 0 <= found < _FAST_HI:
+                return datetime.fromtimestamp(found, self.tz)
+            if not _FIRST_INSTANT <= found <= _LAST_INSTANT:
+                return None
+            return _tz.to_datetime(found, self.tz)
         last = self._last
         if last is not None and last[0] is before:
             seconds = last[1] if inclusive else last[1] - 1

@@ -418,7 +418,7 @@ def from_datetime(dt: datetime, zone: Zone | None = None) -> tuple[int, int]:
     :param zone: the zone ``dt`` is probably in: when ``dt.tzinfo`` is its tzinfo and it has a
         transition table, the offset comes from the table (what ``dt.utcoffset()`` returns)
     """
-    if zone is not None and dt.tzinfo is zone.tz:
+    if zone is not None and zone._table is not None and dt.tzinfo is zone.tz:
         table = zone._table
         if isinstance(table, _Transitions):
             wall = (dt.toordinal() - 719163) * 86400 + dt.hour * 3600 + dt.minute * 60 + dt.second
