@@ -9,6 +9,7 @@ return the same first fire times for every row.
 from __future__ import annotations
 
 import itertools
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -106,6 +107,19 @@ def start(zone: str) -> datetime:
 # --- construction -----------------------------------------------------------------------------
 
 
+def clear_caches() -> None:
+    """Empty every ``lru_cache`` of triggerkit (parsed fields, masks, compiled specs).
+
+    A cold construction then pays for everything a never-seen schedule costs.
+    """
+    for name, module in list(sys.modules.items()):
+        if name == "triggerkit" or name.startswith("triggerkit."):
+            for value in list(vars(module).values()):
+                clear = getattr(value, "cache_clear", None)
+                if callable(clear):
+                    clear()
+
+
 def make_cron(row: Row, zone: str) -> Any:
     expr, options = row.cron_args
     return Cron(expr, tz=ZONES[zone], **options)
@@ -171,11 +185,21 @@ def next_calls(row: Row, zone: str) -> dict[str, Call]:
 
 
 def construct_calls(row: Row, zone: str) -> dict[str, Call]:
-    """Zero-argument callables that build the schedule, per contender."""
+    """Zero-argument callables that build the schedule, per contender.
+
+    ``CronTrigger (cold)`` first empties triggerkit's caches (subtract ``clear_caches`` alone).
+    """
     calls: dict[str, Call] = {}
     if Cron is not None:
         calls["Cron"] = lambda: make_cron(row, zone)
     calls["CronTrigger"] = lambda: make_trigger(row, zone)
+
+    def cold() -> CronTrigger:
+        clear_caches()
+        return make_trigger(row, zone)
+
+    calls["CronTrigger (cold)"] = cold
+    calls["clear_caches"] = clear_caches
     calls["APScheduler"] = lambda: make_aps(row, zone)
     calls["croniter"] = lambda: make_croniter(row, zone)
     calls["cronsim"] = lambda: make_cronsim(row, zone)
@@ -268,6 +292,7 @@ __all__ = [
     "START",
     "ZONES",
     "Row",
+    "clear_caches",
     "construct_calls",
     "engine",
     "first_fire_times",
