@@ -57,8 +57,11 @@ def ratio(slow: float, fast: float) -> str:
 def machine() -> str:
     try:
         out = subprocess.run(["lscpu"], capture_output=True, text=True, check=True).stdout
-        cpu = next(line.split(":", 1)[1].strip() for line in out.splitlines()
-                   if line.startswith("Model name"))
+        cpu = next(
+            line.split(":", 1)[1].strip()
+            for line in out.splitlines()
+            if line.startswith("Model name")
+        )
     except (OSError, subprocess.CalledProcessError, StopIteration):
         cpu = platform.processor() or "unknown CPU"
     return (
@@ -88,55 +91,100 @@ def same_schedule(row: c.Row, zone: str) -> str:
 
 
 def next_table(repeats: int) -> tuple[str, dict[str, Any]]:
-    header = ["row", "zone", "cy Cron.next", "cy CronTrigger", "cy CronCore", "py Cron.next",
-              "py CronTrigger", "APScheduler", "croniter", "cronsim",
-              "fastest peer ÷ cy Cron", "APS ÷ cy CronTrigger", "fastest peer ÷ py Cron",
-              "same fire times"]
+    header = [
+        "row",
+        "zone",
+        "cy Cron.next",
+        "cy CronTrigger",
+        "cy CronCore",
+        "py Cron.next",
+        "py CronTrigger",
+        "APScheduler",
+        "croniter",
+        "cronsim",
+        "fastest peer ÷ cy Cron",
+        "APS ÷ cy CronTrigger",
+        "fastest peer ÷ py Cron",
+        "same fire times",
+    ]
     out, raw = [], {}
     for row in c.ROWS:
         for zone in c.ZONES:
             calls = c.next_calls(row, zone)
             mine = "Cron.next" if "Cron.next" in calls else "CronCore.next"
             with c.engine("cython"):
-                cy = {name: measure(calls[name], repeats)
-                      for name in ("Cron.next", "CronTrigger", "CronCore.next") if name in calls}
-                peers = {name: measure(calls[name], repeats)
-                         for name in ("APScheduler", "croniter", "cronsim")}
+                cy = {
+                    name: measure(calls[name], repeats)
+                    for name in ("Cron.next", "CronTrigger", "CronCore.next")
+                    if name in calls
+                }
+                peers = {
+                    name: measure(calls[name], repeats)
+                    for name in ("APScheduler", "croniter", "cronsim")
+                }
             with c.engine("python"):
-                py = {name: measure(calls[name], repeats)
-                      for name in ("Cron.next", "CronTrigger") if name in calls}
+                py = {
+                    name: measure(calls[name], repeats)
+                    for name in ("Cron.next", "CronTrigger")
+                    if name in calls
+                }
             fastest = min(peers.values())
             raw[f"{row.name} {zone}"] = {"cython": cy, "python": py, "peers": peers}
-            out.append([
-                f"`{row.name}`", zone, us(cy.get("Cron.next", float("nan"))),
-                us(cy["CronTrigger"]), us(cy["CronCore.next"]),
-                us(py.get("Cron.next", float("nan"))), us(py["CronTrigger"]),
-                us(peers["APScheduler"]), us(peers["croniter"]), us(peers["cronsim"]),
-                ratio(fastest, cy[mine]), ratio(peers["APScheduler"], cy["CronTrigger"]),
-                ratio(fastest, py.get("Cron.next", py["CronTrigger"])),
-                same_schedule(row, zone),
-            ])
+            out.append(
+                [
+                    f"`{row.name}`",
+                    zone,
+                    us(cy.get("Cron.next", float("nan"))),
+                    us(cy["CronTrigger"]),
+                    us(cy["CronCore.next"]),
+                    us(py.get("Cron.next", float("nan"))),
+                    us(py["CronTrigger"]),
+                    us(peers["APScheduler"]),
+                    us(peers["croniter"]),
+                    us(peers["cronsim"]),
+                    ratio(fastest, cy[mine]),
+                    ratio(peers["APScheduler"], cy["CronTrigger"]),
+                    ratio(fastest, py.get("Cron.next", py["CronTrigger"])),
+                    same_schedule(row, zone),
+                ]
+            )
             print(f"  next: {row.name} {zone}", file=sys.stderr, flush=True)
     return table(header, out), raw
 
 
 def construct_table(repeats: int) -> tuple[str, dict[str, Any]]:
-    header = ["row", "Cron", "CronTrigger", "CronTrigger (cold)", "APScheduler", "croniter",
-              "cronsim", "cronsim ÷ CronTrigger", "cronsim ÷ CronTrigger (cold)",
-              "APS ÷ CronTrigger (cold)"]
+    header = [
+        "row",
+        "Cron",
+        "CronTrigger",
+        "CronTrigger (cold)",
+        "APScheduler",
+        "croniter",
+        "cronsim",
+        "cronsim ÷ CronTrigger",
+        "cronsim ÷ CronTrigger (cold)",
+        "APS ÷ CronTrigger (cold)",
+    ]
     out, raw = [], {}
     for row in c.ROWS:
         calls = c.construct_calls(row, "UTC")
         times = {name: measure(call, repeats) for name, call in calls.items()}
         times["CronTrigger (cold)"] -= times.pop("clear_caches")
         raw[row.name] = times
-        out.append([
-            f"`{row.name}`", us(times.get("Cron", float("nan"))), us(times["CronTrigger"]),
-            us(times["CronTrigger (cold)"]), us(times["APScheduler"]), us(times["croniter"]),
-            us(times["cronsim"]), ratio(times["cronsim"], times["CronTrigger"]),
-            ratio(times["cronsim"], times["CronTrigger (cold)"]),
-            ratio(times["APScheduler"], times["CronTrigger (cold)"]),
-        ])
+        out.append(
+            [
+                f"`{row.name}`",
+                us(times.get("Cron", float("nan"))),
+                us(times["CronTrigger"]),
+                us(times["CronTrigger (cold)"]),
+                us(times["APScheduler"]),
+                us(times["croniter"]),
+                us(times["cronsim"]),
+                ratio(times["cronsim"], times["CronTrigger"]),
+                ratio(times["cronsim"], times["CronTrigger (cold)"]),
+                ratio(times["APScheduler"], times["CronTrigger (cold)"]),
+            ]
+        )
         print(f"  construct: {row.name}", file=sys.stderr, flush=True)
     return table(header, out), raw
 
@@ -145,8 +193,18 @@ ITERATE_ROWS = ["*/5 * * * *", "*/15 9-17 * * mon-fri", "*/10 * * * * * (6 field
 
 
 def iterate_table(count: int, repeats: int) -> tuple[str, dict[str, Any]]:
-    header = ["row", "zone", "cy Cron.iter", "cy CronTrigger", "py Cron.iter", "APScheduler",
-              "croniter", "cronsim", "croniter ÷ cy Cron", "fastest peer ÷ cy Cron"]
+    header = [
+        "row",
+        "zone",
+        "cy Cron.iter",
+        "cy CronTrigger",
+        "py Cron.iter",
+        "APScheduler",
+        "croniter",
+        "cronsim",
+        "croniter ÷ cy Cron",
+        "fastest peer ÷ cy Cron",
+    ]
     out, raw = [], {}
     for row in (r for r in c.ROWS if r.name in ITERATE_ROWS):
         for zone in c.ZONES:
@@ -155,20 +213,29 @@ def iterate_table(count: int, repeats: int) -> tuple[str, dict[str, Any]]:
             lengths = {name: len(call()) for name, call in calls.items()}
             assert set(lengths.values()) == {count}, lengths
             with c.engine("cython"):
-                cy = {name: measure(calls[name], repeats) / 1000
-                      for name in (mine, "CronTrigger")}
-                peers = {name: measure(calls[name], repeats) / 1000
-                         for name in ("APScheduler", "croniter", "cronsim")}
+                cy = {name: measure(calls[name], repeats) / 1000 for name in (mine, "CronTrigger")}
+                peers = {
+                    name: measure(calls[name], repeats) / 1000
+                    for name in ("APScheduler", "croniter", "cronsim")
+                }
             with c.engine("python"):
                 py = measure(calls[mine], repeats) / 1000
             raw[f"{row.name} {zone}"] = {"cython": cy, "python": py, "peers": peers}
             fastest = min(peers.values())
-            out.append([
-                f"`{row.name}`", zone, f"{cy[mine] / 1000:.2f}", f"{cy['CronTrigger'] / 1000:.2f}",
-                f"{py / 1000:.2f}", f"{peers['APScheduler'] / 1000:.2f}",
-                f"{peers['croniter'] / 1000:.2f}", f"{peers['cronsim'] / 1000:.2f}",
-                ratio(peers["croniter"], cy[mine]), ratio(fastest, cy[mine]),
-            ])
+            out.append(
+                [
+                    f"`{row.name}`",
+                    zone,
+                    f"{cy[mine] / 1000:.2f}",
+                    f"{cy['CronTrigger'] / 1000:.2f}",
+                    f"{py / 1000:.2f}",
+                    f"{peers['APScheduler'] / 1000:.2f}",
+                    f"{peers['croniter'] / 1000:.2f}",
+                    f"{peers['cronsim'] / 1000:.2f}",
+                    ratio(peers["croniter"], cy[mine]),
+                    ratio(fastest, cy[mine]),
+                ]
+            )
             print(f"  iterate: {row.name} {zone}", file=sys.stderr, flush=True)
     return table(header, out), raw
 
@@ -212,35 +279,62 @@ def row_sizes(row: c.Row, n: int) -> dict[str, float]:
     with c.engine("cython"):
         if c.Cron is not None:
             sizes["Cron"] = bytes_per_schedule(
-                lambda: c.make_cron(row, "UTC"), lambda s: s.next(at), n)
+                lambda: c.make_cron(row, "UTC"), lambda s: s.next(at), n
+            )
         sizes["CronTrigger"] = bytes_per_schedule(
-            lambda: c.make_trigger(row, "UTC"), lambda s: s.get_next_fire_time(None, at), n)
+            lambda: c.make_trigger(row, "UTC"), lambda s: s.get_next_fire_time(None, at), n
+        )
         sizes["CronTrigger (same spec)"] = bytes_per_schedule(
-            lambda: c.make_trigger(row, "UTC"), lambda s: s.get_next_fire_time(None, at), n,
-            clear=False)
+            lambda: c.make_trigger(row, "UTC"),
+            lambda s: s.get_next_fire_time(None, at),
+            n,
+            clear=False,
+        )
     sizes["APScheduler"] = bytes_per_schedule(
-        lambda: c.make_aps(row, "UTC"), lambda s: s.get_next_fire_time(None, at), n)
+        lambda: c.make_aps(row, "UTC"), lambda s: s.get_next_fire_time(None, at), n
+    )
     sizes["croniter"] = bytes_per_schedule(
-        lambda: c.make_croniter(row, "UTC"), lambda s: s.get_next(datetime), n)
+        lambda: c.make_croniter(row, "UTC"), lambda s: s.get_next(datetime), n
+    )
     sizes["cronsim"] = bytes_per_schedule(lambda: c.make_cronsim(row, "UTC"), next, n)
     return sizes
 
 
 def memory_table(n: int = 200) -> tuple[str, dict[str, Any]]:
-    header = ["row", "Cron", "CronTrigger", "CronTrigger (same spec)", "APScheduler",
-              "croniter", "cronsim", "APS ÷ CronTrigger", "APS ÷ CronTrigger (same spec)",
-              "APS ÷ Cron"]
+    header = [
+        "row",
+        "Cron",
+        "CronTrigger",
+        "CronTrigger (same spec)",
+        "APScheduler",
+        "croniter",
+        "cronsim",
+        "APS ÷ CronTrigger",
+        "APS ÷ CronTrigger (same spec)",
+        "APS ÷ Cron",
+    ]
     out, raw = [], {}
     for row in c.ROWS:
         sizes = raw[row.name] = row_sizes(row, n)
-        out.append([
-            f"`{row.name}`", *(f"{sizes[k]:.0f}" if k in sizes else "-" for k in
-                               ("Cron", "CronTrigger", "CronTrigger (same spec)",
-                                "APScheduler", "croniter", "cronsim")),
-            ratio(sizes["APScheduler"], sizes["CronTrigger"]),
-            ratio(sizes["APScheduler"], sizes["CronTrigger (same spec)"]),
-            ratio(sizes["APScheduler"], sizes.get("Cron", float("nan"))),
-        ])
+        out.append(
+            [
+                f"`{row.name}`",
+                *(
+                    f"{sizes[k]:.0f}" if k in sizes else "-"
+                    for k in (
+                        "Cron",
+                        "CronTrigger",
+                        "CronTrigger (same spec)",
+                        "APScheduler",
+                        "croniter",
+                        "cronsim",
+                    )
+                ),
+                ratio(sizes["APScheduler"], sizes["CronTrigger"]),
+                ratio(sizes["APScheduler"], sizes["CronTrigger (same spec)"]),
+                ratio(sizes["APScheduler"], sizes.get("Cron", float("nan"))),
+            ]
+        )
     return table(header, out), raw
 
 
@@ -262,8 +356,10 @@ def main(argv: list[str] | None = None) -> None:
     text, raw["iterate"] = iterate_table(count, min(repeats, 3))
     sections.append(f"### Iterating {count:,} fire times (ms per run)\n\n" + text)
     text, raw["memory"] = memory_table()
-    sections.append("### Memory per compiled schedule (bytes, tracemalloc; caches emptied "
-                    "before each, except in the *same spec* column)\n\n" + text)
+    sections.append(
+        "### Memory per compiled schedule (bytes, tracemalloc; caches emptied "
+        "before each, except in the *same spec* column)\n\n" + text
+    )
 
     print(f"Machine: {raw['machine']}\n")
     print("\n\n".join(sections))
@@ -275,4 +371,3 @@ def main(argv: list[str] | None = None) -> None:
 
 if __name__ == "__main__":
     main()
-

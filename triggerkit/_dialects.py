@@ -71,18 +71,32 @@ SUNDAY_FIRST = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
 _POSIX_FIELDS = ("minute", "hour", "day", "month", "day_of_week")
 _QUARTZ_FIELDS = ("second", "minute", "hour", "day", "month", "day_of_week", "year")
 _LIMITS = {
-    "posix": {"second": (0, 59), "minute": (0, 59), "hour": (0, 23), "day": (1, 31),
-              "month": (1, 12), "day_of_week": (0, 7)},
-    "quartz": {"second": (0, 59), "minute": (0, 59), "hour": (0, 23), "day": (1, 31),
-               "month": (1, 12), "day_of_week": (1, 7), "year": (1970, 2099)},
+    "posix": {
+        "second": (0, 59),
+        "minute": (0, 59),
+        "hour": (0, 23),
+        "day": (1, 31),
+        "month": (1, 12),
+        "day_of_week": (0, 7),
+    },
+    "quartz": {
+        "second": (0, 59),
+        "minute": (0, 59),
+        "hour": (0, 23),
+        "day": (1, 31),
+        "month": (1, 12),
+        "day_of_week": (1, 7),
+        "year": (1970, 2099),
+    },
 }
 # Jenkins keeps a hashed day of month within 1-28 so that it fires every month.
 _HASH_LIMITS = {"day": (1, 28), "day_of_week": (0, 6)}
 
 _STEP = r"(?:/(?P<step>\d+))?"
 _VALUE = r"[0-9a-z]+"
-_RANGE_RE = re.compile(rf"(?P<first>{_VALUE})(?:-(?P<last>{_VALUE}))?{_STEP}$",
-                       re.IGNORECASE | re.ASCII)
+_RANGE_RE = re.compile(
+    rf"(?P<first>{_VALUE})(?:-(?P<last>{_VALUE}))?{_STEP}$", re.IGNORECASE | re.ASCII
+)
 _STAR_RE = re.compile(rf"\*{_STEP}$", re.ASCII)
 _HASH_RE = re.compile(rf"H(?:\((?P<first>\d+)-(?P<last>\d+)\))?{_STEP}$", re.ASCII)
 _LAST_DAY_RE = re.compile(r"L(?:-(?P<offset>\d+))?$", re.IGNORECASE | re.ASCII)
@@ -201,23 +215,38 @@ def parse_report(
     stripped = expr.strip()
     if stripped.startswith("@"):
         if dialect != "posix":
-            return None, [Problem(0, "expression", stripped, "fields",
-                                  f"macros such as {stripped!r} exist only in the posix "
-                                  "dialect", whole)]
+            return None, [
+                Problem(
+                    0,
+                    "expression",
+                    stripped,
+                    "fields",
+                    f"macros such as {stripped!r} exist only in the posix dialect",
+                    whole,
+                )
+            ]
         key = stripped.lower()
         if key not in MACROS:
             allowed = ", ".join(MACROS)
-            return None, [Problem(0, "expression", stripped, allowed,
-                                  f"{stripped!r} is not a known macro; allowed: {allowed}"
-                                  + (" (@reboot is not a time schedule)"
-                                     if key == "@reboot" else ""), whole)]
+            return None, [
+                Problem(
+                    0,
+                    "expression",
+                    stripped,
+                    allowed,
+                    f"{stripped!r} is not a known macro; allowed: {allowed}"
+                    + (" (@reboot is not a time schedule)" if key == "@reboot" else ""),
+                    whole,
+                )
+            ]
         macro = key
         text = ("0 " if seconds else "") + MACROS[key]
     tokens = split_fields(text)
     names = _field_names(dialect, len(tokens), seconds)
     if isinstance(names, str):
-        return None, [Problem(0, "expression", expr, names,
-                              f"expected {names}, got {len(tokens)}", whole)]
+        return None, [
+            Problem(0, "expression", expr, names, f"expected {names}, got {len(tokens)}", whole)
+        ]
     if macro is not None:  # spans of a macro point at the macro itself
         start = expr.index(stripped)
         tokens = [(t, start, start + len(stripped)) for t, _, _ in tokens]
@@ -232,8 +261,14 @@ def parse_report(
 
 def _problem(index: int, field: FieldText, fail: _Fail) -> Problem:
     label = FIELD_LABELS[field.name]
-    return Problem(index, field.name, fail.value, fail.allowed,
-                   f"field {index} ({label}) {fail.detail}", fail.span)
+    return Problem(
+        index,
+        field.name,
+        fail.value,
+        fail.allowed,
+        f"field {index} ({label}) {fail.detail}",
+        fail.span,
+    )
 
 
 def _allowed(dialect: str, name: str) -> str:
@@ -264,8 +299,10 @@ def _number(dialect: str, name: str, token: str, span: tuple[int, int]) -> int:
         return MONTH_NAMES.index(low) + 1
     if name == "day_of_week" and low in SUNDAY_FIRST:
         return SUNDAY_FIRST.index(low) + lo
-    kind = {"month": "a month name (jan-dec) or number",
-            "day_of_week": "a weekday name (sun-sat) or number"}.get(name, "a number")
+    kind = {
+        "month": "a month name (jan-dec) or number",
+        "day_of_week": "a weekday name (sun-sat) or number",
+    }.get(name, "a number")
     raise _Fail(token, _allowed(dialect, name), f"'{token}' is not {kind} {lo}-{hi}", span)
 
 
@@ -274,11 +311,16 @@ def _step(token: str | None, size: int, span: tuple[int, int], item: str) -> int
         return 1
     step = _int(token)
     if step == 0:
-        raise _Fail(item, "a step of at least 1",
-                    f"'{item}' has step 0; a step must be at least 1", span)
+        raise _Fail(
+            item, "a step of at least 1", f"'{item}' has step 0; a step must be at least 1", span
+        )
     if step > size:
-        raise _Fail(item, f"a step of 1-{size}",
-                    f"'{item}' has step {step}, more than the field's {size} values", span)
+        raise _Fail(
+            item,
+            f"a step of 1-{size}",
+            f"'{item}' has step {step}, more than the field's {size} values",
+            span,
+        )
     return step
 
 
@@ -290,11 +332,13 @@ def _values(first: int, last: int, step: int, lo: int, hi: int) -> list[int]:
     return [lo + (first - lo + k) % size for k in range(0, last + size - first + 1, step)]
 
 
-def _hashed(job_id: str | None, name: str, position: int, size: int, item: str,
-            span: tuple[int, int]) -> int:
+def _hashed(
+    job_id: str | None, name: str, position: int, size: int, item: str, span: tuple[int, int]
+) -> int:
     if job_id is None:
-        raise _Fail(item, "a job id", f"'{item}' needs a job_id to hash (Cron(..., job_id=...))",
-                    span)
+        raise _Fail(
+            item, "a job id", f"'{item}' needs a job_id to hash (Cron(..., job_id=...))", span
+        )
     digest = hashlib.sha256(f"{job_id}\0{name}\0{position}".encode()).digest()
     return int.from_bytes(digest[:8], "big") % size
 
@@ -314,8 +358,15 @@ class _Field:
         self.wide_steps: list[tuple[str, tuple[int, int]]] = []
 
 
-def _parse_item(dialect: str, name: str, item: str, span: tuple[int, int], out: _Field,
-                position: int, job_id: str | None) -> None:
+def _parse_item(
+    dialect: str,
+    name: str,
+    item: str,
+    span: tuple[int, int],
+    out: _Field,
+    position: int,
+    job_id: str | None,
+) -> None:
     lo, hi = _LIMITS[dialect][name]
     size = hi - lo + 1
     quartz = dialect == "quartz"
@@ -346,13 +397,17 @@ def _parse_item(dialect: str, name: str, item: str, span: tuple[int, int], out: 
                 first = _number(dialect, name, m["first"], span)
                 last = _number(dialect, name, m["last"], span)
                 if first > last:
-                    raise _Fail(item, "an ascending range",
-                                f"range in '{item}' is inverted; write the smaller value first",
-                                span)
+                    raise _Fail(
+                        item,
+                        "an ascending range",
+                        f"range in '{item}' is inverted; write the smaller value first",
+                        span,
+                    )
             step = _step(m["step"], size, span, item)
             if m["step"] is None:
-                out.mask |= 1 << (first + _hashed(job_id, name, position, last - first + 1,
-                                                  item, span))
+                out.mask |= 1 << (
+                    first + _hashed(job_id, name, position, last - first + 1, item, span)
+                )
             else:
                 offset = _hashed(job_id, name, position, min(step, last - first + 1), item, span)
                 for v in range(first + offset, last + 1, step):
@@ -364,8 +419,9 @@ def _parse_item(dialect: str, name: str, item: str, span: tuple[int, int], out: 
         if m:
             offset = _int(m["offset"] or "0")
             if offset > 30:
-                raise _Fail(item, "L-0 to L-30",
-                            f"'{item}' offset {offset} is out of range 0-30", span)
+                raise _Fail(
+                    item, "L-0 to L-30", f"'{item}' offset {offset} is out of range 0-30", span
+                )
             out.last_days |= 1 << offset
             return
         if item.upper() == "LW":
@@ -395,8 +451,9 @@ def _parse_item(dialect: str, name: str, item: str, span: tuple[int, int], out: 
     try:
         m = _RANGE_RE.match(item)
         if not m:
-            raise _Fail(item, _allowed(dialect, name),
-                        f"'{item}' is not {_allowed(dialect, name)}", span)
+            raise _Fail(
+                item, _allowed(dialect, name), f"'{item}' is not {_allowed(dialect, name)}", span
+            )
         first = _number(dialect, name, m["first"], span)
         last = first if m["last"] is None else _number(dialect, name, m["last"], span)
     except _Fail as fail:
@@ -407,8 +464,12 @@ def _parse_item(dialect: str, name: str, item: str, span: tuple[int, int], out: 
         last = hi  # 'a/n': from a to the field's maximum
     if first > last and not quartz:
         hint = " (7 is also Sunday: '5-7')" if name == "day_of_week" and last == 0 else ""
-        raise _Fail(item, "an ascending range",
-                    f"range '{item}' is inverted; write the smaller value first{hint}", span)
+        raise _Fail(
+            item,
+            "an ascending range",
+            f"range '{item}' is inverted; write the smaller value first{hint}",
+            span,
+        )
     step = _step(m["step"], size, span, item)
     values = _values(first, last, step, lo, hi)
     if m["step"] is not None and len(values) == 1 and last != first:
@@ -424,12 +485,17 @@ def _parse_field(dialect: str, field: FieldText, job_id: str | None) -> _Field:
         span = (offset, offset + len(piece))
         offset += len(piece) + 1
         if not piece:
-            raise _Fail(field.text, "a comma-separated list of values",
-                        f"'{field.text}' has an empty list item", (field.start, field.end))
+            raise _Fail(
+                field.text,
+                "a comma-separated list of values",
+                f"'{field.text}' has an empty list item",
+                (field.start, field.end),
+            )
         _parse_item(dialect, field.name, piece, span, out, position, job_id)
         if out.any and len(field.text) > 1:
-            raise _Fail(field.text, "'?' alone",
-                        f"'{field.text}': '?' must be the whole field", span)
+            raise _Fail(
+                field.text, "'?' alone", f"'{field.text}': '?' must be the whole field", span
+            )
     return out
 
 
@@ -447,8 +513,9 @@ def _range_mask(out: _Field, full: int) -> int:
     return full if out.any else out.mask
 
 
-def _parse_cron(expr: str, dialect: str, fields: tuple[FieldText, ...], macro: str | None,
-                job_id: str | None) -> tuple[Parsed | None, list[Problem]]:
+def _parse_cron(
+    expr: str, dialect: str, fields: tuple[FieldText, ...], macro: str | None, job_id: str | None
+) -> tuple[Parsed | None, list[Problem]]:
     problems: list[Problem] = []
     results: dict[str, _Field] = {}
     first_index = 1
@@ -464,18 +531,31 @@ def _parse_cron(expr: str, dialect: str, fields: tuple[FieldText, ...], macro: s
         f_dow = fields[index_of["day_of_week"] - 1]
         if dom.any == dow.any:
             which = "both are '?'" if dom.any else "neither is '?'"
-            problems.append(Problem(
-                index_of["day_of_week"], "day_of_week", f_dow.text,
-                "'?' in exactly one of day of month and day of week",
-                f"field {index_of['day_of_week']} (day of week) '{f_dow.text}' conflicts with "
-                f"field {index_of['day']} (day of month) '{f_dom.text}': quartz needs '?' in "
-                f"exactly one of them; {which}", (f_dom.start, f_dow.end)))
+            problems.append(
+                Problem(
+                    index_of["day_of_week"],
+                    "day_of_week",
+                    f_dow.text,
+                    "'?' in exactly one of day of month and day of week",
+                    f"field {index_of['day_of_week']} (day of week) '{f_dow.text}' conflicts with "
+                    f"field {index_of['day']} (day of month) '{f_dom.text}': quartz needs '?' in "
+                    f"exactly one of them; {which}",
+                    (f_dom.start, f_dow.end),
+                )
+            )
         special = dow.nth | dow.last_weekdays
         if special and dow.mask:
-            problems.append(Problem(
-                index_of["day_of_week"], "day_of_week", f_dow.text, "plain weekdays, or one "
-                "'#'/'L' item", f"field {index_of['day_of_week']} (day of week) '{f_dow.text}' "
-                "mixes '#' or 'L' with plain weekdays", (f_dow.start, f_dow.end)))
+            problems.append(
+                Problem(
+                    index_of["day_of_week"],
+                    "day_of_week",
+                    f_dow.text,
+                    "plain weekdays, or one '#'/'L' item",
+                    f"field {index_of['day_of_week']} (day of week) '{f_dow.text}' "
+                    "mixes '#' or 'L' with plain weekdays",
+                    (f_dow.start, f_dow.end),
+                )
+            )
     if problems:
         return None, problems
     seconds = results["second"].mask if "second" in results else 1
@@ -522,10 +602,18 @@ def _parse_cron(expr: str, dialect: str, fields: tuple[FieldText, ...], macro: s
         for n in ("hour", "minute")
     )
     warnings = tuple(
-        Problem(index_of[name], name, item, "", f"field {index_of[name]} "
-                f"({FIELD_LABELS[name]}) '{item}' selects a single value: its step is larger "
-                "than its range", span)
-        for name, out in results.items() for item, span in out.wide_steps
+        Problem(
+            index_of[name],
+            name,
+            item,
+            "",
+            f"field {index_of[name]} "
+            f"({FIELD_LABELS[name]}) '{item}' selects a single value: its step is larger "
+            "than its range",
+            span,
+        )
+        for name, out in results.items()
+        for item, span in out.wide_steps
     )
     return Parsed(expr, dialect, fields, masks, follows, macro, warnings), []
 
@@ -557,9 +645,16 @@ def _parse_aps(expr: str, fields: tuple[FieldText, ...]) -> tuple[Parsed | None,
         if re.search(r"\d{10}", field.text):
             # the field classes would call int() on it; thousands of digits raise a plain
             # ValueError there, and any 10-digit number is out of range anyway
-            problems.append(Problem(index, field.name, field.text, "a number in range",
-                                    f"field {index} ({label}) '{field.text}' holds a number "
-                                    "far out of range", (field.start, field.end)))
+            problems.append(
+                Problem(
+                    index,
+                    field.name,
+                    field.text,
+                    "a number in range",
+                    f"field {index} ({label}) '{field.text}' holds a number far out of range",
+                    (field.start, field.end),
+                )
+            )
             continue
         try:
             CronTrigger.FIELDS_MAP[field.name](field.name, field.text)
@@ -570,8 +665,11 @@ def _parse_aps(expr: str, fields: tuple[FieldText, ...]) -> tuple[Parsed | None,
             at = field.text.lower().find(value.lower()) if value else -1
             if at >= 0:
                 span = (field.start + at, field.start + at + len(value))
-            problems.append(Problem(index, field.name, value, exc.allowed,
-                                    f"field {index} ({label}) {detail}", span))
+            problems.append(
+                Problem(
+                    index, field.name, value, exc.allowed, f"field {index} ({label}) {detail}", span
+                )
+            )
     if problems:
         return None, problems
     texts: dict[str, Any] = {f.name: f.text for f in fields}

@@ -381,9 +381,7 @@ def next_match(spec: Spec, t: int) -> int | None:
                     day, hour = day + 1, 0
             continue
         second = _low_bit(later)
-        return (
-            days_from_civil(year, month, day) * 86400 + hour * 3600 + minute * 60 + second
-        )
+        return days_from_civil(year, month, day) * 86400 + hour * 3600 + minute * 60 + second
 
 
 def prev_match(spec: Spec, t: int) -> int | None:
@@ -456,9 +454,7 @@ def prev_match(spec: Spec, t: int) -> int | None:
                             year, month = year - 1, 12
             continue
         second = earlier.bit_length() - 1
-        return (
-            days_from_civil(year, month, day) * 86400 + hour * 3600 + minute * 60 + second
-        )
+        return days_from_civil(year, month, day) * 86400 + hour * 3600 + minute * 60 + second
 
 
 def matches(spec: Spec, t: int) -> bool:

@@ -49,8 +49,18 @@ def _compile(kernel: ModuleType, masks: Masks) -> tuple[Any, bool]:
 class CronCore:
     """Field masks in a time zone with DST policies; answers next/previous fire instants."""
 
-    __slots__ = ("masks", "tz", "zone", "fold0", "fold1", "gap_shift", "_kernel", "_spec",
-                 "_feasible", "_last")
+    __slots__ = (
+        "masks",
+        "tz",
+        "zone",
+        "fold0",
+        "fold1",
+        "gap_shift",
+        "_kernel",
+        "_spec",
+        "_feasible",
+        "_last",
+    )
 
     def __init__(
         self,
@@ -92,8 +102,7 @@ class CronCore:
         """Return the first fire instant >= ``start`` (UTC epoch seconds), or ``None``."""
         if not self._ready():
             return None
-        return _tz.next_fire(self._spec, self.zone, start, self.fold0, self.fold1,
-                             self.gap_shift)
+        return _tz.next_fire(self._spec, self.zone, start, self.fold0, self.fold1, self.gap_shift)
 
     def prev_instant(self, end: int) -> int | None:
         """Return the last fire instant <= ``end`` (UTC epoch seconds), or ``None``."""
@@ -136,8 +145,9 @@ class CronCore:
             return None
         fixed = self.zone.fixed
         if fixed is None:
-            found = _tz.next_fire(self._spec, self.zone, seconds, self.fold0, self.fold1,
-                                  self.gap_shift)
+            found = _tz.next_fire(
+                self._spec, self.zone, seconds, self.fold0, self.fold1, self.gap_shift
+            )
         else:  # a fixed offset: _tz.next_fire's first branch, without the calls
             found = kernel.next_match(self._spec, seconds + fixed)
             if found is None:
@@ -184,8 +194,9 @@ class CronCore:
             return None
         fixed = self.zone.fixed
         if fixed is None:
-            found = _tz.prev_fire(self._spec, self.zone, seconds, self.fold0, self.fold1,
-                                  self.gap_shift)
+            found = _tz.prev_fire(
+                self._spec, self.zone, seconds, self.fold0, self.fold1, self.gap_shift
+            )
         else:  # a fixed offset: _tz.prev_fire's first branch, without the calls
             found = kernel.prev_match(self._spec, seconds + fixed)
             if found is None:

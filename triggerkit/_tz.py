@@ -47,8 +47,22 @@ _SECOND = timedelta(seconds=1)
 # Instants the datetime type can hold in any zone (years 1..9999 with a day of margin).
 _MIN_T = -62135596800 + 86400
 _MAX_T = 253402300799 - 86400
-_FIXED_KEYS = frozenset({"UTC", "Etc/UTC", "Etc/UCT", "UCT", "Universal", "Zulu", "GMT",
-                         "Etc/GMT", "Etc/Universal", "Etc/Zulu", "Greenwich", "Etc/Greenwich"})
+_FIXED_KEYS = frozenset(
+    {
+        "UTC",
+        "Etc/UTC",
+        "Etc/UCT",
+        "UCT",
+        "Universal",
+        "Zulu",
+        "GMT",
+        "Etc/GMT",
+        "Etc/Universal",
+        "Etc/Zulu",
+        "Greenwich",
+        "Etc/Greenwich",
+    }
+)
 # Instants for which ``datetime.fromtimestamp`` works on every platform (Windows rejects
 # negative timestamps and years after 3000); outside, the slower timedelta arithmetic is used.
 _FAST_LO = 0
@@ -77,8 +91,17 @@ class _Transitions:
     rule after the last transition) :class:`Zone` asks the tzinfo.
     """
 
-    __slots__ = ("utc", "wall0", "wall1", "offsets", "utc_lo", "utc_hi", "wall_lo", "wall_hi",
-                 "sorted")
+    __slots__ = (
+        "utc",
+        "wall0",
+        "wall1",
+        "offsets",
+        "utc_lo",
+        "utc_hi",
+        "wall_lo",
+        "wall_hi",
+        "sorted",
+    )
 
     def __init__(self, utc: list[int], offsets: list[int]) -> None:
         self.utc = utc
@@ -100,8 +123,10 @@ class _Transitions:
         return self.offsets[bisect_right(self.utc, t) - 1]
 
     def wall_offsets(self, w: int) -> tuple[int, int]:
-        return (self.offsets[bisect_right(self.wall0, w) - 1],
-                self.offsets[bisect_right(self.wall1, w) - 1])
+        return (
+            self.offsets[bisect_right(self.wall0, w) - 1],
+            self.offsets[bisect_right(self.wall1, w) - 1],
+        )
 
 
 def _read_transitions(tz: ZoneInfo) -> tuple[list[int], list[int]] | None:
@@ -113,7 +138,7 @@ def _read_transitions(tz: ZoneInfo) -> tuple[list[int], list[int]] | None:
         from zoneinfo import _common, _tzpath
 
         path = _tzpath.find_tzfile(key)
-        with (open(path, "rb") if path else _common.load_tzdata(key)) as fobj:
+        with open(path, "rb") if path else _common.load_tzdata(key) as fobj:
             trans_idx, trans_utc, utcoff, *_ = _common.load_data(fobj)
         return [int(t) for t in trans_utc], [int(utcoff[i]) for i in trans_idx]
     except Exception:
@@ -203,8 +228,10 @@ class Zone:
             table = self._load_table()
         if table and table.wall_lo <= w <= table.wall_hi:
             offsets = table.offsets
-            return (offsets[bisect_right(table.wall0, w) - 1],
-                    offsets[bisect_right(table.wall1, w) - 1])
+            return (
+                offsets[bisect_right(table.wall0, w) - 1],
+                offsets[bisect_right(table.wall1, w) - 1],
+            )
         return self._tz_wall_offsets(w)
 
     def _tz_wall_offsets(self, w: int) -> tuple[int, int]:
@@ -262,7 +289,11 @@ def fold_choice(overlap: str, follows_real_time: bool) -> tuple[bool, bool]:
 
 
 def next_fire(
-    spec: Any, zone: Zone, start: int, fold0: bool = True, fold1: bool = False,
+    spec: Any,
+    zone: Zone,
+    start: int,
+    fold0: bool = True,
+    fold1: bool = False,
     gap_shift: bool = True,
 ) -> int | None:
     """Return the first fire instant ``>= start`` (UTC epoch seconds), or ``None``.
@@ -347,7 +378,11 @@ def next_fire(
 
 
 def prev_fire(
-    spec: Any, zone: Zone, end: int, fold0: bool = True, fold1: bool = False,
+    spec: Any,
+    zone: Zone,
+    end: int,
+    fold0: bool = True,
+    fold1: bool = False,
     gap_shift: bool = True,
 ) -> int | None:
     """Return the last fire instant ``<= end`` (UTC epoch seconds), or ``None``.

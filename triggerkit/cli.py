@@ -36,25 +36,39 @@ def _default_zone() -> str:
 
 
 def _common(parser: argparse.ArgumentParser, when: str | None = None) -> None:
-    parser.add_argument("--dialect", choices=_dialects.DIALECTS, default="posix",
-                        help="expression dialect (default: posix)")
-    parser.add_argument("--tz", default=None,
-                        help="IANA time zone of the schedule (default: the local zone)")
-    parser.add_argument("--seconds", action="store_true",
-                        help="posix: the expression has a leading seconds field")
+    parser.add_argument(
+        "--dialect",
+        choices=_dialects.DIALECTS,
+        default="posix",
+        help="expression dialect (default: posix)",
+    )
+    parser.add_argument(
+        "--tz", default=None, help="IANA time zone of the schedule (default: the local zone)"
+    )
+    parser.add_argument(
+        "--seconds", action="store_true", help="posix: the expression has a leading seconds field"
+    )
     parser.add_argument("--job-id", default=None, help="seed for posix H fields")
     parser.add_argument("--json", action="store_true", help="print JSON")
     if when:
-        parser.add_argument(f"--{when}", default=None, metavar="TIME",
-                            help=f"ISO 8601 time to search {when} (default: now; a time "
-                            "without offset is read in --tz)")
+        parser.add_argument(
+            f"--{when}",
+            default=None,
+            metavar="TIME",
+            help=f"ISO 8601 time to search {when} (default: now; a time "
+            "without offset is read in --tz)",
+        )
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="triggerkit", description="Cron expressions: fire times, explanations, checks.")
-    parser.add_argument("--version", action="version",
-                        version=f"triggerkit {__version__} (engine: {_engine.ENGINE})")
+        prog="triggerkit", description="Cron expressions: fire times, explanations, checks."
+    )
+    parser.add_argument(
+        "--version",
+        action="version",
+        version=f"triggerkit {__version__} (engine: {_engine.ENGINE})",
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("next", help="print the next fire times")
@@ -82,16 +96,19 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("expr1")
     p.add_argument("expr2")
     p.add_argument("-n", type=int, default=5, help="how many differences (default 5)")
-    p.add_argument("--dialect2", choices=_dialects.DIALECTS, default=None,
-                   help="dialect of EXPR2 (default: --dialect)")
+    p.add_argument(
+        "--dialect2",
+        choices=_dialects.DIALECTS,
+        default=None,
+        help="dialect of EXPR2 (default: --dialect)",
+    )
     _common(p, "after")
     return parser
 
 
 def _cron(expr: str, args: argparse.Namespace, dialect: str | None = None) -> Cron:
     args.current_expr = expr  # for the caret under an error
-    return Cron(expr, args.tz, dialect or args.dialect, job_id=args.job_id,
-                seconds=args.seconds)
+    return Cron(expr, args.tz, dialect or args.dialect, job_id=args.job_id, seconds=args.seconds)
 
 
 def _start(cron: Cron, text: str | None) -> datetime:
@@ -115,14 +132,22 @@ def _times(cron: Cron, start: datetime, n: int, reverse: bool) -> list[datetime]
 
 def _print_times(args: argparse.Namespace, cron: Cron, times: list[datetime]) -> int:
     if args.json:
-        print(json.dumps({"expr": cron.expr, "dialect": cron.dialect, "tz": _tz_name(cron),
-                          "times": [t.isoformat() for t in times]}, ensure_ascii=False))
+        print(
+            json.dumps(
+                {
+                    "expr": cron.expr,
+                    "dialect": cron.dialect,
+                    "tz": _tz_name(cron),
+                    "times": [t.isoformat() for t in times],
+                },
+                ensure_ascii=False,
+            )
+        )
     else:
         for t in times:
             print(t.isoformat())
     if len(times) < args.n:
-        print(f"triggerkit: {cron.expr!r} has only {len(times)} more fire time(s)",
-              file=sys.stderr)
+        print(f"triggerkit: {cron.expr!r} has only {len(times)} more fire time(s)", file=sys.stderr)
     return 0
 
 
@@ -146,11 +171,19 @@ def _cmd_explain(args: argparse.Namespace) -> int:
     result = validate(args.expr, args.dialect, seconds=args.seconds, job_id=args.job_id)
     description = cron.describe(args.lang)
     if args.json:
-        print(json.dumps({
-            "expr": cron.expr, "dialect": cron.dialect, "tz": _tz_name(cron),
-            "description": description, "times": [t.isoformat() for t in times],
-            "warnings": [w.message for w in result.warnings],
-        }, ensure_ascii=False))
+        print(
+            json.dumps(
+                {
+                    "expr": cron.expr,
+                    "dialect": cron.dialect,
+                    "tz": _tz_name(cron),
+                    "description": description,
+                    "times": [t.isoformat() for t in times],
+                    "warnings": [w.message for w in result.warnings],
+                },
+                ensure_ascii=False,
+            )
+        )
         return 0
     print(description)
     print(f"dialect {cron.dialect}, time zone {_tz_name(cron)}")
@@ -206,10 +239,20 @@ def _cmd_diff(args: argparse.Namespace) -> int:
     start = _start(a, args.after)
     found = [] if a == b else list(islice(_merged(a, b, start), args.n))
     if args.json:
-        print(json.dumps({"expr1": a.expr, "expr2": b.expr, "tz": _tz_name(a),
-                          "identical": a == b,
-                          "differences": [{"time": t.isoformat(), "only_in": 1 if s == "-"
-                                           else 2} for s, t in found]}, ensure_ascii=False))
+        print(
+            json.dumps(
+                {
+                    "expr1": a.expr,
+                    "expr2": b.expr,
+                    "tz": _tz_name(a),
+                    "identical": a == b,
+                    "differences": [
+                        {"time": t.isoformat(), "only_in": 1 if s == "-" else 2} for s, t in found
+                    ],
+                },
+                ensure_ascii=False,
+            )
+        )
     elif a == b:
         print("the schedules are identical")
     elif not found:
@@ -221,8 +264,13 @@ def _cmd_diff(args: argparse.Namespace) -> int:
     return 1 if found else 0
 
 
-_COMMANDS = {"next": _cmd_next, "prev": _cmd_prev, "explain": _cmd_explain,
-             "validate": _cmd_validate, "diff": _cmd_diff}
+_COMMANDS = {
+    "next": _cmd_next,
+    "prev": _cmd_prev,
+    "explain": _cmd_explain,
+    "validate": _cmd_validate,
+    "diff": _cmd_diff,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -245,4 +293,3 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (TriggerkitValueError, ValueError, TypeError) as exc:
         print(f"triggerkit: error: {exc}", file=sys.stderr)
         return 1
-

@@ -62,8 +62,17 @@ class Cron:
     :raises InvalidTimezoneError: for an unknown zone
     """
 
-    __slots__ = ("expr", "dialect", "tz", "job_id", "seconds", "dst_gap", "dst_overlap",
-                 "_parsed", "_core")
+    __slots__ = (
+        "expr",
+        "dialect",
+        "tz",
+        "job_id",
+        "seconds",
+        "dst_gap",
+        "dst_overlap",
+        "_parsed",
+        "_core",
+    )
 
     def __init__(
         self,
@@ -78,8 +87,16 @@ class Cron:
     ) -> None:
         self._setup(expr, _zone(tz), dialect, job_id, seconds, dst_gap, dst_overlap)
 
-    def _setup(self, expr: str, tz: tzinfo, dialect: str, job_id: str | None, seconds: bool,
-               dst_gap: str, dst_overlap: str) -> None:
+    def _setup(
+        self,
+        expr: str,
+        tz: tzinfo,
+        dialect: str,
+        job_id: str | None,
+        seconds: bool,
+        dst_gap: str,
+        dst_overlap: str,
+    ) -> None:
         self.expr = expr
         self.tz = tz
         self.dialect = dialect
@@ -88,8 +105,9 @@ class Cron:
         self.dst_gap = dst_gap
         self.dst_overlap = dst_overlap
         self._parsed = _dialects.parse(expr, dialect, seconds=seconds, job_id=job_id)
-        self._core = CronCore(self._parsed.masks, tz, self._parsed.follows_real_time, dst_gap,
-                              dst_overlap)
+        self._core = CronCore(
+            self._parsed.masks, tz, self._parsed.follows_real_time, dst_gap, dst_overlap
+        )
 
     # --- facts -------------------------------------------------------------------------------
 
@@ -193,8 +211,9 @@ class Cron:
 
         if self.dialect == "aps":
             texts: dict[str, Any] = {f.name: f.text for f in self._parsed.fields}
-            return CronTrigger(timezone=self.tz, dst_gap=self.dst_gap,
-                               dst_overlap=self.dst_overlap, **texts)
+            return CronTrigger(
+                timezone=self.tz, dst_gap=self.dst_gap, dst_overlap=self.dst_overlap, **texts
+            )
         texts = dict[str, Any](_trigger_texts(self.masks, self.expr))
         overlap = self.dst_overlap
         auto = texts["hour"].startswith("*") or texts["minute"].startswith("*")
@@ -214,32 +233,42 @@ class Cron:
         for name, fitting in (("second", "0"), ("year", "*"), ("week", "*")):
             if fields[name] != fitting:
                 raise TriggerArgumentError(
-                    name, fields[name], f"{fitting!r} (a crontab has no {name} field)",
+                    name,
+                    fields[name],
+                    f"{fitting!r} (a crontab has no {name} field)",
                     f"{name}: {fields[name]!r} cannot be written in a 5-field crontab; "
                     f"only {fitting!r} can",
                 )
         for name in ("start_date", "end_date", "jitter"):
             if getattr(trigger, name):
                 raise TriggerArgumentError(
-                    name, getattr(trigger, name), "None",
+                    name,
+                    getattr(trigger, name),
+                    "None",
                     f"{name}: a Cron has no {name}; remove it from the trigger first",
                 )
         order = ("minute", "hour", "day", "month", "day_of_week")
         for name in order:
             if " " in fields[name]:
                 raise TriggerArgumentError(
-                    name, fields[name], "text without spaces",
+                    name,
+                    fields[name],
+                    "text without spaces",
                     f"{name}: {fields[name]!r} contains a space and cannot be a crontab field",
                 )
         assert trigger.timezone is not None
-        return cls(" ".join(fields[n] for n in order), trigger.timezone, "aps",
-                   dst_gap=trigger.dst_gap, dst_overlap=trigger.dst_overlap)
+        return cls(
+            " ".join(fields[n] for n in order),
+            trigger.timezone,
+            "aps",
+            dst_gap=trigger.dst_gap,
+            dst_overlap=trigger.dst_overlap,
+        )
 
     # --- identity ----------------------------------------------------------------------------
 
     def _key(self) -> tuple[Any, ...]:
-        return (self.masks, self._core.fold0, self._core.fold1, self.dst_gap,
-                _zone_name(self.tz))
+        return (self.masks, self._core.fold0, self._core.fold1, self.dst_gap, _zone_name(self.tz))
 
     def __eq__(self, other: object) -> bool:
         """Two ``Cron`` are equal when they fire at the same instants (whatever the dialect)."""
@@ -254,13 +283,14 @@ class Cron:
         extra = "".join(
             f", {name}={value!r}"
             for name, value, default in (
-                ("job_id", self.job_id, None), ("seconds", self.seconds, False),
-                ("dst_gap", self.dst_gap, "shift"), ("dst_overlap", self.dst_overlap, "auto"),
+                ("job_id", self.job_id, None),
+                ("seconds", self.seconds, False),
+                ("dst_gap", self.dst_gap, "shift"),
+                ("dst_overlap", self.dst_overlap, "auto"),
             )
             if value != default
         )
-        return (f"Cron({self.expr!r}, tz={_zone_name(self.tz)!r}, dialect={self.dialect!r}"
-                f"{extra})")
+        return f"Cron({self.expr!r}, tz={_zone_name(self.tz)!r}, dialect={self.dialect!r}{extra})"
 
     def __str__(self) -> str:
         return self.expr
@@ -287,8 +317,15 @@ class Cron:
                 f"Got serialized data for version {version} of Cron, but only version "
                 f"{_STATE_VERSION} can be handled"
             )
-        self._setup(state["expr"], _zone(state["tz"]), state["dialect"], state["job_id"],
-                    state["seconds"], state["dst_gap"], state["dst_overlap"])
+        self._setup(
+            state["expr"],
+            _zone(state["tz"]),
+            state["dialect"],
+            state["job_id"],
+            state["seconds"],
+            state["dst_gap"],
+            state["dst_overlap"],
+        )
 
 
 # --- masks as CronTrigger field texts ----------------------------------------------------------
@@ -297,8 +334,12 @@ class Cron:
 def _values_text(mask: int, lo: int, hi: int) -> str:
     values = [v for v in range(lo, hi + 1) if mask >> v & 1]
     if not values:
-        raise TriggerArgumentError("expr", mask, "a field that selects something",
-                                   "a field selects nothing; CronTrigger cannot express it")
+        raise TriggerArgumentError(
+            "expr",
+            mask,
+            "a field that selects something",
+            "a field selects nothing; CronTrigger cannot express it",
+        )
     if len(values) == hi - lo + 1:
         return "*"
     if len(values) > 1 and values[0] == lo:
@@ -319,8 +360,12 @@ def _trigger_texts(masks: Masks, expr: str) -> dict[str, str]:
     from . import _pyengine
 
     def unfit(what: str) -> TriggerArgumentError:
-        return TriggerArgumentError("expr", expr, "what CronTrigger can express",
-                                    f"{expr!r} uses {what}, which CronTrigger cannot express")
+        return TriggerArgumentError(
+            "expr",
+            expr,
+            "what CronTrigger can express",
+            f"{expr!r} uses {what}, which CronTrigger cannot express",
+        )
 
     if masks.flags & _pyengine.FLAG_LAST_BUSINESS_DAY:
         raise unfit("LW (last weekday of the month)")
@@ -349,9 +394,11 @@ def _trigger_texts(masks: Masks, expr: str) -> dict[str, str]:
         day_items.remove("*")  # the specials are already inside '*'
         day_items = ["*"]
     years = ",".join(
-        "*" if r == _dialects.ALL_YEARS[0] else
-        (str(a) if a == b else f"{a}-{b}" + (f"/{s}" if s > 1 else ""))
-        for r in masks.years for a, b, s in [r]
+        "*"
+        if r == _dialects.ALL_YEARS[0]
+        else (str(a) if a == b else f"{a}-{b}" + (f"/{s}" if s > 1 else ""))
+        for r in masks.years
+        for a, b, s in [r]
     )
     return {
         "year": years,

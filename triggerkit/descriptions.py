@@ -26,8 +26,20 @@ _ALL_DAYS = 0xFFFFFFFE
 _ALL_WEEKDAYS = 0x7F
 _MAX_CLOCK_TIMES = 8
 
-_EN_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
-              "September", "October", "November", "December")
+_EN_MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
 _EN_WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 _EN_ORDINALS = ("first", "second", "third", "fourth", "fifth")
 _ZH_WEEKDAYS = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
@@ -35,7 +47,11 @@ _ZH_ORDINALS = ("第一个", "第二个", "第三个", "第四个", "第五个")
 
 
 def describe(
-    expr: str, lang: str = "en", dialect: str = "posix", *, seconds: bool = False,
+    expr: str,
+    lang: str = "en",
+    dialect: str = "posix",
+    *,
+    seconds: bool = False,
     job_id: str | None = None,
 ) -> str:
     """Describe ``expr`` (in ``dialect``) in words.
@@ -156,9 +172,12 @@ class _Words:
         month = self.month_part(months)
         days = shape(masks.days, 1, 31)
         plain_day = (
-            days.kind == "single" and masks.weekdays == _ALL_WEEKDAYS and not masks.flags
-            and not (masks.last_days | masks.nth_weekdays | masks.last_weekdays
-                     | masks.near_weekdays)
+            days.kind == "single"
+            and masks.weekdays == _ALL_WEEKDAYS
+            and not masks.flags
+            and not (
+                masks.last_days | masks.nth_weekdays | masks.last_weekdays | masks.near_weekdays
+            )
         )
         if plain_day and months.kind == "single":
             day, month = self.date(months.first, days.first), ""
@@ -278,10 +297,12 @@ class _English(_Words):
         return f"on {day} {_EN_MONTHS[month - 1]}"
 
     def numbers(self, values: tuple[int, ...], fmt: str = "{}") -> str:
-        return self.listing([
-            fmt.format(a) if a == b else f"{fmt.format(a)} to {fmt.format(b)}"
-            for a, b in runs(values)
-        ])
+        return self.listing(
+            [
+                fmt.format(a) if a == b else f"{fmt.format(a)} to {fmt.format(b)}"
+                for a, b in runs(values)
+            ]
+        )
 
     def unit(self, s: Shape, unit: str, window: bool = False) -> str:
         """A phrase for seconds or minutes: 'every 15 minutes', 'at minute 30'."""
@@ -451,9 +472,10 @@ class _Chinese(_Words):
         return f"每年 {month} 月 {day} 日"
 
     def numbers(self, values: tuple[int, ...], unit: str = "") -> str:
-        return self.listing([
-            f"{a}" if a == b else f"{a} 至 {b}" for a, b in runs(values)
-        ], " 和 ") + unit
+        return (
+            self.listing([f"{a}" if a == b else f"{a} 至 {b}" for a, b in runs(values)], " 和 ")
+            + unit
+        )
 
     def unit(self, s: Shape, unit: str, window: bool = False) -> str:
         if s.kind == "every":
@@ -567,9 +589,9 @@ class _Chinese(_Words):
             return ""
         if s.kind == "step" and s.first == 1 and s.open_ended and len(s.values) >= 3:
             return f"每 {s.step} 个月（{self.numbers(s.values)} 月）"
-        return self.listing([
-            f"{a} 月" if a == b else f"{a} 月至 {b} 月" for a, b in runs(s.values)
-        ])
+        return self.listing(
+            [f"{a} 月" if a == b else f"{a} 月至 {b} 月" for a, b in runs(s.values)]
+        )
 
     def year_part(self, years: tuple[tuple[int, int, int], ...]) -> str:
         if years == _dialects.ALL_YEARS:

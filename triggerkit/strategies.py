@@ -55,8 +55,16 @@ DST_ZONES = (
 )
 
 #: The kinds of mistake :func:`invalid_cron_expressions` makes.
-INVALID_KINDS = ("out-of-range", "zero-step", "inverted-range", "unknown-name", "empty-item",
-                 "garbage", "field-count", "dialect-syntax")
+INVALID_KINDS = (
+    "out-of-range",
+    "zero-step",
+    "inverted-range",
+    "unknown-name",
+    "empty-item",
+    "garbage",
+    "field-count",
+    "dialect-syntax",
+)
 
 _MONTHS = _dialects.MONTH_NAMES
 _SUN_FIRST = _dialects.SUNDAY_FIRST
@@ -64,15 +72,30 @@ _MON_FIRST = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 # (lo, hi, names, name offset) per dialect and field
 _FIELDS: dict[str, dict[str, tuple[int, int, tuple[str, ...], int]]] = {
-    "posix": {"second": (0, 59, (), 0), "minute": (0, 59, (), 0), "hour": (0, 23, (), 0),
-              "day": (1, 31, (), 0), "month": (1, 12, _MONTHS, 1),
-              "day_of_week": (0, 7, _SUN_FIRST, 0)},
-    "quartz": {"second": (0, 59, (), 0), "minute": (0, 59, (), 0), "hour": (0, 23, (), 0),
-               "day": (1, 31, (), 0), "month": (1, 12, _MONTHS, 1),
-               "day_of_week": (1, 7, tuple(n.upper() for n in _SUN_FIRST), 1),
-               "year": (2020, 2099, (), 0)},
-    "aps": {"minute": (0, 59, (), 0), "hour": (0, 23, (), 0), "day": (1, 31, (), 0),
-            "month": (1, 12, _MONTHS, 1), "day_of_week": (0, 6, _MON_FIRST, 0)},
+    "posix": {
+        "second": (0, 59, (), 0),
+        "minute": (0, 59, (), 0),
+        "hour": (0, 23, (), 0),
+        "day": (1, 31, (), 0),
+        "month": (1, 12, _MONTHS, 1),
+        "day_of_week": (0, 7, _SUN_FIRST, 0),
+    },
+    "quartz": {
+        "second": (0, 59, (), 0),
+        "minute": (0, 59, (), 0),
+        "hour": (0, 23, (), 0),
+        "day": (1, 31, (), 0),
+        "month": (1, 12, _MONTHS, 1),
+        "day_of_week": (1, 7, tuple(n.upper() for n in _SUN_FIRST), 1),
+        "year": (2020, 2099, (), 0),
+    },
+    "aps": {
+        "minute": (0, 59, (), 0),
+        "hour": (0, 23, (), 0),
+        "day": (1, 31, (), 0),
+        "month": (1, 12, _MONTHS, 1),
+        "day_of_week": (0, 6, _MON_FIRST, 0),
+    },
 }
 
 
@@ -97,8 +120,9 @@ def _item(draw: st.DrawFn, dialect: str, name: str) -> str:
             return names[v - offset]
         return str(v)
 
-    kind = draw(st.sampled_from(["star", "star_step", "value", "range", "range_step",
-                                 "start_step"]))
+    kind = draw(
+        st.sampled_from(["star", "star_step", "value", "range", "range_step", "start_step"])
+    )
     if kind == "star":
         return "*"
     if kind == "star_step":
@@ -128,19 +152,25 @@ def _plain_field(draw: st.DrawFn, dialect: str, name: str) -> str:
 @st.composite
 def _quartz_days(draw: st.DrawFn) -> tuple[str, str]:
     if draw(st.booleans()):
-        dom = draw(st.one_of(
-            _plain_field("quartz", "day"),
-            st.sampled_from(["L", "LW"]),
-            st.integers(0, 30).map(lambda k: f"L-{k}"),
-            st.integers(1, 31).map(lambda d: f"{d}W"),
-        ))
+        dom = draw(
+            st.one_of(
+                _plain_field("quartz", "day"),
+                st.sampled_from(["L", "LW"]),
+                st.integers(0, 30).map(lambda k: f"L-{k}"),
+                st.integers(1, 31).map(lambda d: f"{d}W"),
+            )
+        )
         return dom, "?"
-    dow = draw(st.one_of(
-        _plain_field("quartz", "day_of_week"),
-        st.tuples(st.sampled_from(["1", "2", "3", "4", "5", "6", "7", "MON", "FRI", "SUN"]),
-                  st.integers(1, 5)).map(lambda p: f"{p[0]}#{p[1]}"),
-        st.sampled_from(["1", "3", "6", "FRI", "SUN"]).map(lambda w: f"{w}L"),
-    ))
+    dow = draw(
+        st.one_of(
+            _plain_field("quartz", "day_of_week"),
+            st.tuples(
+                st.sampled_from(["1", "2", "3", "4", "5", "6", "7", "MON", "FRI", "SUN"]),
+                st.integers(1, 5),
+            ).map(lambda p: f"{p[0]}#{p[1]}"),
+            st.sampled_from(["1", "3", "6", "FRI", "SUN"]).map(lambda w: f"{w}L"),
+        )
+    )
     return "?", dow
 
 
@@ -211,8 +241,12 @@ def _broken(draw: st.DrawFn, dialect: str, seconds: bool) -> InvalidExpression:
             parts = parts + ["1", "1"] if dialect == "quartz" else parts + ["1"]
         return InvalidExpression(" ".join(parts), kind, 0)
     if kind == "out-of-range":
-        bad = draw(st.one_of(st.integers(hi + 1, hi + 40), st.integers(0, lo - 1)
-                             if lo > 0 else st.integers(hi + 41, hi + 99)))
+        bad = draw(
+            st.one_of(
+                st.integers(hi + 1, hi + 40),
+                st.integers(0, lo - 1) if lo > 0 else st.integers(hi + 41, hi + 99),
+            )
+        )
         text = str(bad)
     elif kind == "zero-step":
         text = draw(st.sampled_from(["*/0", f"{lo}/0", f"{lo}-{hi}/0"]))

@@ -20,8 +20,20 @@ from ._schedule import CronCore
 
 __all__ = ["Issue", "ValidationResult", "validate"]
 
-_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
-           "September", "October", "November", "December")
+_MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
 _WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 _MAX_DAYS = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 _ALL_WEEKDAYS = 0x7F
@@ -90,22 +102,33 @@ class ValidationResult:
 
 
 def _issue(severity: str, code: str, problem: Problem) -> Issue:
-    return Issue(severity, code, problem.index, problem.field, problem.span, problem.value,
-                 problem.message)
+    return Issue(
+        severity, code, problem.index, problem.field, problem.span, problem.value, problem.message
+    )
 
 
 def _code(message: str) -> str:
-    for needle, code in (("out of range", "out-of-range"), ("step", "bad-step"),
-                         ("inverted", "inverted-range"), ("expected", "field-count"),
-                         ("macro", "bad-macro"), ("'?'", "quartz-question-mark"),
-                         ("job_id", "needs-job-id"), ("empty", "empty-item")):
+    for needle, code in (
+        ("out of range", "out-of-range"),
+        ("step", "bad-step"),
+        ("inverted", "inverted-range"),
+        ("expected", "field-count"),
+        ("macro", "bad-macro"),
+        ("'?'", "quartz-question-mark"),
+        ("job_id", "needs-job-id"),
+        ("empty", "empty-item"),
+    ):
         if needle in message:
             return code
     return "bad-value"
 
 
 def validate(
-    expr: str, dialect: str = "posix", *, seconds: bool = False, job_id: str | None = None,
+    expr: str,
+    dialect: str = "posix",
+    *,
+    seconds: bool = False,
+    job_id: str | None = None,
     now: datetime | None = None,
 ) -> ValidationResult:
     """Check ``expr`` in ``dialect`` and explain every problem.
@@ -126,8 +149,9 @@ def validate(
     return ValidationResult(expr, dialect, (), tuple(warnings))
 
 
-def _whole(parsed: Parsed, severity: str, code: str, message: str,
-           name: str | None = None) -> Issue:
+def _whole(
+    parsed: Parsed, severity: str, code: str, message: str, name: str | None = None
+) -> Issue:
     for index, f in enumerate(parsed.fields, 1):
         if f.name == name:
             return Issue(severity, code, index, name, (f.start, f.end), f.text, message)
@@ -165,34 +189,64 @@ def _schedule_warnings(parsed: Parsed, now: datetime) -> list[Issue]:
         leap_only = [m for m in months if m == 2 and days[0] == 29]
         if missing and len(missing) < len(months):
             kept = len(months) - len(missing)
-            out.append(_whole(
-                parsed, "warning", "rare",
-                f"fires in only {kept} of the {len(months)} selected months: day "
-                f"{_listing([str(d) for d in days if d > 28], 'or')} does not exist in "
-                f"{_listing([_MONTHS[m - 1] for m in missing])}", "day"))
+            out.append(
+                _whole(
+                    parsed,
+                    "warning",
+                    "rare",
+                    f"fires in only {kept} of the {len(months)} selected months: day "
+                    f"{_listing([str(d) for d in days if d > 28], 'or')} does not exist in "
+                    f"{_listing([_MONTHS[m - 1] for m in missing])}",
+                    "day",
+                )
+            )
         if leap_only:
             only = len(months) == 1
-            out.append(_whole(
-                parsed, "warning", "rare",
-                "fires on 29 February only, once every 4 years (leap years)" if only else
-                "fires in February only in leap years (29 February)", "day"))
+            out.append(
+                _whole(
+                    parsed,
+                    "warning",
+                    "rare",
+                    "fires on 29 February only, once every 4 years (leap years)"
+                    if only
+                    else "fires in February only in leap years (29 February)",
+                    "day",
+                )
+            )
     if masks.nth_weekdays >> 28:
         fifth = [_WEEKDAYS[wd] for wd in range(7) if masks.nth_weekdays >> (28 + wd) & 1]
-        out.append(_whole(
-            parsed, "warning", "rare",
-            f"the 5th {_listing(fifth, 'or')} of a month exists only in some months "
-            "(4 or 5 times a year)", "day_of_week"))
+        out.append(
+            _whole(
+                parsed,
+                "warning",
+                "rare",
+                f"the 5th {_listing(fifth, 'or')} of a month exists only in some months "
+                "(4 or 5 times a year)",
+                "day_of_week",
+            )
+        )
     if masks.flags & _pyengine.FLAG_DAY_OR:
-        out.append(_whole(
-            parsed, "warning", "day-or",
-            "day of month and day of week are both restricted: POSIX cron fires on days that "
-            "match EITHER field, not both (start one of them with '*' to require both)",
-            "day_of_week"))
+        out.append(
+            _whole(
+                parsed,
+                "warning",
+                "day-or",
+                "day of month and day of week are both restricted: POSIX cron fires on days that "
+                "match EITHER field, not both (start one of them with '*' to require both)",
+                "day_of_week",
+            )
+        )
     if parsed.dialect == "aps":
         dow = next(f for f in parsed.fields if f.name == "day_of_week")
         if any(c.isdigit() for c in dow.text):
-            out.append(_whole(
-                parsed, "warning", "aps-weekdays",
-                "in the aps dialect day-of-week numbers start at 0 = Monday (in POSIX cron "
-                "0 = Sunday); names such as 'mon' avoid the confusion", "day_of_week"))
+            out.append(
+                _whole(
+                    parsed,
+                    "warning",
+                    "aps-weekdays",
+                    "in the aps dialect day-of-week numbers start at 0 = Monday (in POSIX cron "
+                    "0 = Sunday); names such as 'mon' avoid the confusion",
+                    "day_of_week",
+                )
+            )
     return out

@@ -71,8 +71,14 @@ def _numeric_item(rnd: random.Random, lo: int, hi: int) -> str:
 def _item(rnd: random.Random, name: str) -> str:
     if name == "year":
         a = rnd.randint(2015, 2032)
-        return rnd.choice(["*", f"{a}-{a + rnd.randint(0, 30)}", f"*/{rnd.randint(1, 3)}",
-                           f"{a}-2060/{rnd.randint(1, 3)}"])
+        return rnd.choice(
+            [
+                "*",
+                f"{a}-{a + rnd.randint(0, 30)}",
+                f"*/{rnd.randint(1, 3)}",
+                f"{a}-2060/{rnd.randint(1, 3)}",
+            ]
+        )
     if name == "month":
         if rnd.random() < 0.3:
             a = rnd.randrange(12)
@@ -134,8 +140,9 @@ class CronCase:
         return (EPOCH + timedelta(seconds=self.start)).astimezone(self.tz)
 
 
-def random_start(rnd: random.Random, zone: str, near_dst: float = 0.5,
-                 margin: int = DST_MARGIN) -> int:
+def random_start(
+    rnd: random.Random, zone: str, near_dst: float = 0.5, margin: int = DST_MARGIN
+) -> int:
     """A start instant in 2015-2030, within ``margin`` s of a DST transition with ``near_dst``."""
     start = rnd.randint(_LO, _HI)
     if zone in DST_ZONE_NAMES and rnd.random() < near_dst:
@@ -162,8 +169,11 @@ def random_cron_case(rnd: random.Random, dense: bool = False, close: bool = Fals
         else:
             zone = rnd.choice(ZONE_NAMES)
             start = random_start(rnd, zone)
-        names = [n for n in ("year", "month", "day", "week", "day_of_week", "hour", "minute",
-                             "second") if rnd.random() < 0.4]
+        names = [
+            n
+            for n in ("year", "month", "day", "week", "day_of_week", "hour", "minute", "second")
+            if rnd.random() < 0.4
+        ]
         if dense:
             names = [n for n in names if n in ("day_of_week", "hour", "minute", "second")]
         if "week" in names and rnd.random() < 0.7:
@@ -231,8 +241,13 @@ def _pairs(chain_: list[datetime]) -> list[tuple[int, timedelta | None]]:
     return [(instant(d), d.utcoffset()) for d in chain_]
 
 
-def compare_cron(case: CronCase, ours: list[datetime], theirs: list[datetime],
-                 gap: str = "shift", overlap: str = "auto") -> Comparison:
+def compare_cron(
+    case: CronCase,
+    ours: list[datetime],
+    theirs: list[datetime],
+    gap: str = "shift",
+    overlap: str = "auto",
+) -> Comparison:
     """Compare our chain with APScheduler's, or with the oracle if a transition intervenes."""
     mine, aps = _pairs(ours), _pairs(theirs)
     aps_agrees = mine == aps
@@ -299,7 +314,8 @@ def random_posix_case(rnd: random.Random) -> PosixCase:
         choice = rnd.random()
         if choice < 0.35:
             kwargs["day"] = posix_day = ",".join(
-                _numeric_item(rnd, 1, 31) for _ in range(rnd.randint(1, 2)))
+                _numeric_item(rnd, 1, 31) for _ in range(rnd.randint(1, 2))
+            )
             kwargs["day_of_week"] = "*"
         elif choice < 0.45:
             kwargs["day"], posix_day = "last", "L"

@@ -49,8 +49,14 @@ LIMITS = {
 }
 # APScheduler 3: fields below the least significant given one take these values.
 DEFAULTS = {
-    "year": "*", "month": "1", "day": "1", "week": "*", "day_of_week": "*", "hour": "0",
-    "minute": "0", "second": "0",
+    "year": "*",
+    "month": "1",
+    "day": "1",
+    "week": "*",
+    "day_of_week": "*",
+    "hour": "0",
+    "minute": "0",
+    "second": "0",
 }
 MONTH_NAMES = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
 WEEKDAY_NAMES = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
@@ -100,8 +106,9 @@ def expand(field: str, text: str) -> set[int] | Callable[[int, int], set[int]]:
                 continue
             position, weekday_name = item.split()
             weekday = WEEKDAY_NAMES.index(weekday_name)
-            matching = [d for d in range(1, length + 1)
-                        if calendar.weekday(year, month, d) == weekday]
+            matching = [
+                d for d in range(1, length + 1) if calendar.weekday(year, month, d) == weekday
+            ]
             if position == "last":
                 out.add(matching[-1])
             elif POSITIONS.index(position) < len(matching):
@@ -142,7 +149,8 @@ class Selector:
     def selects_minute(self, wall: datetime) -> bool:
         """Whether some second of this wall-clock minute is selected."""
         return (
-            wall.minute in self.minutes and wall.hour in self.hours
+            wall.minute in self.minutes
+            and wall.hour in self.hours
             and self.selects_date(wall.date())
         )
 

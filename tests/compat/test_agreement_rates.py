@@ -61,10 +61,12 @@ class Rates:
         def pct(a: int, b: int) -> str:
             return f"{100 * a / b:.1f}% ({a}/{b})" if b else "n/a"
 
-        return (f"{self.category:<22} [{self.engine}] vs APScheduler without DST: "
-                f"{pct(self.agree_with_apscheduler, self.without_dst)}; vs oracle with DST: "
-                f"{pct(self.agree_with_oracle, self.with_dst)}; APScheduler vs oracle: "
-                f"{pct(self.apscheduler_agrees_with_oracle, self.with_dst)}")
+        return (
+            f"{self.category:<22} [{self.engine}] vs APScheduler without DST: "
+            f"{pct(self.agree_with_apscheduler, self.without_dst)}; vs oracle with DST: "
+            f"{pct(self.agree_with_oracle, self.with_dst)}; APScheduler vs oracle: "
+            f"{pct(self.apscheduler_agrees_with_oracle, self.with_dst)}"
+        )
 
 
 def report(rates: Rates) -> None:
@@ -75,15 +77,15 @@ def report(rates: Rates) -> None:
             out.write(json.dumps(asdict(rates)) + "\n")
 
 
-def measure_cron(rates: Rates, make: Callable[[random.Random], CronCase], seed: int,
-                 n: int) -> None:
+def measure_cron(
+    rates: Rates, make: Callable[[random.Random], CronCase], seed: int, n: int
+) -> None:
     rnd = random.Random(seed)
     failures = []
     for _ in range(n):
         case = make(rnd)
         ours = chain(CronTrigger(timezone=case.tz, **case.kwargs), case.start_datetime())
-        theirs = chain(aps_cron.CronTrigger(timezone=case.tz, **case.kwargs),
-                       case.start_datetime())
+        theirs = chain(aps_cron.CronTrigger(timezone=case.tz, **case.kwargs), case.start_datetime())
         verdict = compare_cron(case, ours, theirs)
         rates.cases += 1
         if verdict.dst:
@@ -109,8 +111,7 @@ def test_cron_kwargs_agreement(engine: ModuleType) -> None:
 
 def test_dense_cron_near_dst_agreement(engine: ModuleType) -> None:
     rates = Rates("dense cron near DST", engine_name(engine))
-    measure_cron(rates, lambda rnd: random_cron_case(rnd, dense=True, close=True), seed=4242,
-                 n=150)
+    measure_cron(rates, lambda rnd: random_cron_case(rnd, dense=True, close=True), seed=4242, n=150)
     assert rates.with_dst >= 40
 
 
@@ -133,14 +134,18 @@ def test_interval_agreement(engine: ModuleType) -> None:
         tz = ZoneInfo(zone)
         start = datetime.fromtimestamp(random_start(rnd, zone), tz)
         seconds = rnd.choice([1, 59, 60, 900, 3600, 5400, 86400, 7 * 86400, 123457])
-        now = (start.astimezone(UTC) + timedelta(seconds=rnd.randint(-10**5, 10**6))).astimezone(tz)
+        now = (start.astimezone(UTC) + timedelta(seconds=rnd.randint(-(10**5), 10**6))).astimezone(
+            tz
+        )
         ours = chain(IntervalTrigger(seconds=seconds, start_date=start, timezone=tz), now)
-        theirs = chain(aps_interval.IntervalTrigger(seconds=seconds, start_date=start,
-                                                    timezone=tz), now)
+        theirs = chain(
+            aps_interval.IntervalTrigger(seconds=seconds, start_date=start, timezone=tz), now
+        )
         rates.cases += 1
         rates.without_dst += 1  # rule I: elapsed time, APScheduler decides everywhere
         rates.agree_with_apscheduler += [(d.timestamp(), d.utcoffset()) for d in ours] == [
-            (d.timestamp(), d.utcoffset()) for d in theirs]
+            (d.timestamp(), d.utcoffset()) for d in theirs
+        ]
     report(rates)
     assert rates.agree_with_apscheduler == rates.cases
 
@@ -152,12 +157,15 @@ def test_posix_peer_agreement(engine: ModuleType, peer: str) -> None:
     for _ in range(200):
         case = random_posix_case(rnd)
         start = datetime(2000, 1, 1, tzinfo=UTC) + timedelta(
-            seconds=rnd.randint(0, 40 * 365 * 86400))
+            seconds=rnd.randint(0, 40 * 365 * 86400)
+        )
         chains = posix_chains(case, start)
         total += 1
         agree += [d.astimezone(UTC) for d in chains[peer]] == chains["triggerkit"]
-    line = (f"{peer + ' (UTC, POSIX)':<22} [{engine_name(engine)}] "
-            f"{100 * agree / total:.1f}% ({agree}/{total})")
+    line = (
+        f"{peer + ' (UTC, POSIX)':<22} [{engine_name(engine)}] "
+        f"{100 * agree / total:.1f}% ({agree}/{total})"
+    )
     print("\n" + line)
     path = os.environ.get("TRIGGERKIT_AGREEMENT_REPORT")
     if path:

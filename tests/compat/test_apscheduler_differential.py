@@ -44,7 +44,9 @@ from triggerkit.triggers.interval import IntervalTrigger
 # builders serve the Hypothesis tests and the fixed-seed agreement measurement.
 SEEDS = st.integers(0, 2**32).map(random.Random)
 DIFF = settings(
-    derandomize=True, deadline=None, max_examples=60,
+    derandomize=True,
+    deadline=None,
+    max_examples=60,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 
@@ -97,9 +99,9 @@ def test_dst_policies_equal_the_oracle_at_real_transitions(
 @given(SEEDS, st.sampled_from(ZONE_NAMES))
 def test_crontab_strings_equal_apscheduler_or_the_oracle(rnd: random.Random, zone: str) -> None:
     text, kwargs = random_crontab(rnd)
-    assert CronTrigger.from_crontab(text, zone).fields == CronTrigger(
-        timezone=zone, **kwargs
-    ).fields
+    assert (
+        CronTrigger.from_crontab(text, zone).fields == CronTrigger(timezone=zone, **kwargs).fields
+    )
     case = CronCase(kwargs, zone, random_start(rnd, zone), selector(**kwargs))
     ours = chain(CronTrigger.from_crontab(text, case.tz), case.start_datetime())
     theirs = chain(aps_cron.CronTrigger.from_crontab(text, case.tz), case.start_datetime())
@@ -111,12 +113,22 @@ def test_crontab_strings_equal_apscheduler_or_the_oracle(rnd: random.Random, zon
 @given(
     SEEDS,
     st.sampled_from(ZONE_NAMES),
-    st.integers(0, 3), st.integers(0, 3), st.integers(0, 30), st.integers(0, 90),
-    st.integers(0, 200), st.sampled_from([0, 0.5, 0.25]),
+    st.integers(0, 3),
+    st.integers(0, 3),
+    st.integers(0, 30),
+    st.integers(0, 90),
+    st.integers(0, 200),
+    st.sampled_from([0, 0.5, 0.25]),
 )
 def test_interval_chains_equal_apscheduler_everywhere(
-    rnd: random.Random, zone: str, weeks: int, days: int, hours: int, minutes: int,
-    seconds: int, fraction: float,
+    rnd: random.Random,
+    zone: str,
+    weeks: int,
+    days: int,
+    hours: int,
+    minutes: int,
+    seconds: int,
+    fraction: float,
 ) -> None:
     # rule I: intervals are elapsed time, which is what APScheduler 3.11 does too.
     seconds_f = seconds + fraction
@@ -128,8 +140,15 @@ def test_interval_chains_equal_apscheduler_everywhere(
     # compares wall clocks where triggerkit compares instants (see test_interval_trigger.py).
     offset = timedelta(seconds=rnd.choice([0, -100, 3600 * 30, 86400 * 5]))
     now = (start.astimezone(timezone.utc) + offset).astimezone(tz)
-    kwargs = dict(weeks=weeks, days=days, hours=hours, minutes=minutes, seconds=seconds_f,
-                  start_date=start, timezone=tz)
+    kwargs = dict(
+        weeks=weeks,
+        days=days,
+        hours=hours,
+        minutes=minutes,
+        seconds=seconds_f,
+        start_date=start,
+        timezone=tz,
+    )
     ours = chain(IntervalTrigger(**kwargs), now)  # type: ignore[arg-type]
     theirs = chain(aps_interval.IntervalTrigger(**kwargs), now)
     assert [d.astimezone(timezone.utc) for d in ours] == [
@@ -189,7 +208,7 @@ def test_or_combinations_equal_apscheduler_or_the_oracle(rnd: random.Random) -> 
             sels.append(other.sel)
         elif kind == "interval":
             seconds = rnd.randint(1, 86400 * 3)
-            start = first.start_datetime() + timedelta(seconds=rnd.randint(-10**6, 10**6))
+            start = first.start_datetime() + timedelta(seconds=rnd.randint(-(10**6), 10**6))
             children_ours.append(IntervalTrigger(seconds=seconds, start_date=start, timezone=tz))
             children_aps.append(
                 aps_interval.IntervalTrigger(seconds=seconds, start_date=start, timezone=tz)
@@ -230,19 +249,23 @@ def test_and_combinations_equal_apscheduler_or_the_oracle(rnd: random.Random) ->
     for name in ("hour", "minute", "second"):
         if rnd.random() < 0.5 and name in first.kwargs:
             kwargs2[name] = first.kwargs[name]
-    ours_and = AndTrigger([CronTrigger(timezone=tz, **first.kwargs),
-                           CronTrigger(timezone=tz, **kwargs2)])
+    ours_and = AndTrigger(
+        [CronTrigger(timezone=tz, **first.kwargs), CronTrigger(timezone=tz, **kwargs2)]
+    )
     sel1, sel2 = first.sel, selector(**kwargs2)
     start = first.start_datetime()
     ours = chain(ours_and, start, 5)
     assert strictly_increasing(ours)
     horizon = instant(ours[-1]) if len(ours) == 5 else first.start + 8 * 86400
     horizon = min(horizon, first.start + 8 * 86400)  # keeps the oracle's walk short
-    expected = sorted(set(oracle_fires(sel1, tz, first.start, horizon))
-                      & set(oracle_fires(sel2, tz, first.start, horizon)))
-    if any(not getattr(sel1, name) & getattr(sel2, name)
-           for name in ("months", "weeks", "hours", "minutes")) or not set(sel1.seconds) & set(
-               sel2.seconds):
+    expected = sorted(
+        set(oracle_fires(sel1, tz, first.start, horizon))
+        & set(oracle_fires(sel2, tz, first.start, horizon))
+    )
+    if any(
+        not getattr(sel1, name) & getattr(sel2, name)
+        for name in ("months", "weeks", "hours", "minutes")
+    ) or not set(sel1.seconds) & set(sel2.seconds):
         # Deliberate: children whose fields share no value never agree, so AndTrigger returns
         # None up front, even though both would fire at a gap's transition instant (rule G).
         expected = []
@@ -250,8 +273,12 @@ def test_and_combinations_equal_apscheduler_or_the_oracle(rnd: random.Random) ->
     if len(ours) == 5 and _no_transition(tz, first.start - 6 * 3600, instant(ours[-1])):
         # APScheduler 3.11 loops forever with a previous fire time whenever its children
         # disagree; asked from "now" instead it moves forward, so compare that way.
-        aps_and = aps_combining.AndTrigger([aps_cron.CronTrigger(timezone=tz, **first.kwargs),
-                                            aps_cron.CronTrigger(timezone=tz, **kwargs2)])
+        aps_and = aps_combining.AndTrigger(
+            [
+                aps_cron.CronTrigger(timezone=tz, **first.kwargs),
+                aps_cron.CronTrigger(timezone=tz, **kwargs2),
+            ]
+        )
         theirs = []
         now = start
         for _ in ours:
@@ -265,6 +292,7 @@ def test_and_combinations_equal_apscheduler_or_the_oracle(rnd: random.Random) ->
 def test_a_chain_from_each_zone_equals_apscheduler_away_from_dst(zone: str) -> None:
     tz = ZoneInfo(zone)
     start = datetime(2021, 6, 15, 0, 0, 30, tzinfo=tz)  # no zone here changes offset mid-June
-    case = CronCase({"minute": "*/7", "hour": "9-17"}, zone, instant(start),
-                    selector(minute="*/7", hour="9-17"))
+    case = CronCase(
+        {"minute": "*/7", "hour": "9-17"}, zone, instant(start), selector(minute="*/7", hour="9-17")
+    )
     check_cron_case(case)

@@ -34,20 +34,31 @@ def test_chains_equal_croniter_and_cronsim(rnd: random.Random, start: datetime) 
 
 
 TABLE = [
-    PosixCase({"minute": "*/5", "hour": "9-17", "day": "*", "month": "*",
-               "day_of_week": "mon-fri"}, "*/5 9-17 * * 1-5"),
-    PosixCase({"minute": "0", "hour": "0", "day": "last", "month": "*", "day_of_week": "*"},
-              "0 0 L * *"),
-    PosixCase({"minute": "30", "hour": "12", "day": "3rd fri", "month": "*",
-               "day_of_week": "*"}, "30 12 * * 5#3"),
-    PosixCase({"minute": "0", "hour": "12", "day": "*", "month": "*", "day_of_week": "sun"},
-              "0 12 * * 0"),
-    PosixCase({"minute": "59", "hour": "23", "day": "31", "month": "dec", "day_of_week": "*"},
-              "59 23 31 12 *"),
-    PosixCase({"minute": "0", "hour": "0", "day": "29", "month": "2", "day_of_week": "*"},
-              "0 0 29 2 *"),
-    PosixCase({"minute": "10/20", "hour": "1-5/2", "day": "*/10", "month": "*",
-               "day_of_week": "*"}, "10/20 1-5/2 */10 * *"),
+    PosixCase(
+        {"minute": "*/5", "hour": "9-17", "day": "*", "month": "*", "day_of_week": "mon-fri"},
+        "*/5 9-17 * * 1-5",
+    ),
+    PosixCase(
+        {"minute": "0", "hour": "0", "day": "last", "month": "*", "day_of_week": "*"}, "0 0 L * *"
+    ),
+    PosixCase(
+        {"minute": "30", "hour": "12", "day": "3rd fri", "month": "*", "day_of_week": "*"},
+        "30 12 * * 5#3",
+    ),
+    PosixCase(
+        {"minute": "0", "hour": "12", "day": "*", "month": "*", "day_of_week": "sun"}, "0 12 * * 0"
+    ),
+    PosixCase(
+        {"minute": "59", "hour": "23", "day": "31", "month": "dec", "day_of_week": "*"},
+        "59 23 31 12 *",
+    ),
+    PosixCase(
+        {"minute": "0", "hour": "0", "day": "29", "month": "2", "day_of_week": "*"}, "0 0 29 2 *"
+    ),
+    PosixCase(
+        {"minute": "10/20", "hour": "1-5/2", "day": "*/10", "month": "*", "day_of_week": "*"},
+        "10/20 1-5/2 */10 * *",
+    ),
 ]
 
 
@@ -65,7 +76,8 @@ def test_posix_ors_day_and_weekday_where_apscheduler_ands_them() -> None:
     first = ours.get_next_fire_time(None, start)
     assert first == datetime(2024, 9, 13, tzinfo=UTC)  # Friday the 13th
     assert croniter.croniter("0 0 13 * 5", start).get_next(datetime) == datetime(
-        2024, 5, 3, tzinfo=UTC)  # the first Friday *or* 13th
+        2024, 5, 3, tzinfo=UTC
+    )  # the first Friday *or* 13th
     assert next(cronsim.CronSim("0 0 13 * 5", start)) == datetime(2024, 5, 3, tzinfo=UTC)
 
 
@@ -73,7 +85,8 @@ def test_croniter_reads_a_one_value_range_as_every_value() -> None:
     # A croniter 7.0.0 quirk the differential cases avoid: '8-8' fires every hour there.
     start = datetime(2024, 5, 1, 0, 0, 30, tzinfo=UTC)
     assert croniter.croniter("0 8-8 * * *", start).get_next(datetime) == datetime(
-        2024, 5, 1, 1, tzinfo=UTC)
+        2024, 5, 1, 1, tzinfo=UTC
+    )
     ours = CronTrigger(minute=0, hour="8-8", timezone=UTC)
     assert ours.get_next_fire_time(None, start) == datetime(2024, 5, 1, 8, tzinfo=UTC)
     assert next(cronsim.CronSim("0 8-8 * * *", start)) == start.replace(hour=8, second=0)

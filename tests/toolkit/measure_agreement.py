@@ -36,8 +36,9 @@ STARTS = st.datetimes(datetime(1990, 1, 1), datetime(2060, 1, 1))
 def measure(examples: int) -> tuple[Counter[str], Counter[str]]:
     posix: Counter[str] = Counter()
     aps: Counter[str] = Counter()
-    budget = settings(max_examples=examples, deadline=None, database=None,
-                      suppress_health_check=list(HealthCheck))
+    budget = settings(
+        max_examples=examples, deadline=None, database=None, suppress_health_check=list(HealthCheck)
+    )
 
     @budget
     @given(expr=cron_expressions("posix"), zone=ZONES, start=STARTS)

@@ -66,12 +66,15 @@ def test_aps_rejects_what_from_crontab_rejects(bad: object) -> None:
     assert info.value.span is not None
 
 
-@pytest.mark.parametrize(("expr", "first_two"), [
-    ("0 9 * * 0", ["Mon 2026-01-05", "Mon 2026-01-12"]),  # 0 = Monday
-    ("0 9 * * sun", ["Sun 2026-01-04", "Sun 2026-01-11"]),
-    ("0 9 13 * fri", ["Fri 2026-02-13", "Fri 2026-03-13"]),  # day AND day_of_week
-    ("0 9 last * *", ["Sat 2026-01-31", "Sat 2026-02-28"]),
-])
+@pytest.mark.parametrize(
+    ("expr", "first_two"),
+    [
+        ("0 9 * * 0", ["Mon 2026-01-05", "Mon 2026-01-12"]),  # 0 = Monday
+        ("0 9 * * sun", ["Sun 2026-01-04", "Sun 2026-01-11"]),
+        ("0 9 13 * fri", ["Fri 2026-02-13", "Fri 2026-03-13"]),  # day AND day_of_week
+        ("0 9 last * *", ["Sat 2026-01-31", "Sat 2026-02-28"]),
+    ],
+)
 def test_aps_semantics(engine: ModuleType, expr: str, first_two: list[str]) -> None:
     times = islice(Cron(expr, dialect="aps").iter("2026-01-01"), 2)
     assert [t.strftime("%a %Y-%m-%d") for t in times] == first_two

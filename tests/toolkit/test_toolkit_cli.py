@@ -23,27 +23,50 @@ def test_version_names_the_active_engine(run_cli: Run) -> None:
 
 
 def test_next_prints_iso_times_one_per_line(run_cli: Run) -> None:
-    done = run_cli("next", "*/15 9-17 * * mon-fri", "-n", "3", "--tz", "Europe/Berlin",
-                   "--after", "2026-03-27T17:40")
+    done = run_cli(
+        "next",
+        "*/15 9-17 * * mon-fri",
+        "-n",
+        "3",
+        "--tz",
+        "Europe/Berlin",
+        "--after",
+        "2026-03-27T17:40",
+    )
     assert done.returncode == 0, done.stderr
-    assert done.stdout.splitlines() == ["2026-03-27T17:45:00+01:00",
-                                        "2026-03-30T09:00:00+02:00",
-                                        "2026-03-30T09:15:00+02:00"]
+    assert done.stdout.splitlines() == [
+        "2026-03-27T17:45:00+01:00",
+        "2026-03-30T09:00:00+02:00",
+        "2026-03-30T09:15:00+02:00",
+    ]
     assert done.stderr == ""
 
 
 def test_next_json(run_cli: Run) -> None:
-    done = run_cli("next", "0 0 12 ? * FRI#3", "--dialect", "quartz", "-n", "2", "--tz", "UTC",
-                   "--after", "2026-01-01", "--json")
+    done = run_cli(
+        "next",
+        "0 0 12 ? * FRI#3",
+        "--dialect",
+        "quartz",
+        "-n",
+        "2",
+        "--tz",
+        "UTC",
+        "--after",
+        "2026-01-01",
+        "--json",
+    )
     assert json.loads(done.stdout) == {
-        "expr": "0 0 12 ? * FRI#3", "dialect": "quartz", "tz": "UTC",
-        "times": ["2026-01-16T12:00:00+00:00", "2026-02-20T12:00:00+00:00"]}
+        "expr": "0 0 12 ? * FRI#3",
+        "dialect": "quartz",
+        "tz": "UTC",
+        "times": ["2026-01-16T12:00:00+00:00", "2026-02-20T12:00:00+00:00"],
+    }
 
 
 def test_prev_walks_back(run_cli: Run) -> None:
     done = run_cli("prev", "0 9 * * *", "-n", "2", "--tz", "UTC", "--before", "2026-01-01")
-    assert done.stdout.splitlines() == ["2025-12-31T09:00:00+00:00",
-                                        "2025-12-30T09:00:00+00:00"]
+    assert done.stdout.splitlines() == ["2025-12-31T09:00:00+00:00", "2025-12-30T09:00:00+00:00"]
 
 
 def test_explain_describes_lists_and_warns(run_cli: Run) -> None:
@@ -61,8 +84,19 @@ def test_explain_describes_lists_and_warns(run_cli: Run) -> None:
 
 
 def test_explain_in_chinese(run_cli: Run) -> None:
-    done = run_cli("explain", "*/15 9-17 * * mon-fri", "--lang", "zh", "--tz", "Asia/Shanghai",
-                   "--after", "2026-01-01", "-n", "1", "--json")
+    done = run_cli(
+        "explain",
+        "*/15 9-17 * * mon-fri",
+        "--lang",
+        "zh",
+        "--tz",
+        "Asia/Shanghai",
+        "--after",
+        "2026-01-01",
+        "-n",
+        "1",
+        "--json",
+    )
     data = json.loads(done.stdout)
     assert data["description"] == "周一至周五 09:00 至 17:59 每 15 分钟"
     assert data["times"] == ["2026-01-01T09:00:00+08:00"]
@@ -98,21 +132,39 @@ def test_validate_json(run_cli: Run) -> None:
 
 
 def test_diff_prints_the_first_differences(run_cli: Run) -> None:
-    done = run_cli("diff", "0 9 * * 1-5", "0 9 * * mon-sat", "--tz", "UTC", "--after",
-                   "2026-01-01", "-n", "2")
+    done = run_cli(
+        "diff", "0 9 * * 1-5", "0 9 * * mon-sat", "--tz", "UTC", "--after", "2026-01-01", "-n", "2"
+    )
     assert done.returncode == 1
-    assert done.stdout.splitlines() == ["--- 0 9 * * 1-5", "+++ 0 9 * * mon-sat",
-                                        "+ 2026-01-03T09:00:00+00:00",
-                                        "+ 2026-01-10T09:00:00+00:00"]
+    assert done.stdout.splitlines() == [
+        "--- 0 9 * * 1-5",
+        "+++ 0 9 * * mon-sat",
+        "+ 2026-01-03T09:00:00+00:00",
+        "+ 2026-01-10T09:00:00+00:00",
+    ]
 
 
 def test_diff_across_dialects(run_cli: Run) -> None:
-    done = run_cli("diff", "0 9 * * 0", "0 9 * * 0", "--dialect2", "aps", "--tz", "UTC",
-                   "--after", "2026-01-01", "-n", "2", "--json")
+    done = run_cli(
+        "diff",
+        "0 9 * * 0",
+        "0 9 * * 0",
+        "--dialect2",
+        "aps",
+        "--tz",
+        "UTC",
+        "--after",
+        "2026-01-01",
+        "-n",
+        "2",
+        "--json",
+    )
     data = json.loads(done.stdout)
     assert data["identical"] is False
-    assert data["differences"] == [{"time": "2026-01-04T09:00:00+00:00", "only_in": 1},
-                                   {"time": "2026-01-05T09:00:00+00:00", "only_in": 2}]
+    assert data["differences"] == [
+        {"time": "2026-01-04T09:00:00+00:00", "only_in": 1},
+        {"time": "2026-01-05T09:00:00+00:00", "only_in": 2},
+    ]
 
 
 def test_diff_of_equal_schedules_exits_0(run_cli: Run) -> None:
@@ -135,8 +187,18 @@ def test_a_bad_zone_or_time_is_an_error(run_cli: Run) -> None:
 
 
 def test_a_schedule_that_ends_says_so(run_cli: Run) -> None:
-    done = run_cli("next", "0 0 0 1 1 ? 2030", "--dialect", "quartz", "-n", "3", "--tz", "UTC",
-                   "--after", "2026-01-01")
+    done = run_cli(
+        "next",
+        "0 0 0 1 1 ? 2030",
+        "--dialect",
+        "quartz",
+        "-n",
+        "3",
+        "--tz",
+        "UTC",
+        "--after",
+        "2026-01-01",
+    )
     assert done.returncode == 0
     assert done.stdout == "2030-01-01T00:00:00+00:00\n"
     assert "only 1 more fire time" in done.stderr
@@ -151,24 +213,39 @@ def test_usage_errors_exit_2(run_cli: Run) -> None:
 # The same commands in-process (``main(argv)``), so that coverage sees the command line too.
 
 IN_PROCESS = [
-    (["next", "0 9 * * *", "--tz", "UTC", "--after", "2026-01-01", "-n", "2"], 0,
-     "2026-01-01T09:00:00+00:00\n2026-01-02T09:00:00+00:00\n"),
-    (["prev", "0 9 * * *", "--tz", "UTC", "--before", "2026-01-01", "--json"], 0,
-     '{"expr": "0 9 * * *", "dialect": "posix", "tz": "UTC", '
-     '"times": ["2025-12-31T09:00:00+00:00"]}\n'),
-    (["explain", "0 0 30 2 *", "--tz", "UTC", "--after", "2026-01-01"], 0,
-     "at 00:00, on 30 February\ndialect posix, time zone UTC\nno fire times\n"
-     "warning: never fires: day 30 does not exist in February\n"),
-    (["explain", "@daily", "--tz", "UTC", "--after", "2026-01-01", "-n", "1", "--json"], 0,
-     '{"expr": "@daily", "dialect": "posix", "tz": "UTC", "description": "every day at 00:00", '
-     '"times": ["2026-01-02T00:00:00+00:00"], "warnings": []}\n'),
+    (
+        ["next", "0 9 * * *", "--tz", "UTC", "--after", "2026-01-01", "-n", "2"],
+        0,
+        "2026-01-01T09:00:00+00:00\n2026-01-02T09:00:00+00:00\n",
+    ),
+    (
+        ["prev", "0 9 * * *", "--tz", "UTC", "--before", "2026-01-01", "--json"],
+        0,
+        '{"expr": "0 9 * * *", "dialect": "posix", "tz": "UTC", '
+        '"times": ["2025-12-31T09:00:00+00:00"]}\n',
+    ),
+    (
+        ["explain", "0 0 30 2 *", "--tz", "UTC", "--after", "2026-01-01"],
+        0,
+        "at 00:00, on 30 February\ndialect posix, time zone UTC\nno fire times\n"
+        "warning: never fires: day 30 does not exist in February\n",
+    ),
+    (
+        ["explain", "@daily", "--tz", "UTC", "--after", "2026-01-01", "-n", "1", "--json"],
+        0,
+        '{"expr": "@daily", "dialect": "posix", "tz": "UTC", "description": "every day at 00:00", '
+        '"times": ["2026-01-02T00:00:00+00:00"], "warnings": []}\n',
+    ),
     (["validate", "0 0 31 * *"], 0, "valid (with warnings)\n"),
     (["validate", "*/10 * * * * *", "--seconds"], 0, "valid\n"),
     (["validate", "0 0 31 * *", "--strict"], 1, ""),
     (["validate", "0 0 32 * *"], 1, ""),
-    (["diff", "0 9 * * *", "0 9 * * *", "--tz", "UTC", "--json"], 0,
-     '{"expr1": "0 9 * * *", "expr2": "0 9 * * *", "tz": "UTC", "identical": true, '
-     '"differences": []}\n'),
+    (
+        ["diff", "0 9 * * *", "0 9 * * *", "--tz", "UTC", "--json"],
+        0,
+        '{"expr1": "0 9 * * *", "expr2": "0 9 * * *", "tz": "UTC", "identical": true, '
+        '"differences": []}\n',
+    ),
     (["diff", "0 0 1 1 * ", "0 0 1 1 *", "--tz", "UTC"], 0, "the schedules are identical\n"),
     (["next", "H H * * *", "--job-id", "a", "--tz", "UTC", "-n", "0"], 0, ""),
     (["next", "* * * * *", "-n", "-1"], 2, ""),
@@ -177,10 +254,12 @@ IN_PROCESS = [
 ]
 
 
-@pytest.mark.parametrize(("argv", "status", "stdout"), IN_PROCESS,
-                         ids=[" ".join(a[:2]) for a, _, _ in IN_PROCESS])
-def test_main_in_process(capsys: pytest.CaptureFixture[str], argv: list[str], status: int,
-                         stdout: str) -> None:
+@pytest.mark.parametrize(
+    ("argv", "status", "stdout"), IN_PROCESS, ids=[" ".join(a[:2]) for a, _, _ in IN_PROCESS]
+)
+def test_main_in_process(
+    capsys: pytest.CaptureFixture[str], argv: list[str], status: int, stdout: str
+) -> None:
     assert main(argv) == status
     assert capsys.readouterr().out == stdout
 
@@ -195,13 +274,28 @@ def test_diff_gives_up_after_the_scan_limit(
 ) -> None:
     # equal until 2099, where the quartz year field ends
     monkeypatch.setattr(cli, "DIFF_SCAN_LIMIT", 10)
-    assert main(["diff", "* * * * *", "0 * * * * ? 1970-2099", "--dialect2", "quartz",
-                 "--tz", "UTC", "--after", "2026-01-01"]) == 0
+    assert (
+        main(
+            [
+                "diff",
+                "* * * * *",
+                "0 * * * * ? 1970-2099",
+                "--dialect2",
+                "quartz",
+                "--tz",
+                "UTC",
+                "--after",
+                "2026-01-01",
+            ]
+        )
+        == 0
+    )
     assert capsys.readouterr().out == "no difference in the first 10 fire times\n"
 
 
-def test_python_dash_m_in_process(monkeypatch: pytest.MonkeyPatch,
-                                  capsys: pytest.CaptureFixture[str]) -> None:
+def test_python_dash_m_in_process(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.setattr(sys, "argv", ["triggerkit", "validate", "* * * * *"])
     with pytest.raises(SystemExit) as info:
         runpy.run_module("triggerkit", run_name="__main__")

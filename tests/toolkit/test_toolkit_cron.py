@@ -31,13 +31,17 @@ def test_next_is_strictly_after_and_aware(engine: ModuleType) -> None:
     cron = Cron("0 9 * * mon-fri", tz="Europe/Berlin")
     assert cron.next("2026-03-27 09:00") == datetime(2026, 3, 30, 9, tzinfo=BERLIN)
     assert cron.next(datetime(2026, 3, 27, 8, 59, 59, 999999, tzinfo=BERLIN)) == datetime(
-        2026, 3, 27, 9, tzinfo=BERLIN)
+        2026, 3, 27, 9, tzinfo=BERLIN
+    )
 
 
 def test_next_times_lists_the_next_n(engine: ModuleType) -> None:
     cron = Cron("0 9 * * mon-fri", tz="Europe/Berlin")
     assert [t.isoformat() for t in cron.next_times(3, "2026-03-27 09:00")] == [
-        "2026-03-30T09:00:00+02:00", "2026-03-31T09:00:00+02:00", "2026-04-01T09:00:00+02:00"]
+        "2026-03-30T09:00:00+02:00",
+        "2026-03-31T09:00:00+02:00",
+        "2026-04-01T09:00:00+02:00",
+    ]
     assert len(Cron("* * * * *").next_times(5)) == 5
     assert Cron("0 0 30 2 *").next_times(3) == []
     assert len(Cron("0 0 0 1 1 ? 2030", dialect="quartz").next_times(3, "2026-01-01")) == 1
@@ -62,8 +66,12 @@ def test_the_default_zone_is_utc_and_now_is_the_default_start() -> None:
 def test_iter_is_lazy_inclusive_and_bounded(engine: ModuleType) -> None:
     cron = Cron("*/15 9-17 * * mon-fri", tz="Europe/Berlin")
     times = list(cron.iter("2026-03-27 17:30", "2026-03-30 09:15"))
-    assert [t.strftime("%d %H:%M") for t in times] == ["27 17:30", "27 17:45", "30 09:00",
-                                                       "30 09:15"]
+    assert [t.strftime("%d %H:%M") for t in times] == [
+        "27 17:30",
+        "27 17:45",
+        "30 09:00",
+        "30 09:15",
+    ]
     back = list(cron.iter("2026-03-30 09:15", "2026-03-27 17:30", reverse=True))
     assert back == times[::-1]
     assert len(list(islice(cron.iter("2026-01-01"), 1000))) == 1000
@@ -89,8 +97,11 @@ def test_the_fall_back_overlap_follows_rule_o(engine: ModuleType) -> None:
     assert [t.astimezone(UTC) for t in once] == [utc(2013, 11, 3, 5, 30)]
     both = list(Cron("*/30 1 * * *", tz=NEW_YORK).iter("2013-11-03", "2013-11-03 23:00"))
     assert [t.astimezone(UTC) for t in both] == [
-        utc(2013, 11, 3, 5), utc(2013, 11, 3, 5, 30), utc(2013, 11, 3, 6),
-        utc(2013, 11, 3, 6, 30)]
+        utc(2013, 11, 3, 5),
+        utc(2013, 11, 3, 5, 30),
+        utc(2013, 11, 3, 6),
+        utc(2013, 11, 3, 6, 30),
+    ]
     last = Cron("30 1 * * *", tz=NEW_YORK, dst_overlap="last")
     assert last.next("2013-11-03") == datetime(2013, 11, 3, 1, 30, fold=1, tzinfo=NEW_YORK)
 
@@ -104,10 +115,14 @@ def test_match_is_true_only_for_fire_instants(engine: ModuleType) -> None:
 
 
 @PROPS
-@given(expr=cron_expressions("posix"), tz=dst_timezones(),
-       start=st.datetimes(datetime(1990, 1, 1), datetime(2060, 1, 1)))
-def test_prev_retraces_next_exactly(engine: ModuleType, expr: str, tz: ZoneInfo,
-                                    start: datetime) -> None:
+@given(
+    expr=cron_expressions("posix"),
+    tz=dst_timezones(),
+    start=st.datetimes(datetime(1990, 1, 1), datetime(2060, 1, 1)),
+)
+def test_prev_retraces_next_exactly(
+    engine: ModuleType, expr: str, tz: ZoneInfo, start: datetime
+) -> None:
     cron = Cron(expr, tz, job_id="job")
     forward = list(islice(cron.iter(start.replace(tzinfo=tz)), 6))
     for earlier, later in zip(forward, forward[1:], strict=False):
@@ -145,12 +160,16 @@ def test_equal_schedules_are_equal_whatever_the_dialect() -> None:
     assert Cron("0 9 * * *") != "0 9 * * *"
 
 
-@pytest.mark.parametrize("cron", [
-    Cron("*/15 9-17 * * mon-fri", tz="Europe/Berlin"),
-    Cron("0 0 12 ? * FRI#3 2030", dialect="quartz"),
-    Cron("H H * * *", job_id="nightly", dst_overlap="both"),
-    Cron("0 0 9 * * *", tz=timezone(timedelta(hours=5)), seconds=True),
-], ids=["posix", "quartz", "hashed", "fixed-offset"])
+@pytest.mark.parametrize(
+    "cron",
+    [
+        Cron("*/15 9-17 * * mon-fri", tz="Europe/Berlin"),
+        Cron("0 0 12 ? * FRI#3 2030", dialect="quartz"),
+        Cron("H H * * *", job_id="nightly", dst_overlap="both"),
+        Cron("0 0 9 * * *", tz=timezone(timedelta(hours=5)), seconds=True),
+    ],
+    ids=["posix", "quartz", "hashed", "fixed-offset"],
+)
 def test_it_pickles_as_a_versioned_plain_dict(cron: Cron) -> None:
     state = cron.__getstate__()
     assert state["version"] == 1
@@ -169,18 +188,22 @@ def test_it_refuses_state_from_a_newer_version() -> None:
 def test_repr_shows_what_is_not_default() -> None:
     assert repr(Cron("0 9 * * *")) == "Cron('0 9 * * *', tz='UTC', dialect='posix')"
     assert repr(Cron("H * * * *", "Europe/Berlin", job_id="a")) == (
-        "Cron('H * * * *', tz='Europe/Berlin', dialect='posix', job_id='a')")
+        "Cron('H * * * *', tz='Europe/Berlin', dialect='posix', job_id='a')"
+    )
 
 
-@pytest.mark.parametrize(("expr", "dialect"), [
-    ("*/15 9-17 * * mon-fri", "posix"),
-    ("0 0 1 * *", "posix"),
-    ("5 4 * * 7", "posix"),
-    ("0 30 10 ? * 6#3", "quartz"),
-    ("0 30 10 L * ? 2030-2040", "quartz"),
-    ("0 9 last * sat,sun", "aps"),
-    ("*/5 * * * *", "aps"),
-])
+@pytest.mark.parametrize(
+    ("expr", "dialect"),
+    [
+        ("*/15 9-17 * * mon-fri", "posix"),
+        ("0 0 1 * *", "posix"),
+        ("5 4 * * 7", "posix"),
+        ("0 30 10 ? * 6#3", "quartz"),
+        ("0 30 10 L * ? 2030-2040", "quartz"),
+        ("0 9 last * sat,sun", "aps"),
+        ("*/5 * * * *", "aps"),
+    ],
+)
 def test_to_trigger_fires_at_the_same_times(engine: ModuleType, expr: str, dialect: str) -> None:
     cron = Cron(expr, "America/New_York", dialect)
     trigger = cron.to_trigger()
@@ -202,12 +225,15 @@ def test_a_to_trigger_round_trip_of_the_aps_dialect_is_exact() -> None:
     assert Cron.from_trigger(CronTrigger(hour=9, timezone="UTC")) == Cron("0 9 * * *")
 
 
-@pytest.mark.parametrize(("expr", "dialect", "what"), [
-    ("0 0 1 * mon", "posix", "OR"),
-    ("0 0 12 15W * ?", "quartz", "W"),
-    ("0 0 12 LW * ?", "quartz", "LW"),
-    ("0 0 12 L-3 * ?", "quartz", "L-n"),
-])
+@pytest.mark.parametrize(
+    ("expr", "dialect", "what"),
+    [
+        ("0 0 1 * mon", "posix", "OR"),
+        ("0 0 12 15W * ?", "quartz", "W"),
+        ("0 0 12 LW * ?", "quartz", "LW"),
+        ("0 0 12 L-3 * ?", "quartz", "L-n"),
+    ],
+)
 def test_to_trigger_refuses_what_crontrigger_cannot_express(
     expr: str, dialect: str, what: str
 ) -> None:
@@ -215,15 +241,18 @@ def test_to_trigger_refuses_what_crontrigger_cannot_express(
         Cron(expr, dialect=dialect).to_trigger()
 
 
-@pytest.mark.parametrize(("trigger", "field"), [
-    (CronTrigger(second="*/5", timezone="UTC"), "second"),
-    (CronTrigger(year=2030, hour=1, timezone="UTC"), "year"),
-    (CronTrigger(week=5, timezone="UTC"), "week"),
-    (CronTrigger(day="3rd fri", timezone="UTC"), "day"),
-    (CronTrigger(hour=1, timezone="UTC", start_date="2030-01-01"), "start_date"),
-], ids=["second", "year", "week", "space", "start-date"])
-def test_from_trigger_refuses_what_a_crontab_cannot_hold(trigger: CronTrigger,
-                                                         field: str) -> None:
+@pytest.mark.parametrize(
+    ("trigger", "field"),
+    [
+        (CronTrigger(second="*/5", timezone="UTC"), "second"),
+        (CronTrigger(year=2030, hour=1, timezone="UTC"), "year"),
+        (CronTrigger(week=5, timezone="UTC"), "week"),
+        (CronTrigger(day="3rd fri", timezone="UTC"), "day"),
+        (CronTrigger(hour=1, timezone="UTC", start_date="2030-01-01"), "start_date"),
+    ],
+    ids=["second", "year", "week", "space", "start-date"],
+)
+def test_from_trigger_refuses_what_a_crontab_cannot_hold(trigger: CronTrigger, field: str) -> None:
     with pytest.raises(TriggerArgumentError) as info:
         Cron.from_trigger(trigger)
     assert info.value.field == field

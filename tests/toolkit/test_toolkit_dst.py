@@ -27,13 +27,17 @@ from dst_oracle import oracle_fires, selector  # noqa: E402
 UTC = timezone.utc
 WINDOW = timedelta(hours=3)
 DIALECT_AND_EXPR = st.sampled_from(["posix", "quartz", "aps"]).flatmap(
-    lambda d: st.tuples(st.just(d), cron_expressions(d)))
+    lambda d: st.tuples(st.just(d), cron_expressions(d))
+)
 
 
 @settings(settings.get_profile("toolkit"), max_examples=150)
-@given(case=DIALECT_AND_EXPR, near=datetimes_near_transitions(within=WINDOW),
-       gap=st.sampled_from(["shift", "skip"]),
-       overlap=st.sampled_from(["auto", "first", "last", "both"]))
+@given(
+    case=DIALECT_AND_EXPR,
+    near=datetimes_near_transitions(within=WINDOW),
+    gap=st.sampled_from(["shift", "skip"]),
+    overlap=st.sampled_from(["auto", "first", "last", "both"]),
+)
 def test_every_dialect_follows_the_dst_rules_near_transitions(
     engine: ModuleType, case: tuple[str, str], near: datetime, gap: str, overlap: str
 ) -> None:
@@ -60,38 +64,76 @@ def test_every_dialect_follows_the_dst_rules_near_transitions(
 # (zone, expression, start, expected fire times); transition instants in the comments
 NAMED = [
     # Berlin 2016-03-27 01:00 UTC: 02:00 CET -> 03:00 CEST; 02:30 fires once at 03:00 (rule G)
-    ("Europe/Berlin", "30 2 * * *", "2016-03-26 12:00",
-     ["2016-03-27T03:00:00+02:00", "2016-03-28T02:30:00+02:00"]),
+    (
+        "Europe/Berlin",
+        "30 2 * * *",
+        "2016-03-26 12:00",
+        ["2016-03-27T03:00:00+02:00", "2016-03-28T02:30:00+02:00"],
+    ),
     # Santiago 2022-09-11 04:00 UTC: 00:00 -04 -> 01:00 -03; midnight fires at 01:00, day kept
-    ("America/Santiago", "0 0 * * *", "2022-09-10 12:00",
-     ["2022-09-11T01:00:00-03:00", "2022-09-12T00:00:00-03:00"]),
+    (
+        "America/Santiago",
+        "0 0 * * *",
+        "2022-09-10 12:00",
+        ["2022-09-11T01:00:00-03:00", "2022-09-12T00:00:00-03:00"],
+    ),
     # Havana 2013-03-10 05:00 UTC: 00:00 CST -> 01:00 CDT
-    ("America/Havana", "30 0 * * *", "2013-03-09 12:00",
-     ["2013-03-10T01:00:00-04:00", "2013-03-11T00:30:00-04:00"]),
+    (
+        "America/Havana",
+        "30 0 * * *",
+        "2013-03-09 12:00",
+        ["2013-03-10T01:00:00-04:00", "2013-03-11T00:30:00-04:00"],
+    ),
     # Lord Howe 2020-10-03 15:30 UTC: 02:00 +10:30 -> 02:30 +11; a 30-minute gap
-    ("Australia/Lord_Howe", "15 2 * * *", "2020-10-03 12:00",
-     ["2020-10-04T02:30:00+11:00", "2020-10-05T02:15:00+11:00"]),
+    (
+        "Australia/Lord_Howe",
+        "15 2 * * *",
+        "2020-10-03 12:00",
+        ["2020-10-04T02:30:00+11:00", "2020-10-05T02:15:00+11:00"],
+    ),
     # Lord Howe 2021-04-03 15:00 UTC: 02:00 +11 -> 01:30 +10:30; 01:45 repeats, fires once
-    ("Australia/Lord_Howe", "45 1 * * *", "2021-04-03 12:00",
-     ["2021-04-04T01:45:00+11:00", "2021-04-05T01:45:00+10:30"]),
+    (
+        "Australia/Lord_Howe",
+        "45 1 * * *",
+        "2021-04-03 12:00",
+        ["2021-04-04T01:45:00+11:00", "2021-04-05T01:45:00+10:30"],
+    ),
     # Chatham 2021-04-03 14:00 UTC: 03:45 +13:45 -> 02:45 +12:45; '*/30 3' fires in both passes
-    ("Pacific/Chatham", "*/30 3 * * *", "2021-04-04 02:00",
-     ["2021-04-04T03:00:00+13:45", "2021-04-04T03:30:00+13:45", "2021-04-04T03:00:00+12:45",
-      "2021-04-04T03:30:00+12:45"]),
+    (
+        "Pacific/Chatham",
+        "*/30 3 * * *",
+        "2021-04-04 02:00",
+        [
+            "2021-04-04T03:00:00+13:45",
+            "2021-04-04T03:30:00+13:45",
+            "2021-04-04T03:00:00+12:45",
+            "2021-04-04T03:30:00+12:45",
+        ],
+    ),
     # Apia skipped 2011-12-30 entirely (10:00 UTC on the 30th: -10 -> +14); its 12:00 lies in
     # the gap and fires at the transition, 2011-12-31 00:00 +14 (rule G)
-    ("Pacific/Apia", "0 12 * * *", "2011-12-29 00:00",
-     ["2011-12-29T12:00:00-10:00", "2011-12-31T00:00:00+14:00", "2011-12-31T12:00:00+14:00"]),
+    (
+        "Pacific/Apia",
+        "0 12 * * *",
+        "2011-12-29 00:00",
+        ["2011-12-29T12:00:00-10:00", "2011-12-31T00:00:00+14:00", "2011-12-31T12:00:00+14:00"],
+    ),
     # New York 2013-11-03 06:00 UTC: 02:00 EDT -> 01:00 EST; 01:30 fires once (rule O)
-    ("America/New_York", "30 1 * * *", "2013-11-02 12:00",
-     ["2013-11-03T01:30:00-04:00", "2013-11-04T01:30:00-05:00"]),
+    (
+        "America/New_York",
+        "30 1 * * *",
+        "2013-11-02 12:00",
+        ["2013-11-03T01:30:00-04:00", "2013-11-04T01:30:00-05:00"],
+    ),
 ]
 
 
-@pytest.mark.parametrize(("zone", "expr", "start", "expected"), NAMED,
-                         ids=[f"{z}:{e}" for z, e, _, _ in NAMED])
-def test_named_transitions(engine: ModuleType, zone: str, expr: str, start: str,
-                           expected: list[str]) -> None:
+@pytest.mark.parametrize(
+    ("zone", "expr", "start", "expected"), NAMED, ids=[f"{z}:{e}" for z, e, _, _ in NAMED]
+)
+def test_named_transitions(
+    engine: ModuleType, zone: str, expr: str, start: str, expected: list[str]
+) -> None:
     cron = Cron(expr, zone)
     got = []
     at = cron.next(start)

@@ -55,32 +55,44 @@ def test_posix_equals_cronsim_away_from_transitions(
     assert ours(expr, "posix", zone, start) == b
 
 
-@pytest.mark.parametrize(("expr", "expected"), [
-    # 0 and 7 are both Sunday
-    ("0 0 * * 0", ["Sun 2026-01-04 00:00:00", "Sun 2026-01-11 00:00:00"]),
-    ("0 0 * * 7", ["Sun 2026-01-04 00:00:00", "Sun 2026-01-11 00:00:00"]),
-    ("0 0 * * sun", ["Sun 2026-01-04 00:00:00", "Sun 2026-01-11 00:00:00"]),
-    ("0 0 * * 5-7", ["Fri 2026-01-02 00:00:00", "Sat 2026-01-03 00:00:00"]),
-    # day of month OR day of week when both are restricted (2026-01-01 is a Thursday)
-    ("0 0 13 * fri", ["Fri 2026-01-02 00:00:00", "Fri 2026-01-09 00:00:00"]),
-    ("0 0 1,15 * mon", ["Thu 2026-01-01 00:00:00", "Mon 2026-01-05 00:00:00"]),
-    # ... but AND when one starts with '*' (Vixie cron's DOM_STAR/DOW_STAR)
-    ("0 0 */2 * mon", ["Mon 2026-01-05 00:00:00", "Mon 2026-01-19 00:00:00"]),
-    ("0 0 13 * *", ["Tue 2026-01-13 00:00:00", "Fri 2026-02-13 00:00:00"]),
-    # names, steps, a/n
-    ("0 12 * feb-mar/1 *", ["Sun 2026-02-01 12:00:00", "Mon 2026-02-02 12:00:00"]),
-    ("5/20 * * * *", ["Thu 2026-01-01 00:05:00", "Thu 2026-01-01 00:25:00"]),
-    ("0 0 1 JAN,jul *", ["Thu 2026-01-01 00:00:00", "Wed 2026-07-01 00:00:00"]),
-], ids=lambda v: v if isinstance(v, str) else None)
+@pytest.mark.parametrize(
+    ("expr", "expected"),
+    [
+        # 0 and 7 are both Sunday
+        ("0 0 * * 0", ["Sun 2026-01-04 00:00:00", "Sun 2026-01-11 00:00:00"]),
+        ("0 0 * * 7", ["Sun 2026-01-04 00:00:00", "Sun 2026-01-11 00:00:00"]),
+        ("0 0 * * sun", ["Sun 2026-01-04 00:00:00", "Sun 2026-01-11 00:00:00"]),
+        ("0 0 * * 5-7", ["Fri 2026-01-02 00:00:00", "Sat 2026-01-03 00:00:00"]),
+        # day of month OR day of week when both are restricted (2026-01-01 is a Thursday)
+        ("0 0 13 * fri", ["Fri 2026-01-02 00:00:00", "Fri 2026-01-09 00:00:00"]),
+        ("0 0 1,15 * mon", ["Thu 2026-01-01 00:00:00", "Mon 2026-01-05 00:00:00"]),
+        # ... but AND when one starts with '*' (Vixie cron's DOM_STAR/DOW_STAR)
+        ("0 0 */2 * mon", ["Mon 2026-01-05 00:00:00", "Mon 2026-01-19 00:00:00"]),
+        ("0 0 13 * *", ["Tue 2026-01-13 00:00:00", "Fri 2026-02-13 00:00:00"]),
+        # names, steps, a/n
+        ("0 12 * feb-mar/1 *", ["Sun 2026-02-01 12:00:00", "Mon 2026-02-02 12:00:00"]),
+        ("5/20 * * * *", ["Thu 2026-01-01 00:05:00", "Thu 2026-01-01 00:25:00"]),
+        ("0 0 1 JAN,jul *", ["Thu 2026-01-01 00:00:00", "Wed 2026-07-01 00:00:00"]),
+    ],
+    ids=lambda v: v if isinstance(v, str) else None,
+)
 def test_posix_rules(engine: ModuleType, expr: str, expected: list[str]) -> None:
     assert first(expr, "2025-12-31 23:59:59", 2) == expected
 
 
-@pytest.mark.parametrize(("macro", "same_as"), [
-    ("@yearly", "0 0 1 1 *"), ("@annually", "0 0 1 1 *"), ("@monthly", "0 0 1 * *"),
-    ("@weekly", "0 0 * * 0"), ("@daily", "0 0 * * *"), ("@midnight", "0 0 * * *"),
-    ("@hourly", "0 * * * *"), ("@DAILY", "0 0 * * *"),
-])
+@pytest.mark.parametrize(
+    ("macro", "same_as"),
+    [
+        ("@yearly", "0 0 1 1 *"),
+        ("@annually", "0 0 1 1 *"),
+        ("@monthly", "0 0 1 * *"),
+        ("@weekly", "0 0 * * 0"),
+        ("@daily", "0 0 * * *"),
+        ("@midnight", "0 0 * * *"),
+        ("@hourly", "0 * * * *"),
+        ("@DAILY", "0 0 * * *"),
+    ],
+)
 def test_macros_are_their_five_field_forms(macro: str, same_as: str) -> None:
     assert Cron(macro) == Cron(same_as)
     assert Cron(macro, seconds=True) == Cron("0 " + same_as, seconds=True)
@@ -95,7 +107,10 @@ def test_reboot_and_unknown_macros_are_errors() -> None:
 
 def test_the_optional_seconds_field_comes_first(engine: ModuleType) -> None:
     assert first("*/20 * * * * *", "2026-01-01", 3, seconds=True) == [
-        "Thu 2026-01-01 00:00:00", "Thu 2026-01-01 00:00:20", "Thu 2026-01-01 00:00:40"]
+        "Thu 2026-01-01 00:00:00",
+        "Thu 2026-01-01 00:00:20",
+        "Thu 2026-01-01 00:00:40",
+    ]
     with pytest.raises(CronSpecError, match="expected 6 fields"):
         Cron("* * * * *", seconds=True)
     with pytest.raises(CronSpecError, match="expected 5 fields"):
@@ -110,12 +125,21 @@ def test_h_is_stable_per_job_and_spreads_jobs() -> None:
     assert len(spread) > 20
 
 
-@pytest.mark.parametrize(("expr", "check"), [
-    ("H/15 * * * *", lambda m: len(m) == 4 and m[0] < 15 and m[1] - m[0] == 15),
-    ("H(0-29) * * * *", lambda m: len(m) == 1 and m[0] <= 29),
-    ("H(10-40)/10 * * * *", lambda m: m[0] in range(10, 20) and all(
-        b - a == 10 for a, b in zip(m, m[1:], strict=False)) and m[-1] <= 40),
-])
+@pytest.mark.parametrize(
+    ("expr", "check"),
+    [
+        ("H/15 * * * *", lambda m: len(m) == 4 and m[0] < 15 and m[1] - m[0] == 15),
+        ("H(0-29) * * * *", lambda m: len(m) == 1 and m[0] <= 29),
+        (
+            "H(10-40)/10 * * * *",
+            lambda m: (
+                m[0] in range(10, 20)
+                and all(b - a == 10 for a, b in zip(m, m[1:], strict=False))
+                and m[-1] <= 40
+            ),
+        ),
+    ],
+)
 def test_h_forms(expr: str, check: object) -> None:
     cron = Cron(expr, job_id="deploy")
     minutes = [m for m in range(60) if cron.masks.minutes >> m & 1]

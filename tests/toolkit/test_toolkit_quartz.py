@@ -16,79 +16,177 @@ from triggerkit import Cron, validate
 from triggerkit.errors import CronSpecError
 
 QUARTZ_DOCS = [
-    ("0 0 12 * * ?", "2026-01-01", ["2026-01-01 12:00:00", "2026-01-02 12:00:00"],
-     "noon every day"),
-    ("0 15 10 ? * *", "2026-01-01", ["2026-01-01 10:15:00", "2026-01-02 10:15:00"],
-     "10:15 every day"),
-    ("0 15 10 * * ? *", "2026-01-01", ["2026-01-01 10:15:00", "2026-01-02 10:15:00"],
-     "10:15 every day, any year"),
-    ("0 15 10 * * ? 2005", "2005-01-01", ["2005-01-01 10:15:00", "2005-01-02 10:15:00"],
-     "10:15 every day during 2005"),
-    ("0 * 14 * * ?", "2026-01-01 14:58", ["2026-01-01 14:59:00", "2026-01-02 14:00:00"],
-     "every minute from 14:00 to 14:59"),
-    ("0 0/5 14 * * ?", "2026-01-01 14:50", ["2026-01-01 14:55:00", "2026-01-02 14:00:00"],
-     "every 5 minutes from 14:00 to 14:55"),
-    ("0 0/5 14,18 * * ?", "2026-01-01 14:50", ["2026-01-01 14:55:00", "2026-01-01 18:00:00"],
-     "every 5 minutes from 14:00 to 14:55 and from 18:00 to 18:55"),
-    ("0 0-5 14 * * ?", "2026-01-01 14:04", ["2026-01-01 14:05:00", "2026-01-02 14:00:00"],
-     "every minute from 14:00 to 14:05"),
-    ("0 10,44 14 ? 3 WED", "2026-01-01", ["2026-03-04 14:10:00", "2026-03-04 14:44:00",
-                                          "2026-03-11 14:10:00"],
-     "14:10 and 14:44 every Wednesday in March"),
-    ("0 15 10 ? * MON-FRI", "2026-01-01", ["2026-01-01 10:15:00", "2026-01-02 10:15:00",
-                                           "2026-01-05 10:15:00"],
-     "10:15 Monday to Friday"),
-    ("0 15 10 15 * ?", "2026-01-01", ["2026-01-15 10:15:00", "2026-02-15 10:15:00"],
-     "10:15 on the 15th of every month"),
-    ("0 15 10 L * ?", "2026-01-01", ["2026-01-31 10:15:00", "2026-02-28 10:15:00",
-                                     "2026-03-31 10:15:00"],
-     "10:15 on the last day of every month"),
-    ("0 15 10 L-2 * ?", "2026-01-01", ["2026-01-29 10:15:00", "2026-02-26 10:15:00",
-                                       "2026-03-29 10:15:00"],
-     "10:15 two days before the last day of every month"),
-    ("0 15 10 ? * 6L", "2026-01-01", ["2026-01-30 10:15:00", "2026-02-27 10:15:00",
-                                      "2026-03-27 10:15:00"],
-     "10:15 on the last Friday of every month"),
-    ("0 15 10 ? * 6L 2002-2005", "2001-12-31", ["2002-01-25 10:15:00", "2002-02-22 10:15:00"],
-     "10:15 on every last Friday of every month during 2002-2005"),
-    ("0 15 10 ? * 6#3", "2026-01-01", ["2026-01-16 10:15:00", "2026-02-20 10:15:00",
-                                       "2026-03-20 10:15:00"],
-     "10:15 on the third Friday of every month"),
-    ("0 0 12 1/5 * ?", "2026-01-01", ["2026-01-01 12:00:00", "2026-01-06 12:00:00",
-                                      "2026-01-11 12:00:00"],
-     "noon every 5 days, starting on the first day of the month"),
-    ("0 11 11 11 11 ?", "2026-01-01", ["2026-11-11 11:11:00", "2027-11-11 11:11:00"],
-     "every November 11th at 11:11"),
-    ("0 0 12 ? * L", "2026-01-01", ["2026-01-03 12:00:00", "2026-01-10 12:00:00"],
-     "L alone in day-of-week means 7, Saturday"),
-    ("0 0 12 ? * 1", "2026-01-01", ["2026-01-04 12:00:00", "2026-01-11 12:00:00"],
-     "1 is Sunday"),
-    ("0 0 12 ? * SUN,SAT", "2026-01-01", ["2026-01-03 12:00:00", "2026-01-04 12:00:00",
-                                          "2026-01-10 12:00:00"],
-     "day names"),
-    ("0 0 12 1W * ?", "2026-07-31", ["2026-08-03 12:00:00", "2026-09-01 12:00:00"],
-     "1W on a Saturday 1st fires Monday the 3rd: W never jumps over the month"),
-    ("0 0 12 15W * ?", "2026-08-01", ["2026-08-14 12:00:00", "2026-09-15 12:00:00",
-                                      "2026-10-15 12:00:00", "2026-11-16 12:00:00"],
-     "15W: Saturday 15th -> Friday 14th, Sunday 15th -> Monday 16th"),
-    ("0 0 12 LW * ?", "2026-01-01", ["2026-01-30 12:00:00", "2026-02-27 12:00:00",
-                                     "2026-03-31 12:00:00"],
-     "LW: the last weekday of the month"),
-    ("0/20 * * * * ?", "2026-01-01", ["2026-01-01 00:00:20", "2026-01-01 00:00:40",
-                                      "2026-01-01 00:01:00"],
-     "every 20 seconds"),
-    ("0 0 0 29 2 ? *", "2026-01-01", ["2028-02-29 00:00:00", "2032-02-29 00:00:00"],
-     "29 February, leap years only"),
-    ("0 0 12 ? JAN-MAR/2 MON#1", "2026-01-01", ["2026-01-05 12:00:00", "2026-03-02 12:00:00",
-                                                "2027-01-04 12:00:00"],
-     "first Monday of January and March"),
+    (
+        "0 0 12 * * ?",
+        "2026-01-01",
+        ["2026-01-01 12:00:00", "2026-01-02 12:00:00"],
+        "noon every day",
+    ),
+    (
+        "0 15 10 ? * *",
+        "2026-01-01",
+        ["2026-01-01 10:15:00", "2026-01-02 10:15:00"],
+        "10:15 every day",
+    ),
+    (
+        "0 15 10 * * ? *",
+        "2026-01-01",
+        ["2026-01-01 10:15:00", "2026-01-02 10:15:00"],
+        "10:15 every day, any year",
+    ),
+    (
+        "0 15 10 * * ? 2005",
+        "2005-01-01",
+        ["2005-01-01 10:15:00", "2005-01-02 10:15:00"],
+        "10:15 every day during 2005",
+    ),
+    (
+        "0 * 14 * * ?",
+        "2026-01-01 14:58",
+        ["2026-01-01 14:59:00", "2026-01-02 14:00:00"],
+        "every minute from 14:00 to 14:59",
+    ),
+    (
+        "0 0/5 14 * * ?",
+        "2026-01-01 14:50",
+        ["2026-01-01 14:55:00", "2026-01-02 14:00:00"],
+        "every 5 minutes from 14:00 to 14:55",
+    ),
+    (
+        "0 0/5 14,18 * * ?",
+        "2026-01-01 14:50",
+        ["2026-01-01 14:55:00", "2026-01-01 18:00:00"],
+        "every 5 minutes from 14:00 to 14:55 and from 18:00 to 18:55",
+    ),
+    (
+        "0 0-5 14 * * ?",
+        "2026-01-01 14:04",
+        ["2026-01-01 14:05:00", "2026-01-02 14:00:00"],
+        "every minute from 14:00 to 14:05",
+    ),
+    (
+        "0 10,44 14 ? 3 WED",
+        "2026-01-01",
+        ["2026-03-04 14:10:00", "2026-03-04 14:44:00", "2026-03-11 14:10:00"],
+        "14:10 and 14:44 every Wednesday in March",
+    ),
+    (
+        "0 15 10 ? * MON-FRI",
+        "2026-01-01",
+        ["2026-01-01 10:15:00", "2026-01-02 10:15:00", "2026-01-05 10:15:00"],
+        "10:15 Monday to Friday",
+    ),
+    (
+        "0 15 10 15 * ?",
+        "2026-01-01",
+        ["2026-01-15 10:15:00", "2026-02-15 10:15:00"],
+        "10:15 on the 15th of every month",
+    ),
+    (
+        "0 15 10 L * ?",
+        "2026-01-01",
+        ["2026-01-31 10:15:00", "2026-02-28 10:15:00", "2026-03-31 10:15:00"],
+        "10:15 on the last day of every month",
+    ),
+    (
+        "0 15 10 L-2 * ?",
+        "2026-01-01",
+        ["2026-01-29 10:15:00", "2026-02-26 10:15:00", "2026-03-29 10:15:00"],
+        "10:15 two days before the last day of every month",
+    ),
+    (
+        "0 15 10 ? * 6L",
+        "2026-01-01",
+        ["2026-01-30 10:15:00", "2026-02-27 10:15:00", "2026-03-27 10:15:00"],
+        "10:15 on the last Friday of every month",
+    ),
+    (
+        "0 15 10 ? * 6L 2002-2005",
+        "2001-12-31",
+        ["2002-01-25 10:15:00", "2002-02-22 10:15:00"],
+        "10:15 on every last Friday of every month during 2002-2005",
+    ),
+    (
+        "0 15 10 ? * 6#3",
+        "2026-01-01",
+        ["2026-01-16 10:15:00", "2026-02-20 10:15:00", "2026-03-20 10:15:00"],
+        "10:15 on the third Friday of every month",
+    ),
+    (
+        "0 0 12 1/5 * ?",
+        "2026-01-01",
+        ["2026-01-01 12:00:00", "2026-01-06 12:00:00", "2026-01-11 12:00:00"],
+        "noon every 5 days, starting on the first day of the month",
+    ),
+    (
+        "0 11 11 11 11 ?",
+        "2026-01-01",
+        ["2026-11-11 11:11:00", "2027-11-11 11:11:00"],
+        "every November 11th at 11:11",
+    ),
+    (
+        "0 0 12 ? * L",
+        "2026-01-01",
+        ["2026-01-03 12:00:00", "2026-01-10 12:00:00"],
+        "L alone in day-of-week means 7, Saturday",
+    ),
+    ("0 0 12 ? * 1", "2026-01-01", ["2026-01-04 12:00:00", "2026-01-11 12:00:00"], "1 is Sunday"),
+    (
+        "0 0 12 ? * SUN,SAT",
+        "2026-01-01",
+        ["2026-01-03 12:00:00", "2026-01-04 12:00:00", "2026-01-10 12:00:00"],
+        "day names",
+    ),
+    (
+        "0 0 12 1W * ?",
+        "2026-07-31",
+        ["2026-08-03 12:00:00", "2026-09-01 12:00:00"],
+        "1W on a Saturday 1st fires Monday the 3rd: W never jumps over the month",
+    ),
+    (
+        "0 0 12 15W * ?",
+        "2026-08-01",
+        [
+            "2026-08-14 12:00:00",
+            "2026-09-15 12:00:00",
+            "2026-10-15 12:00:00",
+            "2026-11-16 12:00:00",
+        ],
+        "15W: Saturday 15th -> Friday 14th, Sunday 15th -> Monday 16th",
+    ),
+    (
+        "0 0 12 LW * ?",
+        "2026-01-01",
+        ["2026-01-30 12:00:00", "2026-02-27 12:00:00", "2026-03-31 12:00:00"],
+        "LW: the last weekday of the month",
+    ),
+    (
+        "0/20 * * * * ?",
+        "2026-01-01",
+        ["2026-01-01 00:00:20", "2026-01-01 00:00:40", "2026-01-01 00:01:00"],
+        "every 20 seconds",
+    ),
+    (
+        "0 0 0 29 2 ? *",
+        "2026-01-01",
+        ["2028-02-29 00:00:00", "2032-02-29 00:00:00"],
+        "29 February, leap years only",
+    ),
+    (
+        "0 0 12 ? JAN-MAR/2 MON#1",
+        "2026-01-01",
+        ["2026-01-05 12:00:00", "2026-03-02 12:00:00", "2027-01-04 12:00:00"],
+        "first Monday of January and March",
+    ),
 ]
 
 
-@pytest.mark.parametrize(("expr", "start", "expected"),
-                         [c[:3] for c in QUARTZ_DOCS], ids=[c[3] for c in QUARTZ_DOCS])
-def test_quartz_fires_as_documented(engine: ModuleType, expr: str, start: str,
-                                    expected: list[str]) -> None:
+@pytest.mark.parametrize(
+    ("expr", "start", "expected"), [c[:3] for c in QUARTZ_DOCS], ids=[c[3] for c in QUARTZ_DOCS]
+)
+def test_quartz_fires_as_documented(
+    engine: ModuleType, expr: str, start: str, expected: list[str]
+) -> None:
     cron = Cron(expr, "UTC", "quartz")
     got = []
     at = cron.next(start)  # strictly after the start, as Quartz's getFireTimeAfter
@@ -96,8 +194,10 @@ def test_quartz_fires_as_documented(engine: ModuleType, expr: str, start: str,
         got.append(at.strftime("%Y-%m-%d %H:%M:%S"))
         at = cron.next(at)
     assert got == expected
-    assert [t.strftime("%Y-%m-%d %H:%M:%S") for t in islice(
-        cron.iter(expected[-1], reverse=True), len(expected))] == expected[::-1]
+    assert [
+        t.strftime("%Y-%m-%d %H:%M:%S")
+        for t in islice(cron.iter(expected[-1], reverse=True), len(expected))
+    ] == expected[::-1]
 
 
 def test_a_year_field_ends_the_schedule(engine: ModuleType) -> None:
@@ -109,26 +209,31 @@ def test_a_year_field_ends_the_schedule(engine: ModuleType) -> None:
 def test_ranges_wrap_around_in_quartz(engine: ModuleType) -> None:
     # documented extension (docs/dialects.md): FRI-MON and 22-2 wrap around the field's end
     assert Cron("0 0 22-2 * * ?", dialect="quartz").masks.hours == (
-        1 << 22 | 1 << 23 | 1 | 1 << 1 | 1 << 2)
+        1 << 22 | 1 << 23 | 1 | 1 << 1 | 1 << 2
+    )
     assert Cron("0 0 0 ? * FRI-MON", dialect="quartz") == Cron("0 0 * * fri,sat,sun,mon")
 
 
-@pytest.mark.parametrize(("expr", "field", "message"), [
-    ("0 0 12 * * *", "day_of_week", "exactly one of them; neither is '?'"),
-    ("0 0 12 ? * ?", "day_of_week", "exactly one of them; both are '?'"),
-    ("0 ? 12 * * ?", "minute", "'?' is only allowed in quartz day of month or day of week"),
-    ("0 0 12 L-31 * ?", "day", "offset 31 is out of range 0-30"),
-    ("0 0 12 ? * 6#6", "day_of_week", "the week number must be 1-5"),
-    ("0 0 12 ? * 8", "day_of_week", "'8' is out of range 1-7"),
-    ("0 0 12 ? * 0", "day_of_week", "'0' is out of range 1-7"),
-    ("60 * * ? * *", "second", "'60' is out of range 0-59"),
-    ("0 0 12 ? * MON,2#1", "day_of_week", "mixes '#' or 'L' with plain weekdays"),
-    ("0 0 12 * * ? 2100", "year", "'2100' is out of range 1970-2099"),
-    ("0 0 12 * *", "expression", "expected 6 or 7 fields"),
-    ("0 0 12 32W * ?", "day", "'32' is out of range 1-31"),
-    ("0 0/0 12 * * ?", "minute", "step 0"),
-    ("0 0 12 ?? * *", "day", "'??'"),
-], ids=lambda v: v if isinstance(v, str) and " " in v and "?" in v else None)
+@pytest.mark.parametrize(
+    ("expr", "field", "message"),
+    [
+        ("0 0 12 * * *", "day_of_week", "exactly one of them; neither is '?'"),
+        ("0 0 12 ? * ?", "day_of_week", "exactly one of them; both are '?'"),
+        ("0 ? 12 * * ?", "minute", "'?' is only allowed in quartz day of month or day of week"),
+        ("0 0 12 L-31 * ?", "day", "offset 31 is out of range 0-30"),
+        ("0 0 12 ? * 6#6", "day_of_week", "the week number must be 1-5"),
+        ("0 0 12 ? * 8", "day_of_week", "'8' is out of range 1-7"),
+        ("0 0 12 ? * 0", "day_of_week", "'0' is out of range 1-7"),
+        ("60 * * ? * *", "second", "'60' is out of range 0-59"),
+        ("0 0 12 ? * MON,2#1", "day_of_week", "mixes '#' or 'L' with plain weekdays"),
+        ("0 0 12 * * ? 2100", "year", "'2100' is out of range 1970-2099"),
+        ("0 0 12 * *", "expression", "expected 6 or 7 fields"),
+        ("0 0 12 32W * ?", "day", "'32' is out of range 1-31"),
+        ("0 0/0 12 * * ?", "minute", "step 0"),
+        ("0 0 12 ?? * *", "day", "'??'"),
+    ],
+    ids=lambda v: v if isinstance(v, str) and " " in v and "?" in v else None,
+)
 def test_quartz_errors_name_the_field(expr: str, field: str, message: str) -> None:
     with pytest.raises(CronSpecError) as info:
         Cron(expr, dialect="quartz")

@@ -22,16 +22,22 @@ PROFILE = settings.get_profile("toolkit")
 
 
 @settings(PROFILE, max_examples=200)
-@given(case=st.sampled_from(["posix", "quartz", "aps"]).flatmap(
-    lambda d: st.tuples(st.just(d), cron_expressions(d))))
+@given(
+    case=st.sampled_from(["posix", "quartz", "aps"]).flatmap(
+        lambda d: st.tuples(st.just(d), cron_expressions(d))
+    )
+)
 def test_valid_expressions_parse(case: tuple[str, str]) -> None:
     dialect, expr = case
     assert validate(expr, dialect).ok
 
 
 @settings(PROFILE, max_examples=100)
-@given(case=st.sampled_from(["posix", "quartz", "aps"]).flatmap(
-    lambda d: st.tuples(st.just(d), cron_expressions(d, valid=False))))
+@given(
+    case=st.sampled_from(["posix", "quartz", "aps"]).flatmap(
+        lambda d: st.tuples(st.just(d), cron_expressions(d, valid=False))
+    )
+)
 def test_invalid_expressions_do_not_parse(case: tuple[str, str]) -> None:
     dialect, expr = case
     assert not validate(expr, dialect).ok
@@ -77,9 +83,10 @@ def test_a_zone_can_be_chosen(t: datetime) -> None:
 
 
 def test_a_missing_hypothesis_names_the_extra() -> None:
-    code = ("import sys; sys.modules['hypothesis'] = None\n"
-            "try:\n    import triggerkit.strategies\n"
-            "except ImportError as exc:\n    print(exc)\n")
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          timeout=60)
+    code = (
+        "import sys; sys.modules['hypothesis'] = None\n"
+        "try:\n    import triggerkit.strategies\n"
+        "except ImportError as exc:\n    print(exc)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert "pip install 'triggerkit[hypothesis]'" in done.stdout

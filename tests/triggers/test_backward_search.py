@@ -17,16 +17,31 @@ from hypothesis import strategies as st
 from triggerkit.triggers.cron import CronTrigger
 
 UTC = timezone.utc
-ZONES = ["UTC", "Europe/Berlin", "America/New_York", "Australia/Lord_Howe", "America/Santiago",
-         "America/Havana", "Pacific/Chatham", "Asia/Kathmandu", "Pacific/Apia"]
+ZONES = [
+    "UTC",
+    "Europe/Berlin",
+    "America/New_York",
+    "Australia/Lord_Howe",
+    "America/Santiago",
+    "America/Havana",
+    "Pacific/Chatham",
+    "Asia/Kathmandu",
+    "Pacific/Apia",
+]
 # Transition instants (UTC) to start near: Berlin 2016-03-27 01:00 and 2016-10-30 01:00,
 # New York 2013-11-03 06:00, Lord Howe 2023-09-30 15:30, Santiago 2022-09-11 04:00 and
 # 2022-04-03 03:00, Havana 2023-11-05 05:00, Chatham 2023-04-01 14:00, Apia 2011-12-30 10:00.
-NEAR = [datetime(2016, 3, 27, 1, tzinfo=UTC), datetime(2016, 10, 30, 1, tzinfo=UTC),
-        datetime(2013, 11, 3, 6, tzinfo=UTC), datetime(2023, 9, 30, 15, 30, tzinfo=UTC),
-        datetime(2022, 9, 11, 4, tzinfo=UTC), datetime(2022, 4, 3, 3, tzinfo=UTC),
-        datetime(2023, 11, 5, 5, tzinfo=UTC), datetime(2023, 4, 1, 14, tzinfo=UTC),
-        datetime(2011, 12, 30, 10, tzinfo=UTC)]
+NEAR = [
+    datetime(2016, 3, 27, 1, tzinfo=UTC),
+    datetime(2016, 10, 30, 1, tzinfo=UTC),
+    datetime(2013, 11, 3, 6, tzinfo=UTC),
+    datetime(2023, 9, 30, 15, 30, tzinfo=UTC),
+    datetime(2022, 9, 11, 4, tzinfo=UTC),
+    datetime(2022, 4, 3, 3, tzinfo=UTC),
+    datetime(2023, 11, 5, 5, tzinfo=UTC),
+    datetime(2023, 4, 1, 14, tzinfo=UTC),
+    datetime(2011, 12, 30, 10, tzinfo=UTC),
+]
 
 _items = {
     "month": st.sampled_from(["*", "3", "jan-jun", "*/2", "4,9-12"]),
@@ -39,12 +54,16 @@ _items = {
 }
 cron_kwargs = st.fixed_dictionaries({}, optional=_items)
 starts = st.one_of(
-    st.builds(lambda t, d: t + timedelta(seconds=d), st.sampled_from(NEAR),
-              st.integers(-3 * 86400, 3 * 86400)),
+    st.builds(
+        lambda t, d: t + timedelta(seconds=d),
+        st.sampled_from(NEAR),
+        st.integers(-3 * 86400, 3 * 86400),
+    ),
     st.datetimes(datetime(2010, 1, 1), datetime(2030, 1, 1), timezones=st.just(UTC)),
 )
-BACKWARD = settings(derandomize=True, max_examples=120, deadline=None,
-                    suppress_health_check=[HealthCheck.too_slow])
+BACKWARD = settings(
+    derandomize=True, max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
 
 
 def forward(trigger: CronTrigger, start: datetime, n: int) -> list[datetime]:
@@ -61,8 +80,13 @@ def forward(trigger: CronTrigger, start: datetime, n: int) -> list[datetime]:
 
 
 @BACKWARD
-@given(cron_kwargs, st.sampled_from(ZONES), starts, st.sampled_from(["shift", "skip"]),
-       st.sampled_from(["auto", "first", "last", "both"]))
+@given(
+    cron_kwargs,
+    st.sampled_from(ZONES),
+    starts,
+    st.sampled_from(["shift", "skip"]),
+    st.sampled_from(["auto", "first", "last", "both"]),
+)
 def test_prev_retraces_every_forward_chain(
     kwargs: dict[str, str], zone: str, start: datetime, gap: str, overlap: str
 ) -> None:
@@ -118,8 +142,12 @@ LO = -2208988800  # 1900-01-01 as local epoch seconds
 HI = 4102444800  # 2100-01-01
 
 
-@settings(derandomize=True, max_examples=300, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])  # the same kernel each time
+@settings(
+    derandomize=True,
+    max_examples=300,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)  # the same kernel each time
 @given(cron_kwargs, st.integers(LO, HI))
 def test_kernel_next_and_prev_match_invert_each_other(
     engine: ModuleType, kwargs: dict[str, str], t: int

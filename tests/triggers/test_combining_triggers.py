@@ -33,8 +33,9 @@ def chain(trigger: object, now: datetime, n: int) -> list[datetime]:
 
 
 def test_and_fires_where_all_children_agree() -> None:
-    trigger = AndTrigger([CronTrigger(minute="*/10", timezone=UTC),
-                          CronTrigger(minute="*/15", timezone=UTC)])
+    trigger = AndTrigger(
+        [CronTrigger(minute="*/10", timezone=UTC), CronTrigger(minute="*/15", timezone=UTC)]
+    )
     start = datetime(2024, 5, 1, 12, 1, tzinfo=UTC)
     assert chain(trigger, start, 3) == [
         datetime(2024, 5, 1, 12, 30, tzinfo=UTC),
@@ -46,18 +47,25 @@ def test_and_fires_where_all_children_agree() -> None:
 def test_and_does_not_hang_with_a_previous_fire_time_where_apscheduler_does() -> None:
     # APScheduler 3.11 loops forever here: with a previous fire time its children keep
     # answering from just after it, so its "now = max(fire_times)" never moves them.
-    trigger = AndTrigger([CronTrigger(minute="*/10", timezone=UTC),
-                          CronTrigger(minute="*/15", timezone=UTC)])
+    trigger = AndTrigger(
+        [CronTrigger(minute="*/10", timezone=UTC), CronTrigger(minute="*/15", timezone=UTC)]
+    )
     previous = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
-    assert trigger.get_next_fire_time(previous, previous) == datetime(2024, 5, 1, 12, 30,
-                                                                       tzinfo=UTC)
+    assert trigger.get_next_fire_time(previous, previous) == datetime(
+        2024, 5, 1, 12, 30, tzinfo=UTC
+    )
 
 
 def test_and_without_a_previous_fire_time_equals_apscheduler() -> None:
-    ours = AndTrigger([CronTrigger(minute="*/10", timezone=UTC),
-                       CronTrigger(minute="*/15", timezone=UTC)])
-    theirs = aps_combining.AndTrigger([aps_cron.CronTrigger(minute="*/10", timezone=UTC),
-                                       aps_cron.CronTrigger(minute="*/15", timezone=UTC)])
+    ours = AndTrigger(
+        [CronTrigger(minute="*/10", timezone=UTC), CronTrigger(minute="*/15", timezone=UTC)]
+    )
+    theirs = aps_combining.AndTrigger(
+        [
+            aps_cron.CronTrigger(minute="*/10", timezone=UTC),
+            aps_cron.CronTrigger(minute="*/15", timezone=UTC),
+        ]
+    )
     now = datetime(2024, 5, 1, 12, 1, tzinfo=UTC)
     assert ours.get_next_fire_time(None, now) == theirs.get_next_fire_time(None, now)
 
@@ -79,8 +87,12 @@ def test_and_without_a_previous_fire_time_equals_apscheduler() -> None:
 def test_and_of_children_that_never_agree_returns_none(
     first: dict[str, str], second: dict[str, str]
 ) -> None:
-    trigger = AndTrigger([CronTrigger(timezone=UTC, **first),  # type: ignore[arg-type]
-                          CronTrigger(timezone=UTC, **second)])  # type: ignore[arg-type]
+    trigger = AndTrigger(
+        [
+            CronTrigger(timezone=UTC, **first),  # type: ignore[arg-type]
+            CronTrigger(timezone=UTC, **second),
+        ]
+    )  # type: ignore[arg-type]
     now = datetime(2024, 5, 1, tzinfo=UTC)
     assert trigger.get_next_fire_time(None, now) is None
     assert trigger.get_next_fire_time(now, now) is None
@@ -91,17 +103,24 @@ def test_and_of_children_with_disjoint_weekdays_answers_without_searching() -> N
     # MAX_AND_ROUNDS rounds (seconds) before giving up.
     from triggerkit.triggers import combining
 
-    trigger = AndTrigger([CronTrigger(day_of_week="6", minute="*/16", timezone=UTC),
-                          CronTrigger(day_of_week="5", minute="*/16", timezone=UTC)])
+    trigger = AndTrigger(
+        [
+            CronTrigger(day_of_week="6", minute="*/16", timezone=UTC),
+            CronTrigger(day_of_week="5", minute="*/16", timezone=UTC),
+        ]
+    )
     assert not combining._cron_children_can_agree(trigger.triggers)
 
 
 def test_and_ends_when_a_child_ends() -> None:
-    trigger = AndTrigger([
-        CronTrigger(minute="*/5", timezone=UTC),
-        CronTrigger(minute="*/10", end_date=datetime(2024, 5, 1, 12, 25, tzinfo=UTC),
-                    timezone=UTC),
-    ])
+    trigger = AndTrigger(
+        [
+            CronTrigger(minute="*/5", timezone=UTC),
+            CronTrigger(
+                minute="*/10", end_date=datetime(2024, 5, 1, 12, 25, tzinfo=UTC), timezone=UTC
+            ),
+        ]
+    )
     start = datetime(2024, 5, 1, 12, 1, tzinfo=UTC)
     assert chain(trigger, start, 5) == [
         datetime(2024, 5, 1, 12, 10, tzinfo=UTC),
@@ -124,8 +143,12 @@ def test_and_with_a_date_child_that_does_not_match_returns_none() -> None:
 
 def test_and_compares_instants_across_zones() -> None:
     # 09:00 in New York is 15:00 in Berlin on 2024-05-01 (both on summer time).
-    trigger = AndTrigger([CronTrigger(hour=9, minute=0, timezone=NEW_YORK),
-                          CronTrigger(hour=15, minute=0, timezone=BERLIN)])
+    trigger = AndTrigger(
+        [
+            CronTrigger(hour=9, minute=0, timezone=NEW_YORK),
+            CronTrigger(hour=15, minute=0, timezone=BERLIN),
+        ]
+    )
     found = trigger.get_next_fire_time(None, datetime(2024, 5, 1, tzinfo=UTC))
     assert found == datetime(2024, 5, 1, 13, 0, tzinfo=UTC)
     # between 2024-03-10 and 03-31 New York is on summer time and Berlin is not
@@ -136,8 +159,12 @@ def test_and_compares_instants_across_zones() -> None:
 def test_and_at_a_fall_back_overlap_keeps_the_two_occurrences_apart() -> None:
     # America/New_York 2013-11-03: 06:00 UTC (02:00 EDT) -> 01:00 EST; 01:00-01:59 repeats.
     # Both children follow real time (rule O), so they agree at both occurrences of 01:30.
-    trigger = AndTrigger([CronTrigger(minute="*/15", timezone=NEW_YORK),
-                          CronTrigger(minute="*/10", timezone=NEW_YORK)])
+    trigger = AndTrigger(
+        [
+            CronTrigger(minute="*/15", timezone=NEW_YORK),
+            CronTrigger(minute="*/10", timezone=NEW_YORK),
+        ]
+    )
     start = datetime(2013, 11, 3, 5, 0, 1, tzinfo=UTC)
     assert [d.astimezone(UTC) for d in chain(trigger, start, 3)] == [
         datetime(2013, 11, 3, 5, 30, tzinfo=UTC),  # 01:30 EDT
@@ -147,8 +174,9 @@ def test_and_at_a_fall_back_overlap_keeps_the_two_occurrences_apart() -> None:
 
 
 def test_or_fires_at_the_earliest_child_time() -> None:
-    trigger = OrTrigger([CronTrigger(minute="7", timezone=UTC),
-                         CronTrigger(minute="40", timezone=UTC)])
+    trigger = OrTrigger(
+        [CronTrigger(minute="7", timezone=UTC), CronTrigger(minute="40", timezone=UTC)]
+    )
     start = datetime(2024, 5, 1, 12, 10, tzinfo=UTC)
     assert chain(trigger, start, 3) == [
         datetime(2024, 5, 1, 12, 40, tzinfo=UTC),
@@ -173,12 +201,18 @@ def test_or_passes_the_previous_fire_time_to_interval_children() -> None:
     import apscheduler.triggers.interval as aps_interval
 
     start = datetime(2024, 5, 1, tzinfo=UTC)
-    ours = OrTrigger([IntervalTrigger(hours=1, start_date=start),
-                      CronTrigger(minute="30", timezone=UTC)])
-    theirs = aps_combining.OrTrigger([aps_interval.IntervalTrigger(hours=1, start_date=start),
-                                      aps_cron.CronTrigger(minute="30", timezone=UTC)])
-    expected = [datetime(2024, 5, 1, h, m, tzinfo=UTC) for h, m in
-                [(0, 0), (0, 30), (1, 30), (2, 30)]]
+    ours = OrTrigger(
+        [IntervalTrigger(hours=1, start_date=start), CronTrigger(minute="30", timezone=UTC)]
+    )
+    theirs = aps_combining.OrTrigger(
+        [
+            aps_interval.IntervalTrigger(hours=1, start_date=start),
+            aps_cron.CronTrigger(minute="30", timezone=UTC),
+        ]
+    )
+    expected = [
+        datetime(2024, 5, 1, h, m, tzinfo=UTC) for h, m in [(0, 0), (0, 30), (1, 30), (2, 30)]
+    ]
     assert chain(ours, start, 4) == expected
     assert chain(theirs, start, 4) == expected
 
@@ -203,9 +237,14 @@ def test_jitter_delays_the_combined_fire_time_by_at_most_jitter() -> None:
 
 @pytest.mark.parametrize("cls", [AndTrigger, OrTrigger], ids=["and", "or"])
 def test_combining_triggers_round_trip_through_state_and_pickle(cls: type) -> None:
-    trigger = cls([CronTrigger(minute="*/10", hour="9-17", timezone=BERLIN),
-                   IntervalTrigger(minutes=7, start_date=datetime(2024, 5, 1, tzinfo=UTC)),
-                   DateTrigger(datetime(2024, 6, 1, tzinfo=UTC))], jitter=3)
+    trigger = cls(
+        [
+            CronTrigger(minute="*/10", hour="9-17", timezone=BERLIN),
+            IntervalTrigger(minutes=7, start_date=datetime(2024, 5, 1, tzinfo=UTC)),
+            DateTrigger(datetime(2024, 6, 1, tzinfo=UTC)),
+        ],
+        jitter=3,
+    )
     copy = cls.__new__(cls)
     copy.__setstate__(trigger.__getstate__())
     assert copy == trigger
@@ -225,8 +264,9 @@ def test_str_and_repr_equal_apscheduler() -> None:
     assert str(ours) == str(theirs)
     assert repr(ours) == repr(theirs)
     ours_or = OrTrigger([CronTrigger(minute="*/10", timezone=UTC)], jitter=2)
-    theirs_or = aps_combining.OrTrigger([aps_cron.CronTrigger(minute="*/10", timezone=UTC)],
-                                        jitter=2)
+    theirs_or = aps_combining.OrTrigger(
+        [aps_cron.CronTrigger(minute="*/10", timezone=UTC)], jitter=2
+    )
     assert str(ours_or) == str(theirs_or)
     assert repr(ours_or) == repr(theirs_or)
 
@@ -235,8 +275,11 @@ def test_and_with_an_interval_child_finds_the_common_times() -> None:
     # APScheduler 3.11 warns that interval children "will likely" hang AndTrigger; here the
     # children are asked at or after the latest candidate, so it moves forward.
     start = datetime(2024, 5, 1, tzinfo=UTC)
-    trigger = AndTrigger([IntervalTrigger(minutes=10, start_date=start),
-                          CronTrigger(minute="*/15", timezone=UTC)])
+    trigger = AndTrigger(
+        [IntervalTrigger(minutes=10, start_date=start), CronTrigger(minute="*/15", timezone=UTC)]
+    )
     assert chain(trigger, start + timedelta(seconds=1), 3) == [
-        start + timedelta(minutes=30), start + timedelta(minutes=60),
-        start + timedelta(minutes=90)]
+        start + timedelta(minutes=30),
+        start + timedelta(minutes=60),
+        start + timedelta(minutes=90),
+    ]

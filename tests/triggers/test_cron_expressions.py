@@ -14,8 +14,13 @@ from triggerkit.triggers.cron import fields as tk_fields
 
 UTC = timezone.utc
 FIELD_CLASSES = {
-    "year": "BaseField", "month": "MonthField", "day": "DayOfMonthField", "week": "WeekField",
-    "day_of_week": "DayOfWeekField", "hour": "BaseField", "minute": "BaseField",
+    "year": "BaseField",
+    "month": "MonthField",
+    "day": "DayOfMonthField",
+    "week": "WeekField",
+    "day_of_week": "DayOfWeekField",
+    "hour": "BaseField",
+    "minute": "BaseField",
     "second": "BaseField",
 }
 
@@ -81,8 +86,9 @@ PLAIN = [
 ]
 
 
-@pytest.mark.parametrize(("name", "text", "values", "canonical"), PLAIN,
-                         ids=[f"{p[0]}:{p[1]}" for p in PLAIN])
+@pytest.mark.parametrize(
+    ("name", "text", "values", "canonical"), PLAIN, ids=[f"{p[0]}:{p[1]}" for p in PLAIN]
+)
 def test_each_plain_expression_selects_its_values(
     name: str, text: object, values: set[int], canonical: str
 ) -> None:
@@ -91,8 +97,9 @@ def test_each_plain_expression_selects_its_values(
     assert str(parsed) == canonical
 
 
-@pytest.mark.parametrize(("name", "text", "values", "canonical"), PLAIN,
-                         ids=[f"{p[0]}:{p[1]}" for p in PLAIN])
+@pytest.mark.parametrize(
+    ("name", "text", "values", "canonical"), PLAIN, ids=[f"{p[0]}:{p[1]}" for p in PLAIN]
+)
 def test_each_plain_expression_reads_and_prints_like_apscheduler(
     name: str, text: object, values: set[int], canonical: str
 ) -> None:
@@ -100,7 +107,8 @@ def test_each_plain_expression_reads_and_prints_like_apscheduler(
     assert str(ours) == str(theirs)
     assert repr(ours) == repr(theirs)
     assert [type(e).__name__ for e in ours.expressions] == [
-        type(e).__name__ for e in theirs.expressions  # type: ignore[attr-defined]
+        type(e).__name__
+        for e in theirs.expressions  # type: ignore[attr-defined]
     ]
 
 
@@ -124,7 +132,9 @@ def test_a_single_name_with_a_step_runs_to_the_end_like_a_number_does() -> None:
 def test_expression_reprs_name_the_right_month() -> None:
     # APScheduler 3.11's MonthRangeExpression.__repr__ is off by one ('feb', 'mar' for jan-mar).
     assert [repr(e) for e in field("month", "jan-mar,feb").expressions] == [
-        "MonthRangeExpression('jan', 'mar')", "MonthRangeExpression('feb')"]
+        "MonthRangeExpression('jan', 'mar')",
+        "MonthRangeExpression('feb')",
+    ]
 
 
 def test_year_field_gives_ranges_with_steps() -> None:
@@ -151,12 +161,13 @@ def fires(trigger: CronTrigger, start: datetime, n: int) -> list[datetime]:
 def test_year_ranges_fire_only_in_their_years() -> None:
     trigger = CronTrigger(year="2030-2034/2", timezone=UTC)
     assert fires(trigger, datetime(2024, 1, 1, tzinfo=UTC), 5) == [
-        datetime(2030, 1, 1, tzinfo=UTC), datetime(2032, 1, 1, tzinfo=UTC),
+        datetime(2030, 1, 1, tzinfo=UTC),
+        datetime(2032, 1, 1, tzinfo=UTC),
         datetime(2034, 1, 1, tzinfo=UTC),
     ]
-    assert fires(CronTrigger(year="*/5", month=6, timezone=UTC),
-                 datetime(2024, 1, 1, tzinfo=UTC), 2) == [
-        datetime(2025, 6, 1, tzinfo=UTC), datetime(2030, 6, 1, tzinfo=UTC)]
+    assert fires(
+        CronTrigger(year="*/5", month=6, timezone=UTC), datetime(2024, 1, 1, tzinfo=UTC), 2
+    ) == [datetime(2025, 6, 1, tzinfo=UTC), datetime(2030, 6, 1, tzinfo=UTC)]
 
 
 def test_last_selects_the_last_day_of_every_month() -> None:
@@ -172,15 +183,16 @@ def test_last_selects_the_last_day_of_every_month() -> None:
 
 @pytest.mark.parametrize("position", ["1st", "2nd", "3rd", "4th", "5th", "last"])
 @pytest.mark.parametrize("weekday", ["mon", "tue", "wed", "thu", "fri", "sat", "sun"])
-def test_weekday_positions_select_the_right_day_in_every_month(
-    position: str, weekday: str
-) -> None:
+def test_weekday_positions_select_the_right_day_in_every_month(position: str, weekday: str) -> None:
     wd = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"].index(weekday)
     expected = []
     for year in (2023, 2024):
         for month in range(1, 13):
-            days = [d for d in range(1, calendar.monthrange(year, month)[1] + 1)
-                    if calendar.weekday(year, month, d) == wd]
+            days = [
+                d
+                for d in range(1, calendar.monthrange(year, month)[1] + 1)
+                if calendar.weekday(year, month, d) == wd
+            ]
             if position == "last":
                 expected.append(datetime(year, month, days[-1], tzinfo=UTC))
             elif int(position[0]) <= len(days):  # months without a 5th weekday are passed over
@@ -194,8 +206,10 @@ def test_weekday_positions_select_the_right_day_in_every_month(
 def test_day_items_mix_numbers_last_and_positions() -> None:
     trigger = CronTrigger(day="1,last,3rd fri", timezone=UTC)
     assert fires(trigger, datetime(2024, 5, 1, 0, 0, 1, tzinfo=UTC), 5) == [
-        datetime(2024, 5, 17, tzinfo=UTC), datetime(2024, 5, 31, tzinfo=UTC),
-        datetime(2024, 6, 1, tzinfo=UTC), datetime(2024, 6, 21, tzinfo=UTC),
+        datetime(2024, 5, 17, tzinfo=UTC),
+        datetime(2024, 5, 31, tzinfo=UTC),
+        datetime(2024, 6, 1, tzinfo=UTC),
+        datetime(2024, 6, 21, tzinfo=UTC),
         datetime(2024, 6, 30, tzinfo=UTC),
     ]
 
@@ -205,14 +219,17 @@ def test_iso_week_53_spans_new_year() -> None:
     trigger = CronTrigger(week=53, timezone=UTC)
     got = fires(trigger, datetime(2020, 6, 1, tzinfo=UTC), 8)
     assert got == [datetime(2020, 12, 28, tzinfo=UTC) + timedelta(days=k) for k in range(7)] + [
-        datetime(2026, 12, 28, tzinfo=UTC)]
+        datetime(2026, 12, 28, tzinfo=UTC)
+    ]
 
 
 def test_iso_week_1_can_start_in_december() -> None:
     # ISO week 1 of 2025 starts on Monday 2024-12-30, that of 2026 on Monday 2025-12-29.
     trigger = CronTrigger(week=1, day_of_week="mon", timezone=UTC)
     assert fires(trigger, datetime(2024, 6, 1, tzinfo=UTC), 2) == [
-        datetime(2024, 12, 30, tzinfo=UTC), datetime(2025, 12, 29, tzinfo=UTC)]
+        datetime(2024, 12, 30, tzinfo=UTC),
+        datetime(2025, 12, 29, tzinfo=UTC),
+    ]
 
 
 def test_week_ranges_with_steps() -> None:
@@ -226,7 +243,10 @@ def test_day_and_day_of_week_are_both_required() -> None:
     # APScheduler semantics: day AND day_of_week (POSIX cron ORs them). Friday the 13th:
     trigger = CronTrigger(day=13, day_of_week="fri", timezone=UTC)
     assert [d.date() for d in fires(trigger, datetime(2023, 1, 1, tzinfo=UTC), 3)] == [
-        date(2023, 1, 13), date(2023, 10, 13), date(2024, 9, 13)]
+        date(2023, 1, 13),
+        date(2023, 10, 13),
+        date(2024, 9, 13),
+    ]
 
 
 def test_day_of_week_0_is_monday_also_in_crontab() -> None:
@@ -240,26 +260,48 @@ def test_every_second_by_default() -> None:
     trigger = CronTrigger(timezone=UTC)
     start = datetime(2024, 5, 1, 12, 0, 0, 500000, tzinfo=UTC)
     assert fires(trigger, start, 3) == [
-        datetime(2024, 5, 1, 12, 0, s, tzinfo=UTC) for s in (1, 2, 3)]
+        datetime(2024, 5, 1, 12, 0, s, tzinfo=UTC) for s in (1, 2, 3)
+    ]
 
 
 def test_expression_classes_live_at_apschedulers_paths() -> None:
-    for name in ("AllExpression", "RangeExpression", "MonthRangeExpression",
-                 "WeekdayRangeExpression", "WeekdayPositionExpression",
-                 "LastDayOfMonthExpression"):
+    for name in (
+        "AllExpression",
+        "RangeExpression",
+        "MonthRangeExpression",
+        "WeekdayRangeExpression",
+        "WeekdayPositionExpression",
+        "LastDayOfMonthExpression",
+    ):
         assert hasattr(tk_expressions, name)
-    for name in ("BaseField", "WeekField", "DayOfMonthField", "DayOfWeekField", "MonthField",
-                 "MIN_VALUES", "MAX_VALUES", "DEFAULT_VALUES"):
+    for name in (
+        "BaseField",
+        "WeekField",
+        "DayOfMonthField",
+        "DayOfWeekField",
+        "MonthField",
+        "MIN_VALUES",
+        "MAX_VALUES",
+        "DEFAULT_VALUES",
+    ):
         assert hasattr(tk_fields, name)
     assert tk_fields.MIN_VALUES == aps_fields.MIN_VALUES
     assert tk_fields.MAX_VALUES == aps_fields.MAX_VALUES
     assert tk_fields.DEFAULT_VALUES == aps_fields.DEFAULT_VALUES
 
 
-@pytest.mark.parametrize(("name", "text"), [
-    ("minute", "*/5"), ("hour", "9-17/2"), ("day", "last"), ("day", "3rd fri"),
-    ("month", "jan-mar"), ("day_of_week", "mon-fri"), ("week", "10"),
-])
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("minute", "*/5"),
+        ("hour", "9-17/2"),
+        ("day", "last"),
+        ("day", "3rd fri"),
+        ("month", "jan-mar"),
+        ("day_of_week", "mon-fri"),
+        ("week", "10"),
+    ],
+)
 def test_fields_compare_equal_by_value(name: str, text: str) -> None:
     assert field(name, text) == field(name, text)
     assert hash(field(name, text)) == hash(field(name, text))

@@ -49,8 +49,9 @@ DEFAULTING = [
 ]
 
 
-@pytest.mark.parametrize(("given_fields", "texts"), DEFAULTING,
-                         ids=[",".join(d[0]) or "none" for d in DEFAULTING])
+@pytest.mark.parametrize(
+    ("given_fields", "texts"), DEFAULTING, ids=[",".join(d[0]) or "none" for d in DEFAULTING]
+)
 def test_omitted_fields_default_like_apscheduler(
     given_fields: dict[str, object], texts: list[str]
 ) -> None:
@@ -88,27 +89,44 @@ def test_fields_str_and_repr_equal_apscheduler(kwargs: dict[str, str], zone: str
 
 
 def test_repr_with_dates_and_jitter_equals_apscheduler() -> None:
-    kwargs = dict(minute="*/10", hour="9-17", start_date="2024-05-01 10:00:00",
-                  end_date="2024-06-01", timezone=BERLIN, jitter=3)
+    kwargs = dict(
+        minute="*/10",
+        hour="9-17",
+        start_date="2024-05-01 10:00:00",
+        end_date="2024-06-01",
+        timezone=BERLIN,
+        jitter=3,
+    )
     ours, theirs = CronTrigger(**kwargs), aps_cron.CronTrigger(**kwargs)  # type: ignore[arg-type]
-    assert repr(ours) == repr(theirs) == (
-        "<CronTrigger (hour='9-17', minute='*/10', start_date='2024-05-01 10:00:00 CEST', "
-        "end_date='2024-06-01 00:00:00 CEST', jitter=3, timezone='Europe/Berlin')>"
+    assert (
+        repr(ours)
+        == repr(theirs)
+        == (
+            "<CronTrigger (hour='9-17', minute='*/10', start_date='2024-05-01 10:00:00 CEST', "
+            "end_date='2024-06-01 00:00:00 CEST', jitter=3, timezone='Europe/Berlin')>"
+        )
     )
     assert str(ours) == str(theirs) == "cron[hour='9-17', minute='*/10']"
 
 
 def test_repr_shows_non_default_dst_policies() -> None:
     trigger = CronTrigger(hour=2, timezone=UTC, dst_gap="skip", dst_overlap="both")
-    assert repr(trigger) == ("<CronTrigger (hour='2', dst_gap='skip', dst_overlap='both', "
-                             "timezone='UTC')>")
+    assert repr(trigger) == (
+        "<CronTrigger (hour='2', dst_gap='skip', dst_overlap='both', timezone='UTC')>"
+    )
 
 
 def test_from_crontab_equals_the_keyword_form() -> None:
     ours = CronTrigger.from_crontab("*/5 9-17 1,15 jan-jun mon-fri", timezone=BERLIN)
     theirs = aps_cron.CronTrigger.from_crontab("*/5 9-17 1,15 jan-jun mon-fri", timezone=BERLIN)
-    assert ours == CronTrigger(minute="*/5", hour="9-17", day="1,15", month="jan-jun",
-                               day_of_week="mon-fri", timezone=BERLIN)
+    assert ours == CronTrigger(
+        minute="*/5",
+        hour="9-17",
+        day="1,15",
+        month="jan-jun",
+        day_of_week="mon-fri",
+        timezone=BERLIN,
+    )
     assert repr(ours) == repr(theirs)
 
 
@@ -119,9 +137,14 @@ def sample_triggers() -> list[CronTrigger]:
     return [
         CronTrigger(minute="*/10", hour="9-17", timezone=BERLIN),
         CronTrigger(day="last fri", hour=18, timezone="America/New_York", jitter=5),
-        CronTrigger(year="2030-2040/2", month="feb", day="last", timezone=UTC,
-                    start_date=datetime(2031, 1, 1, tzinfo=UTC),
-                    end_date=datetime(2039, 1, 1, tzinfo=UTC)),
+        CronTrigger(
+            year="2030-2040/2",
+            month="feb",
+            day="last",
+            timezone=UTC,
+            start_date=datetime(2031, 1, 1, tzinfo=UTC),
+            end_date=datetime(2039, 1, 1, tzinfo=UTC),
+        ),
         CronTrigger(week=53, day_of_week="mon-fri/2", timezone="Asia/Kathmandu"),
         CronTrigger(hour=2, minute=30, timezone=BERLIN, dst_gap="skip", dst_overlap="last"),
     ]
@@ -159,12 +182,14 @@ APS_SPECS = [
 
 @pytest.mark.parametrize("spec", APS_SPECS, ids=str)
 def test_state_written_by_apscheduler_gives_the_same_schedule(spec: dict[str, object]) -> None:
-    theirs = aps_cron.CronTrigger(timezone="Europe/Berlin", start_date="2030-01-01",
-                                  end_date="2045-01-01", **spec)
+    theirs = aps_cron.CronTrigger(
+        timezone="Europe/Berlin", start_date="2030-01-01", end_date="2045-01-01", **spec
+    )
     ours = CronTrigger.__new__(CronTrigger)
     ours.__setstate__(theirs.__getstate__())
-    direct = CronTrigger(timezone="Europe/Berlin", start_date="2030-01-01",
-                         end_date="2045-01-01", **spec)  # type: ignore[arg-type]
+    direct = CronTrigger(
+        timezone="Europe/Berlin", start_date="2030-01-01", end_date="2045-01-01", **spec
+    )  # type: ignore[arg-type]
     assert ours == direct
     # away from DST transitions (June and July), APScheduler's own answers agree too
     start = datetime(2030, 6, 1, tzinfo=BERLIN)
@@ -199,8 +224,16 @@ def test_state_from_a_newer_version_is_refused() -> None:
 
 def test_state_is_a_plain_dict_without_engine_objects() -> None:
     state = CronTrigger(hour=5, timezone=UTC).__getstate__()
-    assert set(state) == {"version", "timezone", "start_date", "end_date", "fields", "jitter",
-                          "dst_gap", "dst_overlap"}
+    assert set(state) == {
+        "version",
+        "timezone",
+        "start_date",
+        "end_date",
+        "fields",
+        "jitter",
+        "dst_gap",
+        "dst_overlap",
+    }
     assert state["version"] == 2
 
 
@@ -208,20 +241,24 @@ def test_state_is_a_plain_dict_without_engine_objects() -> None:
 
 
 def test_the_search_starts_at_now_or_start_date_whichever_is_later() -> None:
-    trigger = CronTrigger(minute=0, start_date=datetime(2024, 5, 1, 12, 30, tzinfo=UTC),
-                          timezone=UTC)
+    trigger = CronTrigger(
+        minute=0, start_date=datetime(2024, 5, 1, 12, 30, tzinfo=UTC), timezone=UTC
+    )
     assert trigger.get_next_fire_time(None, datetime(2024, 5, 1, tzinfo=UTC)) == datetime(
-        2024, 5, 1, 13, tzinfo=UTC)
+        2024, 5, 1, 13, tzinfo=UTC
+    )
     assert trigger.get_next_fire_time(None, datetime(2024, 5, 2, tzinfo=UTC)) == datetime(
-        2024, 5, 2, tzinfo=UTC)
+        2024, 5, 2, tzinfo=UTC
+    )
 
 
 def test_start_date_and_now_are_inclusive_and_fractions_round_up() -> None:
     trigger = CronTrigger(second="*/10", timezone=UTC)
     exact = datetime(2024, 5, 1, 12, 0, 10, tzinfo=UTC)
     assert trigger.get_next_fire_time(None, exact) == exact
-    assert trigger.get_next_fire_time(None, exact + timedelta(microseconds=1)) == exact + \
-        timedelta(seconds=10)
+    assert trigger.get_next_fire_time(None, exact + timedelta(microseconds=1)) == exact + timedelta(
+        seconds=10
+    )
 
 
 def test_the_previous_fire_time_is_never_returned_again() -> None:
@@ -231,14 +268,17 @@ def test_the_previous_fire_time_is_never_returned_again() -> None:
     # with "now" earlier than the previous fire time, APScheduler starts from now
     earlier = previous - timedelta(seconds=25)
     assert trigger.get_next_fire_time(previous, earlier) == aps_cron.CronTrigger(
-        second="*/10", timezone=UTC).get_next_fire_time(previous, earlier)
+        second="*/10", timezone=UTC
+    ).get_next_fire_time(previous, earlier)
 
 
 def test_end_date_is_inclusive_and_ends_the_schedule() -> None:
     end = datetime(2024, 5, 1, 12, 20, tzinfo=UTC)
     trigger = CronTrigger(minute="*/10", end_date=end, timezone=UTC)
     assert fires(trigger, datetime(2024, 5, 1, 12, 1, tzinfo=UTC), 5) == [
-        datetime(2024, 5, 1, 12, 10, tzinfo=UTC), end]
+        datetime(2024, 5, 1, 12, 10, tzinfo=UTC),
+        end,
+    ]
 
 
 def test_the_zone_comes_from_start_or_end_date_when_not_given() -> None:
@@ -261,11 +301,14 @@ def test_fire_times_are_in_the_trigger_zone_whatever_the_zone_of_now() -> None:
 
 
 def test_dates_and_strings_are_read_in_the_trigger_zone() -> None:
-    trigger = CronTrigger(hour=9, start_date=date(2024, 5, 3), end_date="2024-05-04 09:00:00",
-                          timezone=BERLIN)
+    trigger = CronTrigger(
+        hour=9, start_date=date(2024, 5, 3), end_date="2024-05-04 09:00:00", timezone=BERLIN
+    )
     assert trigger.start_date == datetime(2024, 5, 3, tzinfo=BERLIN)
     assert fires(trigger, datetime(2024, 1, 1, tzinfo=UTC), 5) == [
-        datetime(2024, 5, 3, 9, tzinfo=BERLIN), datetime(2024, 5, 4, 9, tzinfo=BERLIN)]
+        datetime(2024, 5, 3, 9, tzinfo=BERLIN),
+        datetime(2024, 5, 4, 9, tzinfo=BERLIN),
+    ]
 
 
 # --- jitter -----------------------------------------------------------------------------------
@@ -299,19 +342,26 @@ def test_prev_fire_time_is_strictly_before_unless_inclusive() -> None:
 
 
 def test_prev_fire_time_respects_start_and_end_dates() -> None:
-    trigger = CronTrigger(minute="*/15", timezone=UTC,
-                          start_date=datetime(2024, 5, 1, 12, 0, tzinfo=UTC),
-                          end_date=datetime(2024, 5, 1, 13, 0, tzinfo=UTC))
+    trigger = CronTrigger(
+        minute="*/15",
+        timezone=UTC,
+        start_date=datetime(2024, 5, 1, 12, 0, tzinfo=UTC),
+        end_date=datetime(2024, 5, 1, 13, 0, tzinfo=UTC),
+    )
     assert trigger.get_prev_fire_time(datetime(2030, 1, 1, tzinfo=UTC)) == datetime(
-        2024, 5, 1, 13, 0, tzinfo=UTC)
+        2024, 5, 1, 13, 0, tzinfo=UTC
+    )
     assert trigger.get_prev_fire_time(datetime(2024, 5, 1, 12, 0, tzinfo=UTC)) is None
-    assert trigger.get_prev_fire_time(datetime(2024, 5, 1, 12, 0, tzinfo=UTC),
-                                      inclusive=True) == datetime(2024, 5, 1, 12, tzinfo=UTC)
+    assert trigger.get_prev_fire_time(
+        datetime(2024, 5, 1, 12, 0, tzinfo=UTC), inclusive=True
+    ) == datetime(2024, 5, 1, 12, tzinfo=UTC)
 
 
 def test_prev_fire_time_of_a_spec_that_never_fired_is_none() -> None:
-    assert CronTrigger(year=2030, timezone=UTC).get_prev_fire_time(
-        datetime(2029, 1, 1, tzinfo=UTC)) is None
+    assert (
+        CronTrigger(year=2030, timezone=UTC).get_prev_fire_time(datetime(2029, 1, 1, tzinfo=UTC))
+        is None
+    )
 
 
 def test_equality_and_hash() -> None:

@@ -37,7 +37,10 @@ def test_interval_fires_at_start_date_then_every_interval() -> None:
     start = datetime(2024, 5, 1, 12, tzinfo=UTC)
     trigger = IntervalTrigger(minutes=90, start_date=start)
     assert chain(trigger, datetime(2024, 1, 1, tzinfo=UTC), 3) == [
-        start, start + timedelta(minutes=90), start + timedelta(minutes=180)]
+        start,
+        start + timedelta(minutes=90),
+        start + timedelta(minutes=180),
+    ]
 
 
 def test_interval_after_start_fires_at_the_next_whole_step() -> None:
@@ -83,17 +86,38 @@ def test_without_start_date_it_starts_one_interval_from_now() -> None:
     ("zone", "start", "expected"),
     [
         # Europe/Berlin 2016-03-27 01:00 UTC: 02:00 CET -> 03:00 CEST
-        ("Europe/Berlin", "2016-03-27 00:30:00",
-         ["2016-03-27 00:30:00+01:00", "2016-03-27 01:30:00+01:00", "2016-03-27 03:30:00+02:00",
-          "2016-03-27 04:30:00+02:00"]),
+        (
+            "Europe/Berlin",
+            "2016-03-27 00:30:00",
+            [
+                "2016-03-27 00:30:00+01:00",
+                "2016-03-27 01:30:00+01:00",
+                "2016-03-27 03:30:00+02:00",
+                "2016-03-27 04:30:00+02:00",
+            ],
+        ),
         # America/New_York 2013-11-03 06:00 UTC: 02:00 EDT -> 01:00 EST
-        ("America/New_York", "2013-11-03 00:30:00",
-         ["2013-11-03 00:30:00-04:00", "2013-11-03 01:30:00-04:00", "2013-11-03 01:30:00-05:00",
-          "2013-11-03 02:30:00-05:00"]),
+        (
+            "America/New_York",
+            "2013-11-03 00:30:00",
+            [
+                "2013-11-03 00:30:00-04:00",
+                "2013-11-03 01:30:00-04:00",
+                "2013-11-03 01:30:00-05:00",
+                "2013-11-03 02:30:00-05:00",
+            ],
+        ),
         # Australia/Lord_Howe 2023-09-30 15:30 UTC: 02:00 +10:30 -> 02:30 +11
-        ("Australia/Lord_Howe", "2023-10-01 01:15:00",
-         ["2023-10-01 01:15:00+10:30", "2023-10-01 02:45:00+11:00", "2023-10-01 03:45:00+11:00",
-          "2023-10-01 04:45:00+11:00"]),
+        (
+            "Australia/Lord_Howe",
+            "2023-10-01 01:15:00",
+            [
+                "2023-10-01 01:15:00+10:30",
+                "2023-10-01 02:45:00+11:00",
+                "2023-10-01 03:45:00+11:00",
+                "2023-10-01 04:45:00+11:00",
+            ],
+        ),
     ],
     ids=["berlin-2016-03-27", "new-york-2013-11-03", "lord-howe-2023-10-01"],
 )
@@ -106,14 +130,18 @@ def test_hourly_interval_is_elapsed_time_across_dst(
     assert [str(d) for d in got] == expected
     theirs = aps_interval.IntervalTrigger(hours=1, start_date=start, timezone=zone)
     assert [d.astimezone(UTC) for d in chain(theirs, datetime(2000, 1, 1, tzinfo=UTC), 4)] == [
-        d.astimezone(UTC) for d in got]
+        d.astimezone(UTC) for d in got
+    ]
 
 
 def test_daily_interval_moves_its_wall_time_across_dst() -> None:
     trigger = IntervalTrigger(days=1, start_date="2016-03-26 12:00:00", timezone=BERLIN)
     got = chain(trigger, datetime(2016, 1, 1, tzinfo=UTC), 3)
-    assert [str(d) for d in got] == ["2016-03-26 12:00:00+01:00", "2016-03-27 13:00:00+02:00",
-                                     "2016-03-28 13:00:00+02:00"]
+    assert [str(d) for d in got] == [
+        "2016-03-26 12:00:00+01:00",
+        "2016-03-27 13:00:00+02:00",
+        "2016-03-28 13:00:00+02:00",
+    ]
 
 
 def test_now_at_a_non_existent_wall_time_is_read_as_the_instant_it_denotes() -> None:
@@ -140,8 +168,14 @@ def test_interval_jitter_stays_within_bounds() -> None:
 
 
 def test_interval_str_repr_and_state_equal_apscheduler() -> None:
-    kwargs = dict(hours=1, minutes=30, start_date=datetime(2024, 5, 1, tzinfo=BERLIN),
-                  end_date="2024-06-01", timezone=BERLIN, jitter=2)
+    kwargs = dict(
+        hours=1,
+        minutes=30,
+        start_date=datetime(2024, 5, 1, tzinfo=BERLIN),
+        end_date="2024-06-01",
+        timezone=BERLIN,
+        jitter=2,
+    )
     ours = IntervalTrigger(**kwargs)  # type: ignore[arg-type]
     theirs = aps_interval.IntervalTrigger(**kwargs)
     assert str(ours) == str(theirs) == "interval[1:30:00]"
@@ -182,8 +216,14 @@ def test_a_fraction_of_a_second_in_text_is_a_fraction_of_a_second() -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["2009-08-01", "2009-08-01 05:16:12", "2009-08-01T05:16:12", "2009-08-01 05:16:12Z",
-     "2009-08-01 05:16:12+05:30", "2009-08-01 05:16:12-03:00"],
+    [
+        "2009-08-01",
+        "2009-08-01 05:16:12",
+        "2009-08-01T05:16:12",
+        "2009-08-01 05:16:12Z",
+        "2009-08-01 05:16:12+05:30",
+        "2009-08-01 05:16:12-03:00",
+    ],
 )
 def test_date_text_reads_like_apscheduler(text: str) -> None:
     assert DateTrigger(text, BERLIN).run_date == aps_date.DateTrigger(text, BERLIN).run_date
@@ -191,9 +231,13 @@ def test_date_text_reads_like_apscheduler(text: str) -> None:
 
 @pytest.mark.parametrize(
     ("text", "expected"),
-    [("2009-08-01 05:16", datetime(2009, 8, 1, 5, 16, tzinfo=BERLIN)),
-     ("2009-08-01 05:16:12-0300",
-      datetime(2009, 8, 1, 5, 16, 12, tzinfo=timezone(timedelta(hours=-3))))],
+    [
+        ("2009-08-01 05:16", datetime(2009, 8, 1, 5, 16, tzinfo=BERLIN)),
+        (
+            "2009-08-01 05:16:12-0300",
+            datetime(2009, 8, 1, 5, 16, 12, tzinfo=timezone(timedelta(hours=-3))),
+        ),
+    ],
 )
 def test_date_text_also_reads_forms_apscheduler_refuses(text: str, expected: datetime) -> None:
     assert DateTrigger(text, BERLIN).run_date == expected

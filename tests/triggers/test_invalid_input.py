@@ -70,8 +70,11 @@ BAD_CRON = [
 ]
 
 
-@pytest.mark.parametrize(("kwargs", "field", "value", "allowed"), BAD_CRON,
-                         ids=[f"{next(iter(k))}={next(iter(k.values()))!r}" for k, *_ in BAD_CRON])
+@pytest.mark.parametrize(
+    ("kwargs", "field", "value", "allowed"),
+    BAD_CRON,
+    ids=[f"{next(iter(k))}={next(iter(k.values()))!r}" for k, *_ in BAD_CRON],
+)
 def test_bad_cron_fields_name_field_value_and_allowed(
     kwargs: dict[str, object], field: str, value: str, allowed: str
 ) -> None:
@@ -85,8 +88,11 @@ def test_bad_cron_fields_name_field_value_and_allowed(
     assert isinstance(info.value, ValueError)
 
 
-@pytest.mark.parametrize(("kwargs", "field", "value", "allowed"), BAD_CRON,
-                         ids=[f"{next(iter(k))}={next(iter(k.values()))!r}" for k, *_ in BAD_CRON])
+@pytest.mark.parametrize(
+    ("kwargs", "field", "value", "allowed"),
+    BAD_CRON,
+    ids=[f"{next(iter(k))}={next(iter(k.values()))!r}" for k, *_ in BAD_CRON],
+)
 def test_bad_cron_fields_are_rejected_by_apscheduler_too_or_are_documented_differences(
     kwargs: dict[str, object], field: str, value: str, allowed: str
 ) -> None:
@@ -141,48 +147,125 @@ def test_crontab_with_a_wrong_number_of_fields() -> None:
 
 
 def test_crontab_field_errors_name_the_field() -> None:
-    with pytest.raises(CronSpecError, match=r"^day_of_week: 'mun' is not a weekday name "
-                                            r"\(mon..sun\) or number 0-6$"):
+    with pytest.raises(
+        CronSpecError,
+        match=r"^day_of_week: 'mun' is not a weekday name "
+        r"\(mon..sun\) or number 0-6$",
+    ):
         CronTrigger.from_crontab("* * * * mun", timezone=UTC)
 
 
 BAD_ARGUMENTS = [
-    (lambda: CronTrigger(start_date="2025-01-01", end_date="2024-01-01", timezone=UTC),
-     TriggerArgumentError, "end_date", "2024-01-01", "start_date"),
+    (
+        lambda: CronTrigger(start_date="2025-01-01", end_date="2024-01-01", timezone=UTC),
+        TriggerArgumentError,
+        "end_date",
+        "2024-01-01",
+        "start_date",
+    ),
     (lambda: CronTrigger(jitter=-1, timezone=UTC), TriggerArgumentError, "jitter", "-1", ">= 0"),
-    (lambda: CronTrigger(dst_gap="later", timezone=UTC), TriggerArgumentError, "dst_gap",
-     "'later'", "'shift', 'skip'"),
-    (lambda: CronTrigger(dst_overlap="second", timezone=UTC), TriggerArgumentError,
-     "dst_overlap", "'second'", "'auto', 'first', 'last', 'both'"),
-    (lambda: CronTrigger(start_date="2024-13-01", timezone=UTC), InvalidDateError, "start_date",
-     "'2024-13-01'", "month must be in 1..12"),
-    (lambda: CronTrigger(end_date="yesterday", timezone=UTC), InvalidDateError, "end_date",
-     "'yesterday'", "YYYY-MM-DD"),
-    (lambda: CronTrigger(timezone="Mars/Base"), InvalidTimezoneError, "timezone", "'Mars/Base'",
-     "IANA zone name"),
-    (lambda: IntervalTrigger(minutes=-5, timezone=UTC), TriggerArgumentError, "minutes", "-5",
-     ">= 0"),
-    (lambda: IntervalTrigger(seconds="5", timezone=UTC), TriggerArgumentError, "seconds", "'5'",
-     ">= 0"),
-    (lambda: IntervalTrigger(hours=1, start_date="2025-01-01", end_date="2024-01-01",
-                             timezone=UTC),
-     TriggerArgumentError, "end_date", "2024-01-01", "start_date"),
-    (lambda: IntervalTrigger(hours=1, jitter=-2, timezone=UTC), TriggerArgumentError, "jitter",
-     "-2", ">= 0"),
-    (lambda: DateTrigger("2024-02-30", UTC), InvalidDateError, "run_date", "'2024-02-30'",
-     "day is out of range"),
+    (
+        lambda: CronTrigger(dst_gap="later", timezone=UTC),
+        TriggerArgumentError,
+        "dst_gap",
+        "'later'",
+        "'shift', 'skip'",
+    ),
+    (
+        lambda: CronTrigger(dst_overlap="second", timezone=UTC),
+        TriggerArgumentError,
+        "dst_overlap",
+        "'second'",
+        "'auto', 'first', 'last', 'both'",
+    ),
+    (
+        lambda: CronTrigger(start_date="2024-13-01", timezone=UTC),
+        InvalidDateError,
+        "start_date",
+        "'2024-13-01'",
+        "month must be in 1..12",
+    ),
+    (
+        lambda: CronTrigger(end_date="yesterday", timezone=UTC),
+        InvalidDateError,
+        "end_date",
+        "'yesterday'",
+        "YYYY-MM-DD",
+    ),
+    (
+        lambda: CronTrigger(timezone="Mars/Base"),
+        InvalidTimezoneError,
+        "timezone",
+        "'Mars/Base'",
+        "IANA zone name",
+    ),
+    (
+        lambda: IntervalTrigger(minutes=-5, timezone=UTC),
+        TriggerArgumentError,
+        "minutes",
+        "-5",
+        ">= 0",
+    ),
+    (
+        lambda: IntervalTrigger(seconds="5", timezone=UTC),
+        TriggerArgumentError,
+        "seconds",
+        "'5'",
+        ">= 0",
+    ),
+    (
+        lambda: IntervalTrigger(
+            hours=1, start_date="2025-01-01", end_date="2024-01-01", timezone=UTC
+        ),
+        TriggerArgumentError,
+        "end_date",
+        "2024-01-01",
+        "start_date",
+    ),
+    (
+        lambda: IntervalTrigger(hours=1, jitter=-2, timezone=UTC),
+        TriggerArgumentError,
+        "jitter",
+        "-2",
+        ">= 0",
+    ),
+    (
+        lambda: DateTrigger("2024-02-30", UTC),
+        InvalidDateError,
+        "run_date",
+        "'2024-02-30'",
+        "day is out of range",
+    ),
     (lambda: DateTrigger("soon", UTC), InvalidDateError, "run_date", "'soon'", "YYYY-MM-DD"),
-    (lambda: DateTrigger("2024-01-01", "Nowhere/Land"), InvalidTimezoneError, "timezone",
-     "'Nowhere/Land'", "IANA zone name"),
+    (
+        lambda: DateTrigger("2024-01-01", "Nowhere/Land"),
+        InvalidTimezoneError,
+        "timezone",
+        "'Nowhere/Land'",
+        "IANA zone name",
+    ),
 ]
 
 
 @pytest.mark.parametrize(
-    ("make", "error", "field", "value", "allowed"), BAD_ARGUMENTS,
-    ids=["start-after-end", "negative-jitter", "dst-gap", "dst-overlap", "bad-date",
-         "date-text", "unknown-zone", "negative-interval", "interval-text",
-         "interval-start-after-end", "interval-negative-jitter", "run-date-feb-30",
-         "run-date-text", "date-unknown-zone"],
+    ("make", "error", "field", "value", "allowed"),
+    BAD_ARGUMENTS,
+    ids=[
+        "start-after-end",
+        "negative-jitter",
+        "dst-gap",
+        "dst-overlap",
+        "bad-date",
+        "date-text",
+        "unknown-zone",
+        "negative-interval",
+        "interval-text",
+        "interval-start-after-end",
+        "interval-negative-jitter",
+        "run-date-feb-30",
+        "run-date-text",
+        "date-unknown-zone",
+    ],
 )
 def test_bad_arguments_name_field_value_and_allowed(
     make: object, error: type[Exception], field: str, value: str, allowed: str
@@ -246,8 +329,11 @@ def test_specs_that_never_fire_return_none(spec: dict[str, object], zone: str) -
     trigger = CronTrigger(timezone=zone, **spec)  # type: ignore[arg-type]
     assert trigger.get_next_fire_time(None, NOW) is None
     assert trigger.get_next_fire_time(NOW, NOW) is None
-    assert trigger.get_prev_fire_time(NOW) is None or spec.get("year") == 1990 or (
-        spec.get("year") == "1970-2019")
+    assert (
+        trigger.get_prev_fire_time(NOW) is None
+        or spec.get("year") == 1990
+        or (spec.get("year") == "1970-2019")
+    )
 
 
 def test_past_years_still_have_a_previous_fire_time() -> None:
@@ -263,27 +349,27 @@ def test_a_first_week_day_can_be_a_monday_while_a_3rd_friday_cannot() -> None:
 
 
 def test_a_spec_that_fires_only_near_the_end_of_time_is_found() -> None:
-    trigger = CronTrigger(year=9999, month=12, day=31, hour=23, minute=59, second=59,
-                          timezone=UTC)
-    assert trigger.get_next_fire_time(None, NOW) == datetime(9999, 12, 31, 23, 59, 59,
-                                                             tzinfo=UTC)
+    trigger = CronTrigger(year=9999, month=12, day=31, hour=23, minute=59, second=59, timezone=UTC)
+    assert trigger.get_next_fire_time(None, NOW) == datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC)
     end = datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC)
     assert trigger.get_next_fire_time(end, end) is None
 
 
 @pytest.mark.parametrize(
     ("zone", "expected"),
-    [("America/New_York", None), ("Etc/GMT+12", None),
-     ("Europe/Berlin", "9999-12-31 23:59:59+01:00"),
-     ("Pacific/Kiritimati", "9999-12-31 23:59:59+14:00")],
+    [
+        ("America/New_York", None),
+        ("Etc/GMT+12", None),
+        ("Europe/Berlin", "9999-12-31 23:59:59+01:00"),
+        ("Pacific/Kiritimati", "9999-12-31 23:59:59+14:00"),
+    ],
 )
 def test_the_last_second_of_9999_west_of_utc_is_none_not_an_overflow(
     zone: str, expected: str | None
 ) -> None:
     # Regression: 9999-12-31 23:59:59-05:00 is after the last instant a datetime can hold in
     # UTC; converting it raised OverflowError from inside the search.
-    trigger = CronTrigger(year=9999, month=12, day=31, hour=23, minute=59, second=59,
-                          timezone=zone)
+    trigger = CronTrigger(year=9999, month=12, day=31, hour=23, minute=59, second=59, timezone=zone)
     found = trigger.get_next_fire_time(None, NOW)
     assert (None if found is None else str(found)) == expected
     back = trigger.get_prev_fire_time(datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC))

@@ -28,7 +28,7 @@ def _class_from_ref(ref: str) -> Any:
     module_name, _, name = ref.partition(":")
     if module_name == "apscheduler" or module_name.startswith("apscheduler."):
         # state written by APScheduler 3 loads into triggerkit's classes
-        module_name = "triggerkit" + module_name[len("apscheduler"):]
+        module_name = "triggerkit" + module_name[len("apscheduler") :]
     obj: Any = importlib.import_module(module_name)
     for part in name.split("."):
         obj = getattr(obj, part)

@@ -46,15 +46,25 @@ class IntervalTrigger(BaseTrigger):
         timezone: tzinfo | str | None = None,
         jitter: float | None = None,
     ) -> None:
-        for name, value in (("weeks", weeks), ("days", days), ("hours", hours),
-                            ("minutes", minutes), ("seconds", seconds)):
+        for name, value in (
+            ("weeks", weeks),
+            ("days", days),
+            ("hours", hours),
+            ("minutes", minutes),
+            ("seconds", seconds),
+        ):
             if isinstance(value, bool) or not isinstance(value, (int, float)):
                 raise TriggerArgumentError(name, value, "a number >= 0")
             if value < 0:
-                raise TriggerArgumentError(name, value, "a number >= 0",
-                                           f"{name}: {value!r} is negative; allowed: a number >= 0")
-        self.interval = timedelta(weeks=weeks, days=days, hours=hours, minutes=minutes,
-                                  seconds=seconds)
+                raise TriggerArgumentError(
+                    name,
+                    value,
+                    "a number >= 0",
+                    f"{name}: {value!r} is negative; allowed: a number >= 0",
+                )
+        self.interval = timedelta(
+            weeks=weeks, days=days, hours=hours, minutes=minutes, seconds=seconds
+        )
         self.interval_length = self.interval.total_seconds()
         if self.interval_length == 0:
             self.interval = timedelta(seconds=1)
@@ -76,7 +86,9 @@ class IntervalTrigger(BaseTrigger):
         if self.end_date is not None and self.start_date is not None:
             if self.end_date < self.start_date:
                 raise TriggerArgumentError(
-                    "end_date", end_date, f"a time at or after start_date ({self.start_date})",
+                    "end_date",
+                    end_date,
+                    f"a time at or after start_date ({self.start_date})",
                     f"end_date: {self.end_date} is before start_date {self.start_date}",
                 )
         if jitter is not None and (isinstance(jitter, bool) or jitter < 0):
@@ -140,8 +152,7 @@ class IntervalTrigger(BaseTrigger):
         return f"interval[{self.interval!s}]"
 
     def __repr__(self) -> str:
-        options = [f"interval={self.interval!r}",
-                   f"start_date={datetime_repr(self.start_date)!r}"]
+        options = [f"interval={self.interval!r}", f"start_date={datetime_repr(self.start_date)!r}"]
         if self.end_date:
             options.append(f"end_date={datetime_repr(self.end_date)!r}")
         if self.jitter:

@@ -51,9 +51,7 @@ def _make_field(cls: type[BaseField], name: str, exprs: Any, is_default: bool) -
 def _masks_for(fields: tuple[BaseField, ...]) -> tuple[Masks, bool]:
     """Return the engine masks of eight fields, and whether the spec follows real time."""
     year, month, day, week, day_of_week, hour, minute, second = fields
-    last_days, nth, last_wd = (
-        day.special_masks() if isinstance(day, DayOfMonthField) else (0, 0, 0)
-    )
+    last_days, nth, last_wd = day.special_masks() if isinstance(day, DayOfMonthField) else (0, 0, 0)
     masks = Masks(
         years=year.year_ranges(),
         months=month.mask(),
@@ -106,8 +104,16 @@ class CronTrigger(BaseTrigger):
         "second": BaseField,
     }
 
-    __slots__ = ("end_date", "fields", "jitter", "start_date", "timezone", "dst_gap",
-                 "dst_overlap", "_core")
+    __slots__ = (
+        "end_date",
+        "fields",
+        "jitter",
+        "start_date",
+        "timezone",
+        "dst_gap",
+        "dst_overlap",
+        "_core",
+    )
 
     def __init__(
         self,
@@ -139,7 +145,9 @@ class CronTrigger(BaseTrigger):
         self.end_date = convert_to_datetime(end_date, self.timezone, "end_date")
         if self.start_date and self.end_date and self.start_date > self.end_date:
             raise TriggerArgumentError(
-                "end_date", end_date, f"a time at or after start_date ({self.start_date})",
+                "end_date",
+                end_date,
+                f"a time at or after start_date ({self.start_date})",
                 f"end_date: {self.end_date} is before start_date {self.start_date}",
             )
         if jitter is not None and (isinstance(jitter, bool) or jitter < 0):
@@ -148,8 +156,16 @@ class CronTrigger(BaseTrigger):
         self.dst_gap = dst_gap
         self.dst_overlap = dst_overlap
 
-        given = {"year": year, "month": month, "day": day, "week": week,
-                 "day_of_week": day_of_week, "hour": hour, "minute": minute, "second": second}
+        given = {
+            "year": year,
+            "month": month,
+            "day": day,
+            "week": week,
+            "day_of_week": day_of_week,
+            "hour": hour,
+            "minute": minute,
+            "second": second,
+        }
         values = {k: v for k, v in given.items() if v is not None}
         self.fields: list[BaseField] = []
         assign_defaults = False
@@ -186,12 +202,20 @@ class CronTrigger(BaseTrigger):
         values = expr.split()
         if len(values) != 5:
             raise CronSpecError(
-                "crontab", expr, "5 fields: minute hour day month day_of_week",
+                "crontab",
+                expr,
+                "5 fields: minute hour day month day_of_week",
                 f"crontab: {expr!r}: Wrong number of fields; got {len(values)}, expected 5 "
                 "(minute hour day month day_of_week)",
             )
-        return cls(minute=values[0], hour=values[1], day=values[2], month=values[3],
-                   day_of_week=values[4], timezone=timezone)
+        return cls(
+            minute=values[0],
+            hour=values[1],
+            day=values[2],
+            month=values[3],
+            day_of_week=values[4],
+            timezone=timezone,
+        )
 
     def get_next_fire_time(
         self, previous_fire_time: datetime | None, now: datetime

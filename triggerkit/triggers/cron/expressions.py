@@ -35,8 +35,14 @@ MONTHS = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", 
 
 # Each field's (minimum, maximum); ``fields.MIN_VALUES``/``MAX_VALUES`` are built from this.
 LIMITS = {
-    "year": (1970, 9999), "month": (1, 12), "day": (1, 31), "week": (1, 53),
-    "day_of_week": (0, 6), "hour": (0, 23), "minute": (0, 59), "second": (0, 59),
+    "year": (1970, 9999),
+    "month": (1, 12),
+    "day": (1, 31),
+    "week": (1, 53),
+    "day_of_week": (0, 6),
+    "hour": (0, 23),
+    "minute": (0, 59),
+    "second": (0, 59),
 }
 
 
@@ -47,8 +53,12 @@ def _limits(field_name: str) -> tuple[int, int]:
 def _as_int(value: str | int, what: str) -> int:
     """Convert a parsed number; absurdly long digit strings are out of range, not a crash."""
     if isinstance(value, str) and len(value) > 9:
-        raise CronSpecError(what, value, "a number of at most 9 digits",
-                            f"{what} {value[:12]}... is far out of range")
+        raise CronSpecError(
+            what,
+            value,
+            "a number of at most 9 digits",
+            f"{what} {value[:12]}... is far out of range",
+        )
     return int(value)
 
 
@@ -71,8 +81,12 @@ class AllExpression:
     def __init__(self, step: str | int | None = None) -> None:
         self.step = _as_int(step, "step") if step is not None else None
         if self.step == 0:
-            raise CronSpecError("step", 0, "a step of at least 1", "step 0 is not allowed; "
-                                "a step must be at least 1")
+            raise CronSpecError(
+                "step",
+                0,
+                "a step of at least 1",
+                "step 0 is not allowed; a step must be at least 1",
+            )
 
     def validate_range(self, field_name: str) -> None:
         """Check the expression against the field's limits.
@@ -82,7 +96,9 @@ class AllExpression:
         lo, hi = _limits(field_name)
         if self.step and self.step > hi - lo:
             raise CronSpecError(
-                field_name, f"*/{self.step}", f"a step of 1-{hi - lo}",
+                field_name,
+                f"*/{self.step}",
+                f"a step of 1-{hi - lo}",
                 f"{field_name}: step {self.step} in '*/{self.step}' exceeds the field's range "
                 f"({hi - lo}); allowed steps are 1-{hi - lo}",
             )
@@ -149,7 +165,9 @@ class RangeExpression(AllExpression):
             self.last = self.first
         if self.last is not None and self.first > self.last:
             raise CronSpecError(
-                "range", f"{first}-{last}", "a range whose first value is not above its last",
+                "range",
+                f"{first}-{last}",
+                "a range whose first value is not above its last",
                 f"range '{first}-{last}' is inverted; the first value must not exceed the last",
             )
 
@@ -158,13 +176,17 @@ class RangeExpression(AllExpression):
         for value in (self.first, self.last):
             if value is not None and not lo <= value <= hi:
                 raise CronSpecError(
-                    field_name, value, f"{lo}-{hi}",
+                    field_name,
+                    value,
+                    f"{lo}-{hi}",
                     f"{field_name}: {value} in '{self}' is out of range {lo}-{hi}",
                 )
         span = (self.last if self.last is not None else hi) - self.first
         if self.step and self.step > span:
             raise CronSpecError(
-                field_name, str(self), f"a step of 1-{span}" if span else "no step",
+                field_name,
+                str(self),
+                f"a step of 1-{span}" if span else "no step",
                 f"{field_name}: step {self.step} in '{self}' exceeds the range it steps "
                 f"through ({span})",
             )
@@ -221,7 +243,9 @@ class _NameRangeExpression(RangeExpression):
             last_value = None  # 'mon/2' runs to the field's maximum, like the numeric '0/2'
         if last_value is not None and first_value > last_value:
             raise CronSpecError(
-                "range", f"{first}-{last}", "a range whose first value is not above its last",
+                "range",
+                f"{first}-{last}",
+                "a range whose first value is not above its last",
                 f"range '{first}-{last}' is inverted; the first {self.kind} must not come after "
                 "the last",
             )
@@ -233,7 +257,9 @@ class _NameRangeExpression(RangeExpression):
             return cls.names.index(name.lower()) + cls.offset
         except ValueError:
             raise CronSpecError(
-                cls.kind, name, f"{cls.names[0]}..{cls.names[-1]}",
+                cls.kind,
+                name,
+                f"{cls.names[0]}..{cls.names[-1]}",
                 f"{name!r} is not a {cls.kind} name ({cls.names[0]}..{cls.names[-1]})",
             ) from None
 
@@ -287,14 +313,18 @@ class WeekdayPositionExpression(AllExpression):
             self.option_num = self.options.index(option_name.lower())
         except ValueError:
             raise CronSpecError(
-                "day", option_name, "1st, 2nd, 3rd, 4th, 5th or last",
+                "day",
+                option_name,
+                "1st, 2nd, 3rd, 4th, 5th or last",
                 f"day: {option_name!r} is not a weekday position (1st, 2nd, 3rd, 4th, 5th, last)",
             ) from None
         try:
             self.weekday = WEEKDAYS.index(weekday_name.lower())
         except ValueError:
             raise CronSpecError(
-                "day", weekday_name, "mon..sun",
+                "day",
+                weekday_name,
+                "mon..sun",
                 f"day: {weekday_name!r} in '{option_name} {weekday_name}' is not a weekday name "
                 "(mon..sun)",
             ) from None

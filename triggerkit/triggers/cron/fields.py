@@ -36,7 +36,13 @@ __all__ = (
 MIN_VALUES = {name: lo for name, (lo, hi) in LIMITS.items()}
 MAX_VALUES = {name: hi for name, (lo, hi) in LIMITS.items()}
 DEFAULT_VALUES: dict[str, str | int] = {
-    "year": "*", "month": 1, "day": 1, "week": "*", "day_of_week": "*", "hour": 0, "minute": 0,
+    "year": "*",
+    "month": 1,
+    "day": 1,
+    "week": "*",
+    "day_of_week": "*",
+    "hour": 0,
+    "minute": 0,
     "second": 0,
 }
 # What each field accepts, for error messages.
@@ -88,15 +94,19 @@ class BaseField:
         self.expressions: list[AllExpression] = []
         if isinstance(exprs, bool) or not isinstance(exprs, (int, str)):
             raise CronSpecError(
-                self.name, exprs, ALLOWED[self.name],
+                self.name,
+                exprs,
+                ALLOWED[self.name],
                 f"{self.name}: {exprs!r} is a {type(exprs).__name__}; expected an int or a "
                 f"string ({ALLOWED[self.name]})",
             )
         text = str(exprs).strip()
         if not text:
             raise CronSpecError(
-                self.name, exprs, ALLOWED[self.name], f"{self.name}: empty expression; expected "
-                f"{ALLOWED[self.name]}",
+                self.name,
+                exprs,
+                ALLOWED[self.name],
+                f"{self.name}: empty expression; expected {ALLOWED[self.name]}",
             )
         for expr in SEPARATOR.split(text):
             self.compile_expression(expr)
@@ -115,7 +125,9 @@ class BaseField:
             self.expressions.append(compiled)
             return
         raise CronSpecError(
-            self.name, expr, ALLOWED[self.name],
+            self.name,
+            expr,
+            ALLOWED[self.name],
             f"{self.name}: {expr!r} is not {ALLOWED[self.name]}",
         )
 
@@ -136,8 +148,12 @@ class BaseField:
             return cached
         out = 0
         for expr in self.expressions:
-            if type(expr) in (AllExpression, RangeExpression, MonthRangeExpression,
-                              WeekdayRangeExpression):
+            if type(expr) in (
+                AllExpression,
+                RangeExpression,
+                MonthRangeExpression,
+                WeekdayRangeExpression,
+            ):
                 out |= expr.mask(self.name)
         self.__dict__["_mask"] = out  # fields are not changed after parsing
         return out
@@ -206,9 +222,7 @@ class DayOfWeekField(BaseField):
     """Day of the week, 0 = Monday (names ``mon``..``sun``)."""
 
     REAL = False
-    COMPILERS: ClassVar[list[type[AllExpression]]] = BaseField.COMPILERS + [
-        WeekdayRangeExpression
-    ]
+    COMPILERS: ClassVar[list[type[AllExpression]]] = BaseField.COMPILERS + [WeekdayRangeExpression]
 
     def get_value(self, dateval: datetime) -> int:
         return dateval.weekday()
@@ -217,6 +231,4 @@ class DayOfWeekField(BaseField):
 class MonthField(BaseField):
     """Month 1-12 (names ``jan``..``dec``)."""
 
-    COMPILERS: ClassVar[list[type[AllExpression]]] = BaseField.COMPILERS + [
-        MonthRangeExpression
-    ]
+    COMPILERS: ClassVar[list[type[AllExpression]]] = BaseField.COMPILERS + [MonthRangeExpression]
