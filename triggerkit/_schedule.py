@@ -18,6 +18,7 @@ __all__ = ["CronCore", "Masks"]
 
 # The instants a datetime can hold in UTC (0001-01-01 00:00:00 .. 9999-12-31 23:59:59): a wall
 # time at the edge of year 9999 in a zone west of UTC is later than that, and is no answer.
+_fromtimestamp = datetime.fromtimestamp
 _FIRST_INSTANT = -62135596800
 _LAST_INSTANT = 253402300799
 
@@ -127,7 +128,7 @@ class CronCore:
                 return None
             found -= fixed
             if 0 <= found < _FAST_HI:
-                return datetime.fromtimestamp(found, self.tz)
+                return _fromtimestamp(found, self.tz)
             if not _FIRST_INSTANT <= found <= _LAST_INSTANT:
                 return None
             return _tz.to_datetime(found, self.tz)
@@ -176,7 +177,7 @@ class CronCore:
                 return None
             found -= fixed
             if 0 <= found < _FAST_HI:
-                return datetime.fromtimestamp(found, self.tz)
+                return _fromtimestamp(found, self.tz)
             if not _FIRST_INSTANT <= found <= _LAST_INSTANT:
                 return None
             return _tz.to_datetime(found, self.tz)
