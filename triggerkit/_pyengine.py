@@ -82,6 +82,7 @@ class Spec:
         "max_minute",
         "min_second",
         "max_second",
+        "selected_day",
     )
 
     years: tuple[tuple[int, int, int], ...]
@@ -104,6 +105,7 @@ class Spec:
     max_minute: int
     min_second: int
     max_second: int
+    selected_day: int  # a day (days since 1970-01-01) known to be selected, as a shortcut
 
 
 def compile_spec(
@@ -156,6 +158,7 @@ def compile_spec(
     spec.max_minute = spec.minutes.bit_length() - 1
     spec.min_second = _low_bit(spec.seconds)
     spec.max_second = spec.seconds.bit_length() - 1
+    spec.selected_day = -(10**9)
     return spec
 
 
@@ -323,14 +326,66 @@ def _prev_year(years: tuple[tuple[int, int, int], ...], year: int) -> int:
 # --- search -----------------------------------------------------------------------------------
 
 
+def _first_time_of_day(spec: Spec, hour: int, minute: int, second: int) -> int:
+    """Return the first selected time of day (seconds) at or after the given one, or -1.
+
+    Each loop runs at most twice: a field that overflows moves to the next value of the field
+    above and restarts below it at its minimum, which always exists (masks are not empty).
+    """
+    hours = spec.hours >> hour << hour
+    while hours:
+        h = _low_bit(hours)
+        if h != hour:
+            minute = second = 0
+        minutes = spec.minutes >> minute << minute
+        while minutes:
+            mi = _low_bit(minutes)
+            if mi != minute:
+                second = 0
+            seconds = spec.seconds >> second << second
+            if seconds:
+                return h * 3600 + mi * 60 + _low_bit(seconds)
+            minutes &= minutes - 1
+            second = 0
+        hours &= hours - 1
+        minute = second = 0
+    return -1
+
+
+def _last_time_of_day(spec: Spec, hour: int, minute: int, second: int) -> int:
+    """Return the last selected time of day (seconds) at or before the given one, or -1."""
+    hours = spec.hours & ((2 << hour) - 1)
+    while hours:
+        h = hours.bit_length() - 1
+        if h != hour:
+            minute = second = 59
+        minutes = spec.minutes & ((2 << minute) - 1)
+        while minutes:
+            mi = minutes.bit_length() - 1
+            if mi != minute:
+                second = 59
+            seconds = spec.seconds & ((2 << second) - 1)
+            if seconds:
+                return h * 3600 + mi * 60 + seconds.bit_length() - 1
+            minutes &= ~(1 << mi)
+            second = 59
+        hours &= ~(1 << h)
+        minute = second = 59
+    return -1
+
+
 def next_match(spec: Spec, t: int) -> int | None:
     """Return the smallest selected local epoch second ``>= t``, or ``None``."""
     if not (spec.hours and spec.minutes and spec.seconds and spec.months):
         return None
     days, rem = divmod(t, 86400)
-    year, month, day = civil_from_days(days)
     hour, rem = divmod(rem, 3600)
     minute, second = divmod(rem, 60)
+    if days == spec.selected_day:  # the same selected day as last time: only the time moves
+        found = _first_time_of_day(spec, hour, minute, second)
+        if found >= 0:
+            return days * 86400 + found
+    year, month, day = civil_from_days(days)
     while True:
         if year > MAX_YEAR:
             return None
@@ -356,32 +411,13 @@ def next_match(spec: Spec, t: int) -> int | None:
         d = _low_bit(later)
         if d != day:
             day, hour, minute, second = d, 0, 0, 0
-        later = spec.hours >> hour << hour
-        if not later:
+        found = _first_time_of_day(spec, hour, minute, second)
+        if found < 0:
             day, hour, minute, second = day + 1, 0, 0, 0
             continue  # an overflowing day falls out of the next day mask
-        h = _low_bit(later)
-        if h != hour:
-            hour, minute, second = h, 0, 0
-        later = spec.minutes >> minute << minute
-        if not later:
-            hour, minute, second = hour + 1, 0, 0
-            if hour > 23:
-                day, hour = day + 1, 0
-            continue
-        mi = _low_bit(later)
-        if mi != minute:
-            minute, second = mi, 0
-        later = spec.seconds >> second << second
-        if not later:
-            minute, second = minute + 1, 0
-            if minute > 59:
-                hour, minute = hour + 1, 0
-                if hour > 23:
-                    day, hour = day + 1, 0
-            continue
-        second = _low_bit(later)
-        return days_from_civil(year, month, day) * 86400 + hour * 3600 + minute * 60 + second
+        days = days_from_civil(year, month, day)
+        spec.selected_day = days
+        return days * 86400 + found
 
 
 def prev_match(spec: Spec, t: int) -> int | None:
@@ -389,9 +425,13 @@ def prev_match(spec: Spec, t: int) -> int | None:
     if not (spec.hours and spec.minutes and spec.seconds and spec.months):
         return None
     days, rem = divmod(t, 86400)
-    year, month, day = civil_from_days(days)
     hour, rem = divmod(rem, 3600)
     minute, second = divmod(rem, 60)
+    if days == spec.selected_day:
+        found = _last_time_of_day(spec, hour, minute, second)
+        if found >= 0:
+            return days * 86400 + found
+    year, month, day = civil_from_days(days)
     while True:
         if year < MIN_YEAR:
             return None
@@ -417,44 +457,17 @@ def prev_match(spec: Spec, t: int) -> int | None:
         d = earlier.bit_length() - 1
         if d != day:
             day, hour, minute, second = d, 23, 59, 59
-        earlier = spec.hours & ((2 << hour) - 1)
-        if not earlier:
+        found = _last_time_of_day(spec, hour, minute, second)
+        if found < 0:
             day, hour, minute, second = day - 1, 23, 59, 59
             if day < 1:
                 day, month = 31, month - 1
                 if month < 1:
                     year, month = year - 1, 12
             continue
-        h = earlier.bit_length() - 1
-        if h != hour:
-            hour, minute, second = h, 59, 59
-        earlier = spec.minutes & ((2 << minute) - 1)
-        if not earlier:
-            hour, minute, second = hour - 1, 59, 59
-            if hour < 0:
-                day, hour = day - 1, 23
-                if day < 1:
-                    day, month = 31, month - 1
-                    if month < 1:
-                        year, month = year - 1, 12
-            continue
-        mi = earlier.bit_length() - 1
-        if mi != minute:
-            minute, second = mi, 59
-        earlier = spec.seconds & ((2 << second) - 1)
-        if not earlier:
-            minute, second = minute - 1, 59
-            if minute < 0:
-                hour, minute = hour - 1, 59
-                if hour < 0:
-                    day, hour = day - 1, 23
-                    if day < 1:
-                        day, month = 31, month - 1
-                        if month < 1:
-                            year, month = year - 1, 12
-            continue
-        second = earlier.bit_length() - 1
-        return days_from_civil(year, month, day) * 86400 + hour * 3600 + minute * 60 + second
+        days = days_from_civil(year, month, day)
+        spec.selected_day = days
+        return days * 86400 + found
 
 
 def matches(spec: Spec, t: int) -> bool:
