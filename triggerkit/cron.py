@@ -129,6 +129,8 @@ class Cron:
     # --- searching ---------------------------------------------------------------------------
 
     def _aware(self, value: datetime | str | None, name: str) -> datetime:
+        if type(value) is datetime and value.tzinfo is not None:
+            return value  # the common case, first
         if value is None:
             return datetime.now(_UTC)
         found = convert_to_datetime(value, self.tz, name)
