@@ -139,23 +139,12 @@ class CronCore:
             seconds, micro = _tz.from_datetime(after, self.zone)
             if micro or not inclusive:
                 seconds += 1
-        kernel = _engine.kernel
-        if kernel is not self._kernel:
-            self._ready()
-        if not self._feasible:
+        if not self._ready():
             return None
-        fixed = self.zone.fixed
-        if fixed is None:
-            found = _tz.next_fire(
-                self._spec, self.zone, seconds, self.fold0, self.fold1, self.gap_shift
-            )
-        else:  # a fixed offset: _tz.next_fire's first branch, without the calls
-            found = kernel.next_match(self._spec, seconds + fixed)
-            if found is None:
-                return None
-            found -= fixed
-            if 0 <= found < _FAST_HI:  # _tz.to_datetime; no memo: reading UTC back is cheap
-                return datetime.fromtimestamp(found, self.tz)
+        # the general path (a zone with rules, or the first call after the kernel changed)
+        found = _tz.next_fire(
+            self._spec, self.zone, seconds, self.fold0, self.fold1, self.gap_shift
+        )
         if found is None or not _FIRST_INSTANT <= found <= _LAST_INSTANT:
             return None  # past what a datetime can hold in UTC (9999-12-31 23:59:59-05:00)
         result = _tz.to_datetime(found, self.tz)
@@ -188,23 +177,12 @@ class CronCore:
             seconds, micro = _tz.from_datetime(before, self.zone)
             if not micro and not inclusive:
                 seconds -= 1
-        kernel = _engine.kernel
-        if kernel is not self._kernel:
-            self._ready()
-        if not self._feasible:
+        if not self._ready():
             return None
-        fixed = self.zone.fixed
-        if fixed is None:
-            found = _tz.prev_fire(
-                self._spec, self.zone, seconds, self.fold0, self.fold1, self.gap_shift
-            )
-        else:  # a fixed offset: _tz.prev_fire's first branch, without the calls
-            found = kernel.prev_match(self._spec, seconds + fixed)
-            if found is None:
-                return None
-            found -= fixed
-            if 0 <= found < _FAST_HI:  # _tz.to_datetime; no memo: reading UTC back is cheap
-                return datetime.fromtimestamp(found, self.tz)
+        # the general path (a zone with rules, or the first call after the kernel changed)
+        found = _tz.prev_fire(
+            self._spec, self.zone, seconds, self.fold0, self.fold1, self.gap_shift
+        )
         if found is None or not _FIRST_INSTANT <= found <= _LAST_INSTANT:
             return None  # past what a datetime can hold in UTC (9999-12-31 23:59:59-05:00)
         result = _tz.to_datetime(found, self.tz)
