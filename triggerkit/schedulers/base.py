@@ -973,19 +973,58 @@ _SHAREABLE_TRIGGERS = frozenset({"cron"})
 
 
 def _shared_trigger_key(alias: str, args: dict[str, Any]) -> tuple[str, tuple[Any, ...]] | None:
+    """Return the cache key of a shareable trigger, or ``None`` when it cannot be shared.
+
+    The key holds each argument with its exact type and, for datetimes, the instant, the
+    ``fold`` and the zone: ``==`` alone would take ``True`` for ``1`` and the two 01:30s of a
+    fall-back night for each other (Python ignores ``fold`` comparing times of one zone).
+    """
     if alias not in _SHAREABLE_TRIGGERS:
         return None
-    items = tuple(sorted(args.items()))
+    items = []
+    for name, value in sorted(args.items()):
+        exact = _exact_key(value)
+        if exact is None:
+            return None
+        items.append((name, value, exact))
+    key = tuple(items)
     try:
-        hash(items)
+        hash(key)
     except TypeError:
         return None
-    return alias, items
+    return alias, key
+
+
+_PLAIN_TYPES = frozenset({str, int, float, bool, type(None)})
+
+
+def _exact_key(value: Any) -> tuple[Any, ...] | None:
+    """A hashable stand-in for ``value`` equal only for interchangeable values (else None)."""
+    kind = type(value)
+    if kind in _PLAIN_TYPES:
+        return (kind, repr(value))
+    if kind is datetime:
+        zone = _exact_key(value.tzinfo) if value.tzinfo is not None else (None,)
+        if zone is None:
+            return None
+        return (kind, value.isoformat(), value.fold, zone)
+    if isinstance(value, tzinfo):
+        return (kind, id(value), str(value))
+    if kind is tuple:
+        parts = [_exact_key(item) for item in value]
+        if any(part is None for part in parts):
+            return None
+        return (kind, tuple(parts))
+    return None
 
 
 @functools.lru_cache(maxsize=4096)
 def _build_shared_trigger(alias: str, items: tuple[Any, ...]) -> Any:
-    return load_plugin("trigger", alias, BaseTrigger)(**dict(items))
+    return load_plugin("trigger", alias, BaseTrigger)(**_args_of(items))
+
+
+def _args_of(items: tuple[Any, ...]) -> dict[str, Any]:
+    return {name: value for name, value, _ in items}
 
 
 def _shared_trigger(sched: BaseScheduler, alias: str, items: tuple[Any, ...]) -> Any:
@@ -993,7 +1032,7 @@ def _shared_trigger(sched: BaseScheduler, alias: str, items: tuple[Any, ...]) ->
         return _build_shared_trigger(alias, items)
     except TypeError:
         # Not cached: let the normal path build it again and explain a wrong argument name.
-        return sched._create_plugin_instance("trigger", alias, dict(items))
+        return sched._create_plugin_instance("trigger", alias, _args_of(items))
 
 
 def _package_version() -> str:
