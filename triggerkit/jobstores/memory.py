@@ -12,9 +12,10 @@ from .base import BaseJobStore
 
 __all__ = ["MemoryJobStore"]
 
-# A heap entry: (next run time in integer microseconds since the epoch, job id, version). An entry is live only while the job's
-# current version equals the entry's; updates and removals leave stale entries behind, which
-# are dropped when they surface at the top or when the heap is compacted.
+# A heap entry: (next run time in integer microseconds since the epoch, job id, version). An
+# entry is live only while the job's current version equals the entry's; updates and removals
+# leave stale entries behind, which are dropped when they surface at the top or when the heap
+# is compacted.
 _Entry = tuple[int, str, int]
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _MICROSECOND = timedelta(microseconds=1)
