@@ -116,4 +116,7 @@ class MemoryJobStore(BaseJobStore):
         self._heap.clear()
 
     def shutdown(self) -> None:
-        self.remove_all_jobs()
+        """Keep the jobs: a scheduler started again after :meth:`shutdown` still has them.
+
+        (APScheduler 3 empties the store here, so its restarted scheduler has lost its jobs.)
+        """

@@ -225,7 +225,10 @@ class BaseScheduler(metaclass=ABCMeta):
             for job, jobstore_alias, replace_existing in self._pending_jobs:
                 self._real_add_job(job, jobstore_alias, replace_existing)
             del self._pending_jobs[:]
-        self.state = STATE_PAUSED if paused else STATE_RUNNING
+            # Still under the lock: an add_job from another thread waits for it and then sees
+            # the started state, so it stores its job instead of queueing it on the emptied
+            # pending list (where APScheduler 3 loses it).
+            self.state = STATE_PAUSED if paused else STATE_RUNNING
         self._logger.info("Scheduler started")
         self._dispatch_event(SchedulerEvent(EVENT_SCHEDULER_START))
         if not paused:
