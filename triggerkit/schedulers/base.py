@@ -62,7 +62,14 @@ from . import _clock
 from ._plugins import load_plugin
 from ._runtimes import plan_runs
 
-__all__ = ["STATE_PAUSED", "STATE_RUNNING", "STATE_STOPPED", "TIMEOUT_MAX", "BaseScheduler"]
+__all__ = [
+    "MAX_SLEEP",
+    "STATE_PAUSED",
+    "STATE_RUNNING",
+    "STATE_STOPPED",
+    "TIMEOUT_MAX",
+    "BaseScheduler",
+]
 
 #: constant indicating a scheduler's stopped state
 STATE_STOPPED = 0
@@ -73,6 +80,9 @@ STATE_PAUSED = 2
 
 #: The longest single sleep of a scheduler loop, in seconds (``threading.TIMEOUT_MAX``).
 TIMEOUT_MAX = 4294967  # Maximum value accepted by Event.wait() on Windows
+#: The longest sleep while a job is waiting, in seconds: the loop wakes at least this often
+#: and reads the wall clock again, so a step of the clock either way is noticed within it.
+MAX_SLEEP = 60.0
 
 _PREFIXES = ("apscheduler.", "triggerkit.")
 _UTC = timezone.utc
@@ -884,7 +894,10 @@ class BaseScheduler(metaclass=ABCMeta):
             self._logger.debug("No jobs; waiting until a job is added")
             return None
         wait_seconds = (next_wakeup_time - self._now().astimezone(_UTC)).total_seconds()
-        wait_seconds = min(max(wait_seconds, 0.0), TIMEOUT_MAX)
+        # Every kind of scheduler sleeps on a monotonic timer: a wall clock stepped back by two
+        # hours would otherwise hold every job for two hours. Sleeping in slices of at most
+        # MAX_SLEEP and reading the clock again bounds that delay (APScheduler 3 has none).
+        wait_seconds = min(max(wait_seconds, 0.0), MAX_SLEEP)
         self._logger.debug(
             "Next wakeup is due at %s (in %f seconds)",
             next_wakeup_time.astimezone(self.timezone),
