@@ -232,7 +232,8 @@ GEVENT_SCRIPT = textwrap.dedent(
     _clock.wait = fake_wait
     sched = GeventScheduler(timezone="UTC")
     runs = []
-    sched.add_job(runs.append, "date", run_date=start + timedelta(seconds=10), args=(1,), misfire_grace_time=None)
+    due = start + timedelta(seconds=10)
+    sched.add_job(runs.append, "date", run_date=due, args=(1,), misfire_grace_time=None)
     greenlet = sched.start()
     greenlet.join(timeout=30)
     gevent.sleep(0.1)
