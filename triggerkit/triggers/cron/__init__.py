@@ -250,6 +250,12 @@ class CronTrigger(BaseTrigger):
             return end
         return found
 
+    @property
+    def field_masks(self) -> Masks:
+        """The compiled field masks: the arguments of the kernel's ``compile_spec``."""
+        masks: Masks = self._core.masks
+        return masks
+
     def get_prev_fire_time(self, before: datetime, inclusive: bool = False) -> datetime | None:
         """Return the last fire time before ``before`` (not before ``start_date``), or ``None``.
 
