@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pickle
-from typing import Any
 from datetime import datetime, timedelta, timezone
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import apscheduler.triggers.combining as aps_combining
