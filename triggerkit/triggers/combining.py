@@ -15,7 +15,7 @@ from typing import Any
 
 from .. import _engine, _tz
 from .._schedule import Masks
-from .base import BaseTrigger
+from .base import BaseTrigger, check_jitter
 
 __all__ = ["AndTrigger", "BaseCombiningTrigger", "OrTrigger"]
 
@@ -50,6 +50,7 @@ class BaseCombiningTrigger(BaseTrigger):
     __slots__ = ("jitter", "triggers")
 
     def __init__(self, triggers: list[BaseTrigger], jitter: float | None = None) -> None:
+        check_jitter(jitter)
         self.triggers = triggers
         self.jitter = jitter
 
