@@ -346,20 +346,6 @@ def test_the_up_front_answer_agrees_with_four_hundred_years_of_days(
         assert can == _common_day_within(*children, range(2000, 2400)), second
 
 
-def test_a_dst_gap_shift_can_make_children_agree(engine: Any) -> None:
-    # 02:30 does not exist in Berlin on 2030-03-31: rule G moves it to 03:00, where the other
-    # child fires (the old up-front check saw disjoint hours and answered None)
-    berlin = ZoneInfo("Europe/Berlin")
-    trigger = AndTrigger(
-        [
-            CronTrigger(hour=2, minute=30, timezone=berlin),
-            CronTrigger(hour=3, minute=0, timezone=berlin),
-        ]
-    )
-    found = trigger.get_next_fire_time(None, datetime(2030, 1, 1, tzinfo=UTC))
-    assert found == datetime(2030, 3, 31, 3, 0, tzinfo=berlin)
-
-
 def test_children_that_agree_on_a_special_day_still_fire(engine: Any) -> None:
     trigger = AndTrigger(
         [CronTrigger(day="last", timezone=UTC), CronTrigger(day_of_week="fri", timezone=UTC)]

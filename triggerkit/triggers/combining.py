@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 from types import ModuleType
 from typing import Any
 
-from .. import _engine, _tz
+from .. import _engine
 from .._schedule import Masks
 from .base import BaseTrigger, check_jitter
 
@@ -97,14 +97,13 @@ class BaseCombiningTrigger(BaseTrigger):
 def _cron_children_can_agree(triggers: list[BaseTrigger]) -> bool:
     """False when the children are cron triggers in one zone that can never fire together.
 
-    Decided with the kernel's day masks over every calendar type of year (the weekday of
-    1 January, leap year, previous year leap: 21 types, repeating within 400 years), so day
-    specials (``last``, ``1st mon``, ISO weeks, ...) count; the answer is cached per set of
-    masks. The wall-clock masks only compare within one zone, and only where DST cannot move
-    a fire time onto another child's: a gap shift moves times within the day (so the days
-    compare exactly unless the zone has a gap across midnight), and can move a time onto
-    another hour, minute or second (so those compare only in zones without gaps, or when no
-    child shifts).
+    The fields' masks select wall-clock times, so they compare only within one zone. Children
+    whose hours, minutes or seconds share no value, or whose selected days never coincide,
+    never agree. The days are decided with the kernel's day masks over every calendar type of
+    year (the weekday of 1 January, leap year, previous year leap: 21 types, repeating within
+    400 years), so day specials (``last``, ``1st mon``, ISO weeks, ...) count; the answer is
+    cached per set of masks. Deliberately, a DST gap's shift (rule G) is not counted as
+    agreement: see docs/migration.md.
     """
     from .cron import CronTrigger
 
@@ -114,36 +113,8 @@ def _cron_children_can_agree(triggers: list[BaseTrigger]) -> bool:
     tz = crons[0].timezone
     if tz is None or any(t.timezone != tz for t in crons):
         return True
-    days_exact, clock_exact = _zone_exactness(tz)
-    if not clock_exact and all(t.dst_gap != "shift" for t in crons):
-        clock_exact = True
-    if not (days_exact or clock_exact):
-        return True
     masks = tuple(t.field_masks for t in crons)
-    return _masks_can_agree(_engine.kernel, masks, days_exact, clock_exact)
-
-
-@functools.lru_cache(maxsize=256)
-def _zone_exactness(tz: Any) -> tuple[bool, bool]:
-    """``(days, clock)``: whether DST keeps each fire time on its wall date / wall time."""
-    zone = _tz.zone_for(tz)
-    if zone.fixed is not None:
-        return True, True
-    table = zone.table()
-    if table is None:
-        return False, False  # offsets not known in advance: compare nothing
-    gaps = _gaps(table.utc, table.offsets)
-    days = all(start // 86400 == (end - 1) // 86400 for start, end in gaps)
-    return days, not gaps
-
-
-def _gaps(utc: list[int], offsets: list[int]) -> list[tuple[int, int]]:
-    """The wall-clock gaps ``[start, end)`` (local epoch seconds) of a transition table."""
-    return [
-        (utc[i] + offsets[i - 1], utc[i] + offsets[i])
-        for i in range(1, len(utc))
-        if offsets[i] > offsets[i - 1]
-    ]
+    return _masks_can_agree(_engine.kernel, masks)
 
 
 _EVERY_WEEK = ((1 << 54) - 1) & ~1  # ISO weeks 1..53: the kernel's mask for "every week"
@@ -154,18 +125,13 @@ def _year_allowed(years: tuple[tuple[int, int, int], ...], year: int) -> bool:
 
 
 @functools.lru_cache(maxsize=1024)
-def _masks_can_agree(
-    kernel: ModuleType, masks: tuple[Masks, ...], days_exact: bool, clock_exact: bool
-) -> bool:
-    if clock_exact:
-        for name in ("hours", "minutes", "seconds"):
-            common = -1
-            for m in masks:
-                common &= getattr(m, name)
-            if not common:
-                return False
-    if not days_exact:
-        return True
+def _masks_can_agree(kernel: ModuleType, masks: tuple[Masks, ...]) -> bool:
+    for name in ("hours", "minutes", "seconds"):
+        common = -1
+        for m in masks:
+            common &= getattr(m, name)
+        if not common:
+            return False
     months = -1
     for m in masks:
         months &= m.months
