@@ -47,3 +47,10 @@ def engine(request: pytest.FixtureRequest) -> Iterator[ModuleType]:
 def speedups() -> ModuleType:
     """The compiled kernel itself (fails when it is missing and not disabled on purpose)."""
     return load_engine("cython")
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Stop the test servers that this session started itself (see ``tests/servers.py``)."""
+    from servers import stop_started_servers
+
+    stop_started_servers()
