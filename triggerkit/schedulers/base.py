@@ -934,19 +934,14 @@ class BaseScheduler(metaclass=ABCMeta):
         store: BaseJobStore,
         batch: _PassBatch,
     ) -> bool:
-        """Hand the pass's due jobs back to ``store`` in one batch each way; False on error."""
+        """Write the pass's next run times to ``store`` in one batch; False on error."""
         try:
             if batch.updates:
                 store.update_jobs(batch.updates)
-            if batch.removals:
-                # Dispatched at once, as APScheduler 3's remove_job does (before SUBMITTED).
-                for job_id in store.remove_jobs(batch.removals):
-                    self._dispatch_event(JobEvent(EVENT_JOB_REMOVED, job_id, store_alias))
-                    self._logger.info("Removed job %s", job_id)
         except Exception:
             self._logger.exception(
                 "Error storing the next run times of %d job(s) in job store %r",
-                len(batch.updates) + len(batch.removals),
+                len(batch.updates),
                 store_alias,
             )
             return False
@@ -1019,23 +1014,25 @@ class BaseScheduler(metaclass=ABCMeta):
             next_run = plan.next_fire  # the trigger's answer after run_times[-1], already known
         else:
             next_run = job.next_run_time
-        # Written by _write_batch after the pass; the batch hooks pass over a job that removed
-        # itself while running inline.
+        # Updates are written by _write_batch after the pass. A finished job is removed at once,
+        # as APScheduler 3 does, so its EVENT_JOB_REMOVED keeps its place among the pass's
+        # events; remove_jobs passes over a job that removed itself while running inline.
         if next_run is not None:
             job._modify(next_run_time=next_run)
             batch.updates.append(job)
         else:
-            batch.removals.append(job.id)
+            for job_id in store.remove_jobs([job.id]):
+                self._dispatch_event(JobEvent(EVENT_JOB_REMOVED, job_id, store_alias))
+                self._logger.info("Removed job %s", job_id)
 
 
 class _PassBatch:
-    """The due jobs of one store in one pass: to update, and to remove (no next run time)."""
+    """The due jobs of one store in one pass whose next run times are written after it."""
 
-    __slots__ = ("removals", "updates")
+    __slots__ = ("updates",)
 
     def __init__(self) -> None:
         self.updates: list[Job] = []
-        self.removals: list[str] = []
 
 
 # Cron triggers are immutable and read no clock when built, so jobs with the same cron
