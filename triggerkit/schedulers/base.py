@@ -712,6 +712,10 @@ class BaseScheduler(metaclass=ABCMeta):
     # -- internals -------------------------------------------------------------------------
 
     def _now(self) -> datetime:
+        # ``datetime`` and ``get_localzone`` are this module's own names, as in APScheduler 3,
+        # so code that patches ``triggerkit.schedulers.base.datetime`` moves the clock
+        if datetime is not _clock.datetime:
+            return datetime.now(self.timezone)
         return _clock.now(self.timezone)
 
     def _create_lock(self) -> Any:
