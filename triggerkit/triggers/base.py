@@ -2,11 +2,32 @@
 
 from __future__ import annotations
 
+import logging
 import random
 from abc import ABCMeta, abstractmethod
 from datetime import datetime, timedelta
 
-__all__ = ["BaseTrigger"]
+__all__ = ["BaseTrigger", "warn_if_ends_before_start"]
+
+logger = logging.getLogger("triggerkit.triggers")
+
+
+def warn_if_ends_before_start(
+    trigger: str, start_date: datetime | None, end_date: datetime | None
+) -> bool:
+    """Log a warning and return true if ``end_date`` lies before ``start_date``.
+
+    APScheduler 3 accepts such a trigger, which then never fires; so does triggerkit.
+    """
+    if start_date is None or end_date is None or end_date >= start_date:
+        return False
+    logger.warning(
+        "%s trigger: end_date %s is before start_date %s; it will never fire",
+        trigger,
+        end_date.isoformat(),
+        start_date.isoformat(),
+    )
+    return True
 
 
 class BaseTrigger(metaclass=ABCMeta):

@@ -8,7 +8,7 @@ from typing import Any
 
 from ..errors import TriggerArgumentError
 from ..util import astimezone, convert_to_datetime, datetime_repr
-from .base import BaseTrigger
+from .base import BaseTrigger, warn_if_ends_before_start
 
 __all__ = ["IntervalTrigger"]
 
@@ -83,14 +83,8 @@ class IntervalTrigger(BaseTrigger):
             start_date = datetime.now(self.timezone) + self.interval
         self.start_date = convert_to_datetime(start_date, self.timezone, "start_date")
         self.end_date = convert_to_datetime(end_date, self.timezone, "end_date")
-        if self.end_date is not None and self.start_date is not None:
-            if self.end_date < self.start_date:
-                raise TriggerArgumentError(
-                    "end_date",
-                    end_date,
-                    f"a time at or after start_date ({self.start_date})",
-                    f"end_date: {self.end_date} is before start_date {self.start_date}",
-                )
+        # APScheduler 3 accepts an end_date before start_date: the trigger never fires
+        warn_if_ends_before_start("interval", self.start_date, self.end_date)
         if jitter is not None and (isinstance(jitter, bool) or jitter < 0):
             raise TriggerArgumentError("jitter", jitter, "None or a number of seconds >= 0")
         self.jitter = jitter

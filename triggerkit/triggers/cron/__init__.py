@@ -9,7 +9,7 @@ from typing import Any
 from ..._schedule import CronCore, Masks
 from ...errors import CronSpecError, TriggerArgumentError
 from ...util import astimezone, convert_to_datetime, datetime_repr
-from ..base import BaseTrigger
+from ..base import BaseTrigger, warn_if_ends_before_start
 from .fields import (
     DEFAULT_VALUES,
     BaseField,
@@ -143,13 +143,8 @@ class CronTrigger(BaseTrigger):
             self.timezone = _local_zone()
         self.start_date = convert_to_datetime(start_date, self.timezone, "start_date")
         self.end_date = convert_to_datetime(end_date, self.timezone, "end_date")
-        if self.start_date and self.end_date and self.start_date > self.end_date:
-            raise TriggerArgumentError(
-                "end_date",
-                end_date,
-                f"a time at or after start_date ({self.start_date})",
-                f"end_date: {self.end_date} is before start_date {self.start_date}",
-            )
+        # APScheduler 3 accepts an end_date before start_date: the trigger never fires
+        warn_if_ends_before_start("cron", self.start_date, self.end_date)
         if jitter is not None and (isinstance(jitter, bool) or jitter < 0):
             raise TriggerArgumentError("jitter", jitter, "None or a number of seconds >= 0")
         self.jitter = jitter
