@@ -165,9 +165,7 @@ def _date_warnings(
     end = convert_to_datetime(end_date, timezone.utc, "end_date")
     if start is None or end is None or end >= start:
         return []
-    message = (
-        f"never fires: end_date {end.isoformat()} is before start_date {start.isoformat()}"
-    )
+    message = f"never fires: end_date {end.isoformat()} is before start_date {start.isoformat()}"
     return [_whole(parsed, "warning", "ends-before-start", message)]
 
 

@@ -72,7 +72,12 @@ def test_a_six_field_posix_expression_suggests_seconds_or_quartz(run_cli: Run) -
 
 def test_validate_reports_an_end_date_before_the_start_date(run_cli: Run) -> None:
     done = run_cli(
-        "validate", "0 * * * *", "--start-date", "2025-01-01 17:00", "--end-date", "2025-01-01 16:30"
+        "validate",
+        "0 * * * *",
+        "--start-date",
+        "2025-01-01 17:00",
+        "--end-date",
+        "2025-01-01 16:30",
     )
     assert done.returncode == 0  # accepted, as APScheduler 3 accepts the trigger
     assert "never fires: end_date 2025-01-01T16:30:00+00:00 is before start_date" in done.stderr

@@ -14,7 +14,11 @@ from triggerkit.triggers.interval import IntervalTrigger
 
 UTC = timezone.utc
 NOW = datetime(2024, 6, 1, tzinfo=UTC)
-ENDS_EARLY = {"start_date": "2025-01-01 17:00:00", "end_date": "2025-01-01 16:30:00", "timezone": UTC}
+ENDS_EARLY = {
+    "start_date": "2025-01-01 17:00:00",
+    "end_date": "2025-01-01 16:30:00",
+    "timezone": UTC,
+}
 
 
 @pytest.mark.parametrize(

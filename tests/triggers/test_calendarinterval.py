@@ -168,9 +168,12 @@ def test_a_leap_day_with_years_fires_in_leap_years_only() -> None:
 def test_it_ends_at_the_year_9999_without_hanging() -> None:
     trigger = CalendarIntervalTrigger(years=1, start_date="9996-02-29", timezone=UTC)
     assert [d.year for d in fires(trigger, 5)] == [9996]
-    assert CalendarIntervalTrigger(days=3, start_date="9999-12-30", timezone=UTC).get_next_fire_time(
-        datetime(9999, 12, 30, tzinfo=UTC), NOW
-    ) is None
+    assert (
+        CalendarIntervalTrigger(days=3, start_date="9999-12-30", timezone=UTC).get_next_fire_time(
+            datetime(9999, 12, 30, tzinfo=UTC), NOW
+        )
+        is None
+    )
 
 
 def test_end_date_is_the_last_possible_date() -> None:

@@ -124,7 +124,7 @@ def _missed(
     if job.misfire_grace_time is None:
         return None
     # this module's ``datetime`` may be patched (as in APScheduler 3): then it is the clock
-    now = datetime.now(timezone.utc) if datetime is not _clock.datetime else None
+    now = datetime.now(timezone.utc) if datetime is not _clock.REAL_DATETIME else None
     late = (now or _clock.now(timezone.utc)) - run_time
     if late <= timedelta(seconds=job.misfire_grace_time):
         return None

@@ -725,7 +725,7 @@ class BaseScheduler(metaclass=ABCMeta):
     def _now(self) -> datetime:
         # ``datetime`` and ``get_localzone`` are this module's own names, as in APScheduler 3,
         # so code that patches ``triggerkit.schedulers.base.datetime`` moves the clock
-        if datetime is not _clock.datetime:
+        if datetime is not _clock.REAL_DATETIME:
             return datetime.now(self.timezone)
         return _clock.now(self.timezone)
 

@@ -21,6 +21,12 @@ _EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
 _GAP_POLICIES = ("shift", "skip")
 
 
+def _zone(value: Any) -> tzinfo:
+    zone = astimezone(value)
+    assert zone is not None  # astimezone(None) is the only None, and value is never None
+    return zone
+
+
 def _count(name: str, value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         raise TriggerArgumentError(name, value, "a whole number >= 0")
@@ -103,7 +109,7 @@ class CalendarIntervalTrigger(BaseTrigger):
         jitter: int | None = None,
         dst_gap: str = "shift",
     ) -> None:
-        self.timezone: tzinfo = astimezone(timezone or get_localzone()) or astimezone("UTC")
+        self.timezone: tzinfo = _zone(timezone or get_localzone())
         self.years = _count("years", years)
         self.months = _count("months", months)
         self.weeks = _count("weeks", weeks)
@@ -213,7 +219,7 @@ class CalendarIntervalTrigger(BaseTrigger):
         self.years, self.months, self.weeks, self.days = state["interval"]
         self.start_date = state["start_date"]
         self.end_date = state["end_date"]
-        self.timezone = astimezone(state["timezone"]) or astimezone("UTC")
+        self.timezone = _zone(state["timezone"])
         self.jitter = state["jitter"]
         self.dst_gap = state.get("dst_gap", "shift")
         hour, minute, second = state["time"]

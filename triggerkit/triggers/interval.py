@@ -6,7 +6,9 @@ import random
 from datetime import datetime, timedelta, timezone, tzinfo
 from typing import Any
 
-from ..errors import TriggerArgumentError
+from tzlocal import get_localzone
+
+from ..errors import TriggerArgumentError, TriggerArgumentTypeError
 from ..util import astimezone, convert_to_datetime, datetime_repr
 from .base import BaseTrigger, warn_if_ends_before_start
 
@@ -54,7 +56,7 @@ class IntervalTrigger(BaseTrigger):
             ("seconds", seconds),
         ):
             if isinstance(value, bool) or not isinstance(value, (int, float)):
-                raise TriggerArgumentError(name, value, "a number >= 0")
+                raise TriggerArgumentTypeError(name, value, "a number >= 0")
             if value < 0:
                 raise TriggerArgumentError(
                     name,
@@ -76,9 +78,8 @@ class IntervalTrigger(BaseTrigger):
         elif isinstance(end_date, datetime) and end_date.tzinfo:
             self.timezone = astimezone(end_date.tzinfo)
         else:
-            from .cron import _local_zone
-
-            self.timezone = _local_zone()
+            # this module's own ``get_localzone``: patchable here, as in APScheduler 3
+            self.timezone = astimezone(get_localzone()) or astimezone("UTC")
         if start_date is None:
             start_date = datetime.now(self.timezone) + self.interval
         self.start_date = convert_to_datetime(start_date, self.timezone, "start_date")

@@ -6,6 +6,8 @@ from datetime import datetime, timedelta, timezone, tzinfo
 from functools import lru_cache
 from typing import Any
 
+from tzlocal import get_localzone
+
 from ..._schedule import CronCore, Masks
 from ...errors import CronSpecError, TriggerArgumentError
 from ...util import astimezone, convert_to_datetime, datetime_repr
@@ -26,8 +28,7 @@ _MICROSECOND = timedelta(microseconds=1)
 
 
 def _local_zone() -> tzinfo:
-    from tzlocal import get_localzone
-
+    # this module's own ``get_localzone``, so that patching it here works as in APScheduler 3
     return astimezone(get_localzone()) or _UTC
 
 
