@@ -85,6 +85,7 @@ TIMEOUT_MAX = 4294967  # Maximum value accepted by Event.wait() on Windows
 MAX_SLEEP = 60.0
 
 _PREFIXES = ("apscheduler.", "triggerkit.")
+_NOUNS = {"executor": "executor", "jobstore": "job store"}
 _UTC = timezone.utc
 _F = TypeVar("_F", bound=Callable[..., Any])
 
@@ -108,6 +109,16 @@ class BaseScheduler(metaclass=ABCMeta):
     :param dict executors: a dictionary of executor alias -> executor instance or
         configuration dict
     """
+
+    # APScheduler 3's plugin registries (alias -> class, alias -> entry point); empty here:
+    # triggerkit's own names live in ``_plugins``, and code written for APScheduler 3 may add to
+    # these (see :meth:`_plugin_class`)
+    _trigger_classes: dict[str, type[Any]] = {}
+    _trigger_plugins: dict[str, Any] = {}
+    _executor_classes: dict[str, type[Any]] = {}
+    _executor_plugins: dict[str, Any] = {}
+    _jobstore_classes: dict[str, type[Any]] = {}
+    _jobstore_plugins: dict[str, Any] = {}
 
     def __init__(self, gconfig: Mapping[str, Any] | None = None, **options: Any) -> None:
         super().__init__()
@@ -208,7 +219,7 @@ class BaseScheduler(metaclass=ABCMeta):
                 f'Cannot create {kind} "{alias}": either "class" or "type" must be defined'
             )
         raise TypeError(
-            f"Expected {kind} instance or dict for {kind}s[{alias!r}], got "
+            f"Expected {_NOUNS[kind]} instance or dict for {kind}s[{alias!r}], got "
             f"{value.__class__.__name__} instead"
         )
 
@@ -728,6 +739,10 @@ class BaseScheduler(metaclass=ABCMeta):
     # -- internals -------------------------------------------------------------------------
 
     def _now(self) -> datetime:
+        # ``datetime`` and ``get_localzone`` are this module's own names, as in APScheduler 3,
+        # so code that patches ``triggerkit.schedulers.base.datetime`` moves the clock
+        if datetime is not _clock.REAL_DATETIME:
+            return datetime.now(self.timezone)
         return _clock.now(self.timezone)
 
     def _create_lock(self) -> Any:
@@ -815,13 +830,33 @@ class BaseScheduler(metaclass=ABCMeta):
         if self.state == STATE_RUNNING:
             self.wakeup()
 
+    def _plugin_class(self, kind: str, alias: str, base: type[Any]) -> type[Any]:
+        """Return the class of ``alias``: APScheduler 3's per-scheduler registries first.
+
+        ``_trigger_classes`` (alias -> class) and ``_trigger_plugins`` (alias -> entry point,
+        loaded on use), and the same for executors and job stores, are where APScheduler 3 code
+        registers its own plugins; then come triggerkit's built-in names and entry points.
+        """
+        classes: dict[str, type[Any]] = getattr(self, f"_{kind}_classes")
+        cls = classes.get(alias)
+        if cls is not None:
+            return cls
+        plugin = getattr(self, f"_{kind}_plugins").get(alias)
+        if plugin is None:
+            return load_plugin(kind, alias, base)
+        cls = plugin.load()
+        if not isinstance(cls, type) or not issubclass(cls, base):
+            raise TypeError(f"The {kind} entry point does not point to a {kind} class")
+        classes[alias] = cls
+        return cls
+
     def _create_plugin_instance(self, kind: str, alias: str, options: dict[str, Any]) -> Any:
         base: type[Any] = {
             "trigger": BaseTrigger,
             "executor": BaseExecutor,
             "jobstore": BaseJobStore,
         }[kind]
-        cls = load_plugin(kind, alias, base)
+        cls = self._plugin_class(kind, alias, base)
         try:
             return cls(**options)
         except TypeError:
