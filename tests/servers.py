@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import shlex
+import shutil
 import subprocess
 import tempfile
 from pathlib import Path
@@ -70,4 +71,5 @@ def stop_started_servers() -> None:
             timeout=120,
             check=False,
         )
+        shutil.rmtree(srv_dir, ignore_errors=True)
     _started_dirs.clear()
