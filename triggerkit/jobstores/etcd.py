@@ -27,9 +27,7 @@ try:
     with warnings.catch_warnings():
         # etcd3 0.12's generated protobuf modules use descriptor calls that protobuf 3.20
         # deprecates on import; nothing the store does depends on them.
-        warnings.filterwarnings(
-            "ignore", "Call to deprecated create function", DeprecationWarning
-        )
+        warnings.filterwarnings("ignore", "Call to deprecated create function", DeprecationWarning)
         from etcd3 import Etcd3Client
 except ImportError as exc:  # pragma: no cover - depends on the environment
     raise ImportError(

@@ -136,7 +136,9 @@ class ZooKeeperJobStore(BaseJobStore):
         """Write every job's new version, the writes pipelined; a removed job is passed over."""
         pending = [(job.id, self.encode_job(job)) for job in jobs]
         self._ensure_path()
-        results = [(job_id, self.client.set_async(self._node(job_id), data)) for job_id, data in pending]
+        results = [
+            (job_id, self.client.set_async(self._node(job_id), data)) for job_id, data in pending
+        ]
         for job_id, result in results:
             try:
                 result.get()
