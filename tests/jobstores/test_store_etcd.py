@@ -154,6 +154,11 @@ def test_the_json_serializer_writes_plain_data_and_never_unpickles(
     assert raw.get(f"{path}/p")[0] is not None
 
 
+def test_a_pickle_store_reads_what_a_json_store_wrote(make_store: Any) -> None:
+    make_store(serializer="json").add_job(job("a", 10))
+    assert make_store().lookup_job("a").next_run_time == T0 + timedelta(seconds=10)
+
+
 def test_it_reads_and_clears_only_its_own_path(path: str, make_store: Any, raw: Any) -> None:
     # APScheduler's store matches the bare prefix: "/apscheduler" also reads "/apscheduler2/x".
     sibling = path + "2"

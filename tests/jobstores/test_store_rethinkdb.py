@@ -163,6 +163,11 @@ def test_the_json_serializer_writes_plain_data_and_never_unpickles(
     assert "p" in documents(conn, database)
 
 
+def test_a_pickle_store_reads_what_a_json_store_wrote(make_store: Any) -> None:
+    make_store(serializer="json").add_job(job("a", 10))
+    assert make_store().lookup_job("a").next_run_time == T0 + timedelta(seconds=10)
+
+
 def test_batch_updates_pass_over_removed_jobs_and_removals_report_what_was_stored(
     make_store: Any,
 ) -> None:

@@ -4,7 +4,8 @@ APScheduler 3.11's ZooKeeper and etcd stores pickle a small dict holding the run
 timestamp and the job's ``__getstate__()`` dict itself (not a nested pickle). :class:`NodeValue`
 writes that exact value with the pickle serializer, so APScheduler reads what triggerkit wrote and
 the reverse, and passes the JSON serializer's bytes through unchanged (JSON state carries the run
-time itself, and reading it must not unpickle anything).
+time itself, and reading it must not unpickle anything). Like the pickle serializer, it reads
+JSON values in pickle mode too, so a store can go back from ``serializer="json"``.
 """
 
 from __future__ import annotations
@@ -43,7 +44,8 @@ class NodeValue:
 
         :raises ValueError: if ``data`` unpickles to something other than a node value
         """
-        if not self.pickled:
+        if not self.pickled or bytes(data[:1]) == b"{":
+            # JSON rows are read by either serializer (a store can go back from JSON to pickle)
             state: dict[str, Any] = self.inner.loads(data)
             return state
         value = loads_pickle(data)
