@@ -10,6 +10,7 @@ JSON values in pickle mode too, so a store can go back from ``serializer="json"`
 
 from __future__ import annotations
 
+import pickle
 from typing import Any
 
 from ..marshalling import dumps_pickle, loads_pickle
@@ -48,7 +49,9 @@ class NodeValue:
             # JSON rows are read by either serializer (a store can go back from JSON to pickle)
             state: dict[str, Any] = self.inner.loads(data)
             return state
-        value = loads_pickle(data)
+        # Only a pickle that names an ``apscheduler`` module needs the mapping unpickler; the
+        # others (everything triggerkit wrote) take the C unpickler, which is faster.
+        value = loads_pickle(data) if b"apscheduler" in data else pickle.loads(data)
         if not isinstance(value, dict) or not isinstance(value.get("job_state"), dict):
             raise ValueError(
                 f"not a job node value (a dict with a 'job_state' dict): {type(value).__name__}"

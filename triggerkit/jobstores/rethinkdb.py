@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 __all__ = ["RethinkDBJobStore"]
 
 _INDEX = "next_run_time"
+_PAGE = 16  # rows per page when looking for the first job that can be restored
 
 
 class RethinkDBJobStore(BaseJobStore):
@@ -116,15 +117,21 @@ class RethinkDBJobStore(BaseJobStore):
 
     def get_next_run_time(self) -> datetime | None:
         # In index order, the first row that can be restored: a row that cannot be restored is
-        # kept but must not pull the scheduler's wake-up into the past for ever.
+        # kept but must not pull the scheduler's wake-up into the past for ever. The first page
+        # is small, as nearly always its first row is the answer.
         query = self.table.order_by(index=self.r.asc(_INDEX)).filter(
             self.r.row[_INDEX] != None  # noqa: E711 - a ReQL expression
         )
-        for document in query.run(self.conn):
-            job = self.decode_job(document["id"], bytes(document["job_state"]))
-            if job is not None:
-                return job.next_run_time
-        return None
+        skip = 0
+        while True:
+            page = list(query.skip(skip).limit(_PAGE).run(self.conn))
+            for document in page:
+                job = self.decode_job(document["id"], bytes(document["job_state"]))
+                if job is not None:
+                    return job.next_run_time
+            if len(page) < _PAGE:
+                return None
+            skip += _PAGE
 
     def get_all_jobs(self) -> list[Job]:
         # Scheduled jobs stream through the index (an in-memory order_by of the whole table
