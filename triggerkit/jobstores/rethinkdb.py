@@ -77,6 +77,16 @@ class RethinkDBJobStore(BaseJobStore):
 
     def start(self, scheduler: BaseScheduler, alias: str) -> None:
         super().start(scheduler, alias)
+        self._open()
+
+    def _open(self) -> Any:
+        """Connect, create the database, table and index when missing; return the table.
+
+        Also on first use, so that a store used before (or without) start() works; after
+        shutdown() the closed connection stays closed.
+        """
+        if self.table is not None:
+            return self.table
         r = self.r
         if self.client:
             self.conn = maybe_ref(self.client)
@@ -92,13 +102,14 @@ class RethinkDBJobStore(BaseJobStore):
             table.index_create(_INDEX).run(self.conn)
             table.index_wait(_INDEX).run(self.conn)
         self.table = table
+        return table
 
     def shutdown(self) -> None:
         if self.conn is not None:
             self.conn.close()
 
     def lookup_job(self, job_id: str) -> Job | None:
-        document = self.table.get(job_id).run(self.conn)
+        document = self._open().get(job_id).run(self.conn)
         if document is None:
             return None
         return self.decode_job(job_id, bytes(document["job_state"]))
@@ -109,7 +120,8 @@ class RethinkDBJobStore(BaseJobStore):
         # The index finds the due rows without a table scan; the null filter is for reqlite,
         # whose between() returns rows with a null next_run_time (a real server leaves them out).
         query = (
-            self.table.between(r.minval, timestamp, index=_INDEX, right_bound="closed")
+            self._open()
+            .between(r.minval, timestamp, index=_INDEX, right_bound="closed")
             .filter(r.row[_INDEX] != None)  # noqa: E711 - a ReQL expression, not a Python test
             .order_by(_INDEX, "id")
         )
@@ -119,8 +131,12 @@ class RethinkDBJobStore(BaseJobStore):
         # In index order, the first row that can be restored: a row that cannot be restored is
         # kept but must not pull the scheduler's wake-up into the past for ever. The first page
         # is small, as nearly always its first row is the answer.
-        query = self.table.order_by(index=self.r.asc(_INDEX)).filter(
-            self.r.row[_INDEX] != None  # noqa: E711 - a ReQL expression
+        query = (
+            self._open()
+            .order_by(index=self.r.asc(_INDEX))
+            .filter(
+                self.r.row[_INDEX] != None  # noqa: E711 - a ReQL expression
+            )
         )
         skip = 0
         while True:
@@ -138,13 +154,14 @@ class RethinkDBJobStore(BaseJobStore):
         # stops at the server's 100,000-element array limit); paused ones (null) come last.
         r = self.r
         scheduled = self._decode_documents(
-            self.table.order_by(index=r.asc(_INDEX))
+            self._open()
+            .order_by(index=r.asc(_INDEX))
             .filter(r.row[_INDEX] != None)  # noqa: E711 - a ReQL expression
             .run(self.conn)
         )
         scheduled.sort(key=lambda job: (job.next_run_time, job.id))
         paused = self._decode_documents(
-            self.table.filter(r.row[_INDEX] == None).run(self.conn)  # noqa: E711
+            self._open().filter(r.row[_INDEX] == None).run(self.conn)  # noqa: E711
         )
         paused.sort(key=lambda job: job.id)
         return scheduled + paused
@@ -157,7 +174,7 @@ class RethinkDBJobStore(BaseJobStore):
         }
 
     def add_job(self, job: Job) -> None:
-        result = self.table.insert(self._document(job)).run(self.conn)
+        result = self._open().insert(self._document(job)).run(self.conn)
         if result["errors"]:
             if "Duplicate primary key" in str(result.get("first_error", "")):
                 raise ConflictingIdError(job.id)
@@ -166,12 +183,12 @@ class RethinkDBJobStore(BaseJobStore):
     def update_job(self, job: Job) -> None:
         document = self._document(job)
         del document["id"]
-        result = self.table.get(job.id).update(document).run(self.conn)
+        result = self._open().get(job.id).update(document).run(self.conn)
         if result["skipped"] or result["errors"]:
             raise JobLookupError(job.id)
 
     def remove_job(self, job_id: str) -> None:
-        result = self.table.get(job_id).delete().run(self.conn)
+        result = self._open().get(job_id).delete().run(self.conn)
         if result["deleted"] != 1:
             raise JobLookupError(job_id)
 
@@ -179,8 +196,9 @@ class RethinkDBJobStore(BaseJobStore):
         """Write every job's new version in one query; a removed job is passed over."""
         documents = [self._document(job) for job in jobs]
         if documents:
+            table = self._open()
             self.r.expr(documents).for_each(
-                lambda document: self.table.get(document["id"]).update(document.without("id"))
+                lambda document: table.get(document["id"]).update(document.without("id"))
             ).run(self.conn)
 
     def remove_jobs(self, job_ids: Iterable[str]) -> list[str]:
@@ -188,13 +206,13 @@ class RethinkDBJobStore(BaseJobStore):
         ids = list(job_ids)
         if not ids:
             return []
-        stored = set(self.table.get_all(*ids)["id"].run(self.conn))
+        stored = set(self._open().get_all(*ids)["id"].run(self.conn))
         if stored:
-            self.table.get_all(*stored).delete().run(self.conn)
+            self._open().get_all(*stored).delete().run(self.conn)
         return [job_id for job_id in ids if job_id in stored]
 
     def remove_all_jobs(self) -> None:
-        self.table.delete().run(self.conn)
+        self._open().delete().run(self.conn)
 
     def _decode_documents(self, documents: Any) -> list[Job]:
         jobs = []

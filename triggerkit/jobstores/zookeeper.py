@@ -68,14 +68,21 @@ class ZooKeeperJobStore(BaseJobStore):
         self.serializer = NodeValue(make_serializer(serializer, pickle_protocol))
         self.client = maybe_ref(client) if client else KazooClient(**connect_args)
         self._ensured_path = False
+        self._closed = False
 
     def start(self, scheduler: BaseScheduler, alias: str) -> None:
         super().start(scheduler, alias)
-        if not self.client.connected:
+        self._connect()
+
+    def _connect(self) -> None:
+        # Also on first use, so that a store used before (or without) start() works; a client
+        # the store closed at shutdown stays closed.
+        if not self.client.connected and not self._closed:
             self.client.start()
 
     def shutdown(self) -> None:
         if self.close_connection_on_exit:
+            self._closed = True
             self.client.stop()
             self.client.close()
 
@@ -83,6 +90,7 @@ class ZooKeeperJobStore(BaseJobStore):
         return f"{self.path.rstrip('/')}/{job_id}"
 
     def _ensure_path(self) -> None:
+        self._connect()
         if not self._ensured_path:
             self.client.ensure_path(self.path)
             self._ensured_path = True
@@ -159,6 +167,7 @@ class ZooKeeperJobStore(BaseJobStore):
         return removed
 
     def remove_all_jobs(self) -> None:
+        self._connect()
         try:
             self.client.delete(self.path, recursive=True)
         except NoNodeError:
