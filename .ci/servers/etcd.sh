@@ -5,8 +5,7 @@ start_etcd() {
   tk_apt etcd-server etcd-client || return 1
   tk_port_free "$port" || { echo "port $port is busy (TK_ETCD_PORT)" >&2; return 1; }
   tk_port_free "$peer" || { echo "port $peer is busy (TK_ETCD_PEER_PORT)" >&2; return 1; }
-  rm -rf "$d/data"
-  mkdir -p "$d"
+  mkdir -p "$d"  # data kept across a stop and start (the outage tests restart the server)
   etcd --name triggerkit --data-dir "$d/data" \
     --listen-client-urls "http://127.0.0.1:$port" --advertise-client-urls "http://127.0.0.1:$port" \
     --listen-peer-urls "http://127.0.0.1:$peer" --initial-advertise-peer-urls "http://127.0.0.1:$peer" \
