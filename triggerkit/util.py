@@ -216,8 +216,14 @@ def timezone_repr(timezone: tzinfo) -> str:
 
 
 def normalize(dt: datetime) -> datetime:
-    """Map an aware datetime to the real instant its fields denote (PEP 495 ``fold``)."""
-    return datetime.fromtimestamp(dt.timestamp(), dt.tzinfo)
+    """Map an aware datetime to the real instant its fields denote (PEP 495 ``fold``).
+
+    Exact to the microsecond in every year (datetime arithmetic; a float timestamp loses
+    microseconds after about 2255).
+
+    :raises OverflowError: if the instant lies outside what a datetime holds in UTC
+    """
+    return dt.astimezone(UTC).astimezone(dt.tzinfo)
 
 
 def localize(dt: datetime, tzinfo: tzinfo) -> datetime:
