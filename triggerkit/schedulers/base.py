@@ -15,7 +15,6 @@ import functools
 import inspect
 import json
 import logging
-import pickle
 import sys
 import threading
 from abc import ABCMeta, abstractmethod
@@ -34,7 +33,7 @@ from ..errors import (
     SchedulerNotRunningError,
 )
 from ..events import (
-    EVENT_ALL,
+    EVENT_ALL_APSCHEDULER,
     EVENT_ALL_JOBS_REMOVED,
     EVENT_EXECUTOR_ADDED,
     EVENT_EXECUTOR_REMOVED,
@@ -56,8 +55,9 @@ from ..events import (
 from ..executors.base import BaseExecutor
 from ..job import Job, check_max_instances, check_misfire_grace_time
 from ..jobstores.base import BaseJobStore
+from ..marshalling import dumps_pickle, loads_pickle, obj_to_ref, ref_to_obj
 from ..triggers.base import BaseTrigger
-from ..util import asbool, asint, astimezone, maybe_ref, ref_to_obj, undefined
+from ..util import asbool, asint, astimezone, maybe_ref, undefined
 from . import _clock
 from ._plugins import load_plugin
 from ._runtimes import plan_runs
@@ -361,14 +361,17 @@ class BaseScheduler(metaclass=ABCMeta):
             jobstore.shutdown()
         self._dispatch_event(SchedulerEvent(EVENT_JOBSTORE_REMOVED, alias))
 
-    def add_listener(self, callback: Callable[[Any], Any], mask: int = EVENT_ALL) -> None:
+    def add_listener(
+        self, callback: Callable[[Any], Any], mask: int = EVENT_ALL_APSCHEDULER
+    ) -> None:
         """Add a listener for scheduler events.
 
         When a matching event occurs, ``callback`` is executed with the event object as its
         sole argument. A listener that raises is logged and never stops the scheduler.
 
         :param callback: any callable that takes one argument
-        :param mask: bitmask that indicates which events should be listened to
+        :param mask: bitmask that indicates which events should be listened to; the default
+            is APScheduler 3's ``EVENT_ALL`` (pass ``EVENT_ALL`` for ``EVENT_JOB_LOAD_FAILED`` too)
         """
         with self._listeners_lock:
             self._listeners.append((callback, mask))
@@ -755,6 +758,14 @@ class BaseScheduler(metaclass=ABCMeta):
                         return found, alias
         raise JobLookupError(job_id)
 
+    def dispatch_event(self, event: SchedulerEvent) -> None:
+        """Send ``event`` to every listener whose mask matches; log listener errors.
+
+        For job stores and executors that report events of their own
+        (``EVENT_JOB_LOAD_FAILED``).
+        """
+        self._dispatch_event(event)
+
     def _dispatch_event(self, event: SchedulerEvent) -> None:
         """Send ``event`` to every listener whose mask matches; log listener errors."""
         with self._listeners_lock:
@@ -855,15 +866,23 @@ class BaseScheduler(metaclass=ABCMeta):
                     if next_wakeup_time is None or next_wakeup_time > retry_at:
                         next_wakeup_time = retry_at
                     continue
+                batch = _PassBatch()
                 for job in due_jobs:
                     if self.state == STATE_STOPPED:
                         break
                     try:
-                        self._run_due_job(job, store_alias, store, now, events)
+                        self._run_due_job(job, store_alias, store, now, events, batch)
                     except Exception:
                         # A broken trigger must not stop the loop (APScheduler 3's thread
                         # dies here); pause the job so it does not come back at once.
                         self._pause_broken_job(job, store)
+                if not self._write_batch(store_alias, store, batch):
+                    retry_at = now.astimezone(_UTC) + timedelta(
+                        seconds=self.jobstore_retry_interval
+                    )
+                    if next_wakeup_time is None or next_wakeup_time > retry_at:
+                        next_wakeup_time = retry_at
+                    continue
                 store_next = store.get_next_run_time()
                 # Instants are compared in UTC: aware datetimes sharing a zone compare (and
                 # subtract) as wall-clock times, which is wrong across a DST change.
@@ -889,6 +908,30 @@ class BaseScheduler(metaclass=ABCMeta):
         )
         return wait_seconds
 
+    def _write_batch(
+        self,
+        store_alias: str,
+        store: BaseJobStore,
+        batch: _PassBatch,
+    ) -> bool:
+        """Hand the pass's due jobs back to ``store`` in one batch each way; False on error."""
+        try:
+            if batch.updates:
+                store.update_jobs(batch.updates)
+            if batch.removals:
+                # Dispatched at once, as APScheduler 3's remove_job does (before SUBMITTED).
+                for job_id in store.remove_jobs(batch.removals):
+                    self._dispatch_event(JobEvent(EVENT_JOB_REMOVED, job_id, store_alias))
+                    self._logger.info("Removed job %s", job_id)
+        except Exception:
+            self._logger.exception(
+                "Error storing the next run times of %d job(s) in job store %r",
+                len(batch.updates) + len(batch.removals),
+                store_alias,
+            )
+            return False
+        return True
+
     def _pause_broken_job(self, job: Job, store: BaseJobStore) -> None:
         self._logger.exception('Error processing job "%s" -- pausing it', job)
         job.next_run_time = None
@@ -904,6 +947,7 @@ class BaseScheduler(metaclass=ABCMeta):
         store: BaseJobStore,
         now: datetime,
         events: list[SchedulerEvent],
+        batch: _PassBatch,
     ) -> None:
         try:
             executor = self._lookup_executor(job.executor)
@@ -955,15 +999,23 @@ class BaseScheduler(metaclass=ABCMeta):
             next_run = plan.next_fire  # the trigger's answer after run_times[-1], already known
         else:
             next_run = job.next_run_time
-        # The job may have removed itself (or shut the scheduler down) while running inline.
-        try:
-            if next_run is not None:
-                job._modify(next_run_time=next_run)
-                store.update_job(job)
-            else:
-                self.remove_job(job.id, store_alias)
-        except JobLookupError:
-            self._logger.debug("Job %s was removed while it was being processed", job.id)
+        # Written by _write_batch after the pass; the batch hooks pass over a job that removed
+        # itself while running inline.
+        if next_run is not None:
+            job._modify(next_run_time=next_run)
+            batch.updates.append(job)
+        else:
+            batch.removals.append(job.id)
+
+
+class _PassBatch:
+    """The due jobs of one store in one pass: to update, and to remove (no next run time)."""
+
+    __slots__ = ("removals", "updates")
+
+    def __init__(self) -> None:
+        self.updates: list[Job] = []
+        self.removals: list[str] = []
 
 
 # Cron triggers are immutable and read no clock when built, so jobs with the same cron
@@ -1007,20 +1059,18 @@ def _json_default(obj: Any) -> Any:
     if isinstance(state, Mapping):
         cls = type(obj)
         return {
-            "__apscheduler_class__": f"{cls.__module__}:{cls.__qualname__}",
+            "__apscheduler_class__": obj_to_ref(cls),
             "__apscheduler_state__": state,
         }
-    return {"__apscheduler_pickle__": b64encode(pickle.dumps(obj)).decode("ascii")}
+    return {"__apscheduler_pickle__": b64encode(dumps_pickle(obj)).decode("ascii")}
 
 
 def _json_object_hook(obj: dict[str, Any]) -> Any:
     if "__apscheduler_pickle__" in obj:
-        return pickle.loads(b64decode(obj["__apscheduler_pickle__"]))
+        return loads_pickle(b64decode(obj["__apscheduler_pickle__"]))
     if "__apscheduler_class__" in obj and "__apscheduler_state__" in obj:
-        ref = obj["__apscheduler_class__"]
-        if ref.startswith("apscheduler."):  # a file exported by APScheduler itself
-            ref = "triggerkit." + ref[len("apscheduler.") :]
-        instance = object.__new__(ref_to_obj(ref))
+        # a file exported by APScheduler itself names apscheduler.* classes: ref_to_obj maps them
+        instance = object.__new__(ref_to_obj(obj["__apscheduler_class__"]))
         instance.__setstate__(obj["__apscheduler_state__"])
         return instance
     return obj
