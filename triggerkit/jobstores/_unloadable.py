@@ -1,10 +1,10 @@
 """Remember the stored rows a store could not restore, so the loop does not spin on them.
 
 A row that cannot be restored is kept (never deleted), and it keeps its next run time in the
-store's index. Without this memo every wake-up would find it due again, log it again, and the
-store's earliest next run time would stay in the past, so the scheduler would wake up at once,
-over and over. The memo holds the bytes that failed: when the row changes (the user rewrote it)
-it is tried again; a restart forgets the memo, so a fixed deployment restores the job.
+store's index. If ``get_next_run_time`` counted it, the store's earliest run time would stay in
+the past and the scheduler would wake up at once, over and over, to skip the same row. A store
+records each failed row here and looks past those ids for its next run time; the row is still
+tried (and reported) on every read, and forgotten once it loads, is rewritten or removed.
 """
 
 from __future__ import annotations
@@ -19,12 +19,12 @@ __all__ = ["UnloadableRows"]
 
 
 class UnloadableRows:
-    """The rows of one store that failed to restore, by job id, with the bytes that failed."""
+    """The ids of the rows of one store that failed to restore."""
 
     __slots__ = ("_rows",)
 
     def __init__(self) -> None:
-        self._rows: dict[str, bytes] = {}
+        self._rows: set[str] = set()
 
     def __len__(self) -> int:
         return len(self._rows)
@@ -39,23 +39,14 @@ class UnloadableRows:
         """Restore a row with ``decode``; remember it if it fails, forget it once it loads."""
         job = decode(job_id, data)
         if job is None:
-            self._rows[job_id] = bytes(data)
+            self._rows.add(job_id)
         else:
-            self._rows.pop(job_id, None)
+            self._rows.discard(job_id)
         return job
-
-    def decode_new(
-        self, decode: Callable[[str, bytes], Job | None], job_id: str, data: bytes
-    ) -> Job | None:
-        """Like :meth:`decode`, but pass over (``None``, no new report) a row that failed with
-        exactly these bytes before; for the scheduler's due-jobs pass."""
-        if self._rows.get(job_id) == data:
-            return None
-        return self.decode(decode, job_id, data)
 
     def forget(self, job_id: str) -> None:
         """Forget a row that was rewritten or removed."""
-        self._rows.pop(job_id, None)
+        self._rows.discard(job_id)
 
     def clear(self) -> None:
         """Forget every row."""

@@ -113,9 +113,7 @@ class MongoDBJobStore(BaseJobStore):
             cursor = cursor.limit(limit)
         jobs = []
         for document in cursor:
-            job = self._unloadable.decode_new(
-                self.decode_job, document["_id"], document["job_state"]
-            )
+            job = self._unloadable.decode(self.decode_job, document["_id"], document["job_state"])
             if job is not None:
                 jobs.append(job)
         return jobs

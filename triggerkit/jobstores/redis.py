@@ -111,7 +111,8 @@ class RedisJobStore(BaseJobStore):
         self.serializer = make_serializer(serializer, pickle_protocol)
         self.jobs_key = jobs_key
         self.run_times_key = run_times_key
-        self.redis: Redis = Redis(db=int(db), **connect_args)
+        # Any: redis-py types its replies as unions of every reply kind
+        self.redis: Any = Redis(db=int(db), **connect_args)
         self._add_script = self.redis.register_script(_ADD)
         self._update_script = self.redis.register_script(_UPDATE)
         self._unloadable = UnloadableRows()
@@ -138,10 +139,10 @@ class RedisJobStore(BaseJobStore):
             return []
         states = self.redis.hmget(self.jobs_key, ids)
         jobs = []
-        for raw_id, data in zip(ids, states):
+        for raw_id, data in zip(ids, states, strict=True):
             if data is None:  # a run time without a job: written by hand; nothing to run
                 continue
-            job = self._unloadable.decode_new(self.decode_job, _text(raw_id), data)
+            job = self._unloadable.decode(self.decode_job, _text(raw_id), data)
             if job is not None:
                 jobs.append(job)
         return jobs
@@ -191,9 +192,7 @@ class RedisJobStore(BaseJobStore):
             self._unloadable.forget(job.id)
         if not args:
             return []
-        result: list[int] = self._update_script(
-            keys=[self.jobs_key, self.run_times_key], args=args
-        )
+        result: list[int] = self._update_script(keys=[self.jobs_key, self.run_times_key], args=args)
         return result
 
     def remove_job(self, job_id: str) -> None:
@@ -212,7 +211,7 @@ class RedisJobStore(BaseJobStore):
             counts = pipe.execute()
         for job_id in ids:
             self._unloadable.forget(job_id)
-        return [job_id for job_id, count in zip(ids, counts) if count]
+        return [job_id for job_id, count in zip(ids, counts[: len(ids)], strict=True) if count]
 
     def remove_all_jobs(self) -> None:
         with self.redis.pipeline(transaction=True) as pipe:
