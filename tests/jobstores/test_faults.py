@@ -21,7 +21,6 @@ import os
 import re
 import subprocess
 import sys
-import textwrap
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -30,6 +29,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 from servers import PrivateServer
 from store_factories import FACTORIES, PERSISTENT, RECIPES, unique_name
 
@@ -219,3 +220,121 @@ def test_a_killed_scheduler_restarts_with_every_job_and_apscheduler_3s_misfire_r
     # The slow job was killed mid-run: that run is not repeated (its next run time was stored
     # when it was submitted), and the job runs again after the restart.
     assert a.started["slow"] == len(a.handled["slow"]) and b.handled["slow"]
+
+
+# --- (b) server outage -----------------------------------------------------------------------
+
+
+@dataclass
+class Outage:
+    """How to run a store on a private server that the test stops and starts."""
+
+    server: str
+    open_store: Callable[[int, str], BaseJobStore]  # (port, key/collection name)
+    env: dict[str, str] = field(default_factory=dict)
+
+
+def _outage_redis(port: int, key: str) -> BaseJobStore:
+    return RedisJobStore(
+        jobs_key=f"{key}.jobs",
+        run_times_key=f"{key}.run_times",
+        host="127.0.0.1",
+        port=port,
+        socket_connect_timeout=1,
+        socket_timeout=2,
+        # redis-py's own default retries a refused connection 3 times with 1-10 s sleeps,
+        # which would hide the scheduler's back-off behind the client's
+        retry=Retry(NoBackoff(), 0),
+    )
+
+
+def _outage_mongo(port: int, key: str) -> BaseJobStore:
+    return MongoDBJobStore(
+        collection=key,
+        host="127.0.0.1",
+        port=port,
+        directConnection=True,
+        serverSelectionTimeoutMS=500,
+        connectTimeoutMS=500,
+        socketTimeoutMS=2000,
+    )
+
+
+#: the stores the outage test runs on (a private server each, so others' tests go on)
+OUTAGE = {
+    # the append-only file brings the data back with the server (the shared one keeps none)
+    "redis": Outage("redis", _outage_redis, {"TK_REDIS_ARGS": "--appendonly yes"}),
+    "mongo": Outage("mongo", _outage_mongo),  # nx-27017 keeps its SQLite files
+}
+
+_RETRY = re.compile(r"failure (\d+); retrying in ([\d.e+-]+) s")
+
+
+def noop() -> None:
+    """An outage test job."""
+
+
+@pytest.mark.parametrize("name", sorted(OUTAGE))
+def test_a_server_outage_is_logged_retried_with_back_off_and_ridden_out(
+    name: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    spec = OUTAGE[name]
+    with PrivateServer(spec.server, **spec.env) as server:
+        key = unique_name("outage")
+        store = spec.open_store(server.port, key)
+        sched = BackgroundScheduler(
+            timezone="UTC", jobstore_retry_interval=0.2, jobstores={"default": store}
+        )
+        runs: list[tuple[str, float]] = []
+        sched.add_listener(
+            lambda e: runs.append((e.job_id, e.scheduled_run_time.timestamp())),
+            EVENT_JOB_EXECUTED,
+        )
+        start = datetime.now(UTC)
+        sched.add_job(noop, "interval", id="tick", seconds=1, misfire_grace_time=60)
+        sched.add_job(
+            noop, "date", id="during", run_date=start + timedelta(seconds=4), misfire_grace_time=60
+        )
+        sched.add_job(noop, "interval", id="paused", hours=1, next_run_time=None)
+        with caplog.at_level(logging.WARNING, logger="triggerkit.scheduler"):
+            sched.start()
+            try:
+                wait_until(lambda: len(runs) >= 2, 30, "two runs before the outage")
+                stopping = time.time()
+                server.stop()
+                stopped = time.time()
+                wait_until(lambda: time.time() - stopped > 4.0, 10, "the outage")
+                assert sched._thread is not None and sched._thread.is_alive()
+                retries = [
+                    (int(m[1]), float(m[2]))
+                    for r in caplog.records
+                    if (m := _RETRY.search(r.getMessage())) and r.created >= stopping
+                ]
+                # logged, and backing off: 0.2, 0.4, 0.8 ... s
+                assert len(retries) >= 3, caplog.text
+                delays = [delay for _, delay in retries]
+                assert delays == sorted(delays) and delays[-1] > delays[0]
+                assert [n for n, _ in retries] == list(range(1, len(retries) + 1))
+
+                server.start()
+                restarted = time.time()
+                wait_until(
+                    lambda: (
+                        any(t >= restarted for job, t in runs if job == "tick")
+                        and any(job == "during" for job, _ in runs)
+                    ),
+                    60,
+                    "the runs after the server came back",
+                )
+                assert sched._thread.is_alive()
+            finally:
+                sched.shutdown()
+        # no job lost, and the date job that fell due in the outage ran once
+        other = spec.open_store(server.port, key)
+        try:
+            assert sorted(job.id for job in other.get_all_jobs()) == ["paused", "tick"]
+        finally:
+            other.shutdown()
+        assert [job for job, _ in runs].count("during") == 1
+        ticks = [t for job, t in runs if job == "tick"]
+        assert len(ticks) == len(set(ticks))
