@@ -4,9 +4,9 @@
 
 For each store: add JOBS interval jobs (seeded run times), one scheduler pass over JOBS due jobs
 (read the due jobs, write their next run times back: APScheduler's store one update_job per job,
-triggerkit's one update_jobs batch, as the scheduler calls each) as the best of 3, and one
-get_next_run_time. Prints seconds and the ratio APScheduler/triggerkit (above 1: triggerkit is
-faster). RethinkDB runs on reqlite, whose speed says nothing about a real server.
+triggerkit's one update_jobs batch, as the scheduler calls each) as the best of 3, and
+get_next_run_time as the best of 5. Prints seconds and the ratio APScheduler/triggerkit (above
+1: triggerkit is faster). RethinkDB runs on reqlite, whose speed says nothing about a real server.
 """
 
 from __future__ import annotations
@@ -86,9 +86,11 @@ def measure(store: Any, jobs: list[Any], batch: bool) -> tuple[float, float, flo
                 store.update_job(job)
         best = min(best, time.perf_counter() - start)
         assert len(due) == len(jobs)
-    start = time.perf_counter()
-    store.get_next_run_time()
-    wake = time.perf_counter() - start
+    wake = float("inf")
+    for _ in range(5):
+        start = time.perf_counter()
+        store.get_next_run_time()
+        wake = min(wake, time.perf_counter() - start)
     store.remove_all_jobs()
     return add, best, wake
 
