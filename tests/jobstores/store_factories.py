@@ -43,6 +43,15 @@ def job_func(*args: Any, **kwargs: Any) -> tuple[Any, ...]:
     return args, kwargs
 
 
+#: what :func:`record` was called with, in order
+RECORDED: list[Any] = []
+
+
+def record(value: Any) -> None:
+    """A stored job that leaves a trace in :data:`RECORDED`."""
+    RECORDED.append(value)
+
+
 def other_job_func(*args: Any, **kwargs: Any) -> None:
     """Another one, to tell an update from the original."""
 
