@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import shutil
 import sys
 import tempfile
 import time
@@ -177,6 +178,7 @@ def sqlite_pair() -> StorePair:
         lambda: SQLAlchemyJobStore(url=f"sqlite:///{folder}/{_table()}.sqlite"),
         lambda: Aps(url=f"sqlite:///{folder}/{_table()}.sqlite"),
         _sql_bulk_fill,
+        [lambda: shutil.rmtree(folder, ignore_errors=True)],
     )
 
 
@@ -264,6 +266,14 @@ def _due_pass(
 
 def measure_store(name: str, sizes: dict[str, int], repeats: int) -> list[list[str]]:
     pair = STORES[name]()
+    try:
+        return _measure_pair(pair, sizes, repeats)
+    finally:
+        for cleanup in pair.cleanup:
+            cleanup()
+
+
+def _measure_pair(pair: StorePair, sizes: dict[str, int], repeats: int) -> list[list[str]]:
     rows = []
     for label, run in [
         (
