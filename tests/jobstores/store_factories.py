@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import tempfile
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -24,6 +25,7 @@ from servers import ensure_server
 
 from triggerkit.jobstores.base import BaseJobStore
 from triggerkit.jobstores.memory import MemoryJobStore
+from triggerkit.jobstores.sqlalchemy import SQLAlchemyJobStore
 
 _counter = itertools.count()
 
@@ -41,6 +43,15 @@ def job_func(*args: Any, **kwargs: Any) -> tuple[Any, ...]:
     return args, kwargs
 
 
+#: what :func:`record` was called with, in order
+RECORDED: list[Any] = []
+
+
+def record(value: Any) -> None:
+    """A stored job that leaves a trace in :data:`RECORDED`."""
+    RECORDED.append(value)
+
+
 def other_job_func(*args: Any, **kwargs: Any) -> None:
     """Another one, to tell an update from the original."""
 
@@ -50,6 +61,37 @@ def other_job_func(*args: Any, **kwargs: Any) -> None:
 
 def memory_store(**options: Any) -> BaseJobStore:
     return MemoryJobStore(**options)
+
+
+_sqlite_dir: list[str] = []
+
+
+def sqlite_url() -> str:
+    """A new SQLite database file (no server) in this session's temporary folder."""
+    if not _sqlite_dir:
+        _sqlite_dir.append(tempfile.mkdtemp(prefix="tk-sqlite-"))
+    return f"sqlite:///{_sqlite_dir[0]}/{unique_name('jobs')}.sqlite"
+
+
+def sqlite_store(**options: Any) -> BaseJobStore:
+    return SQLAlchemyJobStore(url=sqlite_url(), **options)
+
+
+def postgres_url() -> str:
+    """The URL of the test PostgreSQL server (started if it is not running)."""
+    return ensure_server("postgres")["TK_PG_URL"]
+
+
+def postgres_store(**options: Any) -> BaseJobStore:
+    return SQLAlchemyJobStore(url=postgres_url(), tablename=unique_name("jobs"), **options)
+
+
+def apscheduler_sqlalchemy_twin(store: BaseJobStore) -> Any:
+    from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore as ApsSQLAlchemyJobStore
+
+    assert isinstance(store, SQLAlchemyJobStore)
+    url = store.engine.url.render_as_string(hide_password=False)
+    return ApsSQLAlchemyJobStore(url=url, tablename=store.jobs_t.name)
 
 
 def _redis_port() -> int:
@@ -112,14 +154,28 @@ def aps_mongo_twin(store: Any) -> Any:
 
 FACTORIES: dict[str, Callable[..., BaseJobStore]] = {
     "memory": memory_store,
+    "sqlite": sqlite_store,
+    "postgres": postgres_store,
     "redis": redis_store,
     "mongo": mongo_store,
 }
 
 APSCHEDULER_TWINS: dict[str, Callable[[BaseJobStore], Any]] = {
+    "sqlite": apscheduler_sqlalchemy_twin,
+    "postgres": apscheduler_sqlalchemy_twin,
     "redis": aps_redis_twin,
     "mongo": aps_mongo_twin,
 }
+
+
+def sqlalchemy_recipe(store: Any) -> dict[str, Any]:
+    return {
+        "class": "triggerkit.jobstores.sqlalchemy:SQLAlchemyJobStore",
+        "kwargs": {
+            "url": store.engine.url.render_as_string(hide_password=False),
+            "tablename": store.jobs_t.name,
+        },
+    }
 
 
 def redis_recipe(store: Any) -> dict[str, Any]:
@@ -154,6 +210,8 @@ def mongo_recipe(store: Any) -> dict[str, Any]:
 #: ``{"class": "module:Class", "kwargs": {...}}`` (the fault tests run schedulers in
 #: subprocesses). Every persistent store must have one (a test checks it).
 RECIPES: dict[str, Callable[[BaseJobStore], dict[str, Any]]] = {
+    "sqlite": sqlalchemy_recipe,
+    "postgres": sqlalchemy_recipe,
     "redis": redis_recipe,
     "mongo": mongo_recipe,
 }

@@ -33,6 +33,7 @@ from triggerkit.errors import ConflictingIdError, JobLookupError, JobSerializati
 from triggerkit.events import EVENT_ALL, EVENT_JOB_LOAD_FAILED, JobLoadFailedEvent
 from triggerkit.job import Job
 from triggerkit.jobstores.base import BaseJobStore
+from triggerkit.jobstores.serializers import PickleSerializer
 from triggerkit.schedulers.background import BackgroundScheduler
 from triggerkit.schedulers.blocking import BlockingScheduler
 from triggerkit.triggers.combining import OrTrigger
@@ -181,7 +182,9 @@ def test_next_run_time_is_none_with_only_paused_jobs_or_none_at_all(harness: Har
 def test_next_run_time_keeps_its_zone_instant(harness: Harness) -> None:
     run = datetime(2031, 10, 26, 2, 30, tzinfo=BERLIN, fold=1)  # the second 02:30 (CET)
     harness.store.add_job(harness.job("z", run))
-    assert harness.store.get_next_run_time() == run
+    # (PEP 495: an ambiguous time never compares equal across zones, so compare instants)
+    next_run = harness.store.get_next_run_time()
+    assert next_run is not None and next_run.timestamp() == run.timestamp()
     loaded = harness.store.lookup_job("z")
     assert loaded is not None and loaded.next_run_time is not None
     assert loaded.next_run_time.timestamp() == run.timestamp()
@@ -287,11 +290,14 @@ def test_a_job_whose_function_no_longer_imports_is_kept_and_comes_back(
         assert store.lookup_job("moved") is None
         assert ids(store.get_due_jobs(at(5))) == ["ok"]
         assert ids(store.get_all_jobs()) == ["ok"]
-        assert store.get_next_run_time() is not None
+        # A row known to be unloadable does not set the wake-up time (the scheduler would
+        # wake at once for it, skip it, and ask again, forever).
+        assert store.get_next_run_time() == at(1)
     failures = persistent.load_failures()
-    assert len(failures) >= 3 and {e.job_id for e in failures} == {"moved"}
-    assert all(e.jobstore == "default" and "moved" not in e.reason for e in failures)
-    assert any(name in e.reason for e in failures)
+    # lookup_job and get_all_jobs try again; get_due_jobs may pass over a known failure
+    assert len(failures) >= 2 and {e.job_id for e in failures} == {"moved"}
+    assert all(e.jobstore == "default" and name in e.reason for e in failures)
+    assert all(isinstance(e, JobLoadFailedEvent) for e in failures)
     logged = [r for r in caplog.records if r.name == "triggerkit.jobstores.default"]
     assert logged and all("'moved'" in r.getMessage() for r in logged)
     assert all(r.levelno == logging.ERROR for r in logged)
@@ -304,6 +310,8 @@ def test_a_job_whose_function_no_longer_imports_is_kept_and_comes_back(
     assert restored is not None and restored.func() == "ran"
     assert restored.next_run_time == at(0) and restored.args == (1, "two")
     assert ids(store.get_all_jobs()) == ["moved", "ok"]
+    assert store.get_next_run_time() == at(0)
+    assert ids(store.get_due_jobs(at(5))) == ["moved", "ok"]
 
 
 class _CorruptingSerializer:
@@ -400,13 +408,15 @@ def test_scheduler_add_job_raises_the_json_error(json_harness: Harness) -> None:
         scheduler.remove_all_jobs()
     finally:
         scheduler.shutdown(wait=False)
-    json_harness.store = FACTORIES[json_harness.name]()  # shutdown closed the first one
+    # shutdown closed the first store: hand the fixture a fresh one to clean up
+    json_harness.store = FACTORIES[json_harness.name]()
+    json_harness.store.start(json_harness.scheduler, "default")
 
 
 def test_a_json_store_does_not_unpickle_a_pickled_row(json_harness: Harness) -> None:
     store = json_harness.store
     original = store.serializer
-    store.serializer = FACTORIES[json_harness.name]().serializer  # a pickle serializer
+    store.serializer = PickleSerializer()  # (a store made for its serializer would stay open)
     try:
         store.add_job(json_harness.job("pickled", at(1)))
     finally:
@@ -442,7 +452,7 @@ def test_a_row_apscheduler_wrote_loads_and_is_not_rewritten_by_reading(name: str
                 kwargs={"k": at(1)},
                 next_run_time=at(0),
             )
-            aps_scheduler.add_job(job_func, "interval", minutes=5, id="aps2")
+            aps_scheduler.add_job(job_func, "interval", minutes=5, id="aps2", next_run_time=at(100))
             loaded = h.store.lookup_job("aps")
             assert loaded is not None and loaded.func is job_func
             assert type(loaded.trigger).__module__.startswith("triggerkit.")
@@ -463,7 +473,9 @@ def test_a_row_apscheduler_wrote_loads_and_is_not_rewritten_by_reading(name: str
             assert reloaded is not None and reloaded.next_run_time == at(50)
             assert h.load_failures() == []
         finally:
-            aps_scheduler.shutdown(wait=False)  # closes the twin, not our store
+            aps_scheduler.shutdown()  # closes the twin, not our store
+            # APScheduler's thread runs one more pass after shutdown, reopening a connection
+            twin.shutdown()
     finally:
         h.close()
 

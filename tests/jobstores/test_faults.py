@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 import os
 import re
 import subprocess
@@ -145,10 +144,9 @@ def test_a_killed_scheduler_restarts_with_every_job_and_apscheduler_3s_misfire_r
 ) -> None:
     recipe = json.dumps(RECIPES[store_name](store))
     log = tmp_path / "runs.jsonl"
-    t0 = math.ceil(time.time()) + 2.0  # whole seconds, after the imports
 
     def launch(mode: str, seconds: float) -> subprocess.Popen[str]:
-        args = [sys.executable, str(APP), mode, recipe, str(log), repr(t0), str(seconds)]
+        args = [sys.executable, str(APP), mode, recipe, str(log), "0", str(seconds)]
         return subprocess.Popen(
             args, env=subprocess_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
         )
@@ -169,6 +167,7 @@ def test_a_killed_scheduler_restarts_with_every_job_and_apscheduler_3s_misfire_r
     lines = read_log(log)
     a = Phase.from_log(lines, first.pid)
     b = Phase.from_log(lines, second.pid)
+    t0 = a.ready["t0"]  # the jobs' start: the whole second after the first scheduler started
 
     # Every job is there: the restarted scheduler found them all (the date job "once" fell
     # due while no scheduler ran), and afterwards only the date jobs that ran are gone.

@@ -103,10 +103,12 @@ class BaseJobStore(metaclass=ABCMeta):
         ERROR, an ``EVENT_JOB_LOAD_FAILED`` :class:`~triggerkit.events.JobLoadFailedEvent` goes
         to the scheduler's listeners, and the row is left as it is for a later start to restore.
         """
+        unloadable: set[str] = self.__dict__.setdefault("_unloadable", set())
         try:
             state = self.serializer.loads(data)
-            return self._reconstitute_job(state)
+            job = self._reconstitute_job(state)
         except Exception as exc:
+            unloadable.add(job_id)
             reason = f"{type(exc).__name__}: {exc}"
             self._logger.error(
                 "Unable to restore job %r (%s) -- skipping it; its row is kept", job_id, reason
@@ -116,6 +118,28 @@ class BaseJobStore(metaclass=ABCMeta):
                     JobLoadFailedEvent(EVENT_JOB_LOAD_FAILED, job_id, self._alias, reason, exc)
                 )
             return None
+        unloadable.discard(job_id)
+        return job
+
+    @property
+    def unloadable_job_ids(self) -> frozenset[str]:
+        """The ids of the stored rows that :meth:`decode_job` could not restore in this process.
+
+        A store leaves them out of :meth:`get_next_run_time` (else the scheduler would wake at
+        once for a job it cannot run, again and again) and may leave them out of
+        :meth:`get_due_jobs`; :meth:`lookup_job` and :meth:`get_all_jobs` try them again.
+        """
+        return frozenset(self.__dict__.get("_unloadable", ()))
+
+    def forget_unloadable(self, job_id: str | None = None) -> None:
+        """Drop ``job_id`` (every id if ``None``) from :attr:`unloadable_job_ids`: its row was
+        rewritten or removed."""
+        unloadable: set[str] | None = self.__dict__.get("_unloadable")
+        if unloadable:
+            if job_id is None:
+                unloadable.clear()
+            else:
+                unloadable.discard(job_id)
 
     def update_jobs(self, jobs: Iterable[Job]) -> None:
         """Store the new versions of several jobs; a job no longer stored is passed over.

@@ -851,6 +851,10 @@ class BaseScheduler(metaclass=ABCMeta):
 
     def _process_jobs(self) -> float | None:
         """Run one pass: submit the due jobs and return the seconds to sleep (None: forever)."""
+        if self.state == STATE_STOPPED:
+            # The loop wakes once more after shutdown(); the stores are closed by then, and a
+            # database store would open a connection that nothing closes.
+            return None
         if self.state == STATE_PAUSED:
             self._logger.debug("Scheduler is paused -- not processing jobs")
             return None
