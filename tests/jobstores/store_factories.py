@@ -14,8 +14,10 @@ To add a store: one line in FACTORIES, one in APSCHEDULER_TWINS, one in RECIPES.
 
 from __future__ import annotations
 
+import atexit
 import itertools
 import os
+import shutil
 import tempfile
 import uuid
 from collections.abc import Callable
@@ -70,6 +72,7 @@ def sqlite_url() -> str:
     """A new SQLite database file (no server) in this session's temporary folder."""
     if not _sqlite_dir:
         _sqlite_dir.append(tempfile.mkdtemp(prefix="tk-sqlite-"))
+        atexit.register(shutil.rmtree, _sqlite_dir[0], True)
     return f"sqlite:///{_sqlite_dir[0]}/{unique_name('jobs')}.sqlite"
 
 
