@@ -106,8 +106,11 @@ class MongoDBJobStore(BaseJobStore):
         return self.acquire_due_jobs(now)
 
     def acquire_due_jobs(self, now: datetime, limit: int | None = None) -> list[Job]:
-        timestamp = datetime_to_utc_timestamp(now)
-        cursor = self.collection.find({"next_run_time": {"$lte": timestamp}}, _STATE, sort=_ORDER)
+        conditions: dict[str, Any] = {"next_run_time": {"$lte": datetime_to_utc_timestamp(now)}}
+        known_bad = self.unloadable_job_ids
+        if known_bad:  # reported once already; get_job()/get_jobs() try them again
+            conditions["_id"] = {"$nin": sorted(known_bad)}
+        cursor = self.collection.find(conditions, _STATE, sort=_ORDER)
         if limit is not None:
             cursor = cursor.limit(limit)
         return self._decode_all(cursor)

@@ -133,6 +133,9 @@ class RedisJobStore(BaseJobStore):
             ids = self.redis.zrangebyscore(
                 self.run_times_key, "-inf", timestamp, start=0, num=limit
             )
+        known_bad = self.unloadable_job_ids
+        if known_bad:  # reported once already; get_job()/get_jobs() try them again
+            ids = [raw_id for raw_id in ids if _text(raw_id) not in known_bad]
         if not ids:
             return []
         states = self.redis.hmget(self.jobs_key, ids)
