@@ -4,11 +4,13 @@
 
 ``RECIPE_JSON`` names the store to open: ``{"class": "module:Class", "kwargs": {...}}``. With
 ``first`` it adds the jobs below (their schedules start at the POSIX time ``T0``); with
-``again`` it only opens the store the first run filled. It runs for ``SECONDS`` (or until it is
-killed) and appends one JSON line per event to ``LOG_PATH``: ``ready`` (the scheduler started),
-``submitted`` (a job's run times went to the executor), ``executed`` (one run time finished),
-``missed`` (the executor dropped a run time older than the job's misfire grace time),
-``started`` (a job function began). The test reads the log and the store afterwards.
+``again`` it only opens the store the first run filled. ``T0`` 0 means "the next whole second
+after the scheduler started" (written in the ``ready`` line), so slow imports shift nothing.
+It runs for ``SECONDS`` (or until it is killed) and appends one JSON line per event to
+``LOG_PATH``: ``ready`` (the scheduler started), ``submitted`` (a job's run times went to the
+executor), ``executed`` (one run time finished), ``missed`` (the executor dropped a run time
+older than the job's misfire grace time), ``started`` (a job function began). The test reads
+the log and the store afterwards.
 
 The script imports itself as ``fault_app`` so that the stored jobs name ``fault_app:...``
 functions, which both processes can import.
@@ -17,6 +19,7 @@ functions, which both processes can import.
 from __future__ import annotations
 
 import json
+import math
 import os
 import sys
 import threading
@@ -118,9 +121,10 @@ def main(argv: list[str]) -> None:
     mask = EVENT_JOB_SUBMITTED | EVENT_JOB_EXECUTED | EVENT_JOB_ERROR | EVENT_JOB_MISSED
     sched.add_listener(listener, mask)
     sched.start(paused=True)
+    t0 = float(t0_text) or float(math.ceil(time.time()) + 1)
     if mode == "first":
-        add_jobs(sched, float(t0_text))
-    record("ready", jobs=sorted(job.id for job in sched.get_jobs()))
+        add_jobs(sched, t0)
+    record("ready", jobs=sorted(job.id for job in sched.get_jobs()), t0=t0)
     sched.resume()
     time.sleep(float(seconds_text))
     sched.shutdown(wait=True)

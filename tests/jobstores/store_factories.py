@@ -235,6 +235,16 @@ APSCHEDULER_TWINS: dict[str, Callable[[BaseJobStore], Any]] = {
 }
 
 
+def sqlalchemy_recipe(store: Any) -> dict[str, Any]:
+    return {
+        "class": "triggerkit.jobstores.sqlalchemy:SQLAlchemyJobStore",
+        "kwargs": {
+            "url": store.engine.url.render_as_string(hide_password=False),
+            "tablename": store.jobs_t.name,
+        },
+    }
+
+
 def redis_recipe(store: Any) -> dict[str, Any]:
     kwargs = store.redis.connection_pool.connection_kwargs
     return {
@@ -293,6 +303,8 @@ def rethinkdb_recipe(store: Any) -> dict[str, Any]:
 #: ``{"class": "module:Class", "kwargs": {...}}`` (the fault tests run schedulers in
 #: subprocesses). Every persistent store must have one (a test checks it).
 RECIPES: dict[str, Callable[[BaseJobStore], dict[str, Any]]] = {
+    "sqlite": sqlalchemy_recipe,
+    "postgres": sqlalchemy_recipe,
     "redis": redis_recipe,
     "mongo": mongo_recipe,
     "zookeeper": zookeeper_recipe,

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 import os
 import re
 import subprocess
@@ -145,10 +144,9 @@ def test_a_killed_scheduler_restarts_with_every_job_and_apscheduler_3s_misfire_r
 ) -> None:
     recipe = json.dumps(RECIPES[store_name](store))
     log = tmp_path / "runs.jsonl"
-    t0 = math.ceil(time.time()) + 2.0  # whole seconds, after the imports
 
     def launch(mode: str, seconds: float) -> subprocess.Popen[str]:
-        args = [sys.executable, str(APP), mode, recipe, str(log), repr(t0), str(seconds)]
+        args = [sys.executable, str(APP), mode, recipe, str(log), "0", str(seconds)]
         return subprocess.Popen(
             args, env=subprocess_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
         )
@@ -169,6 +167,7 @@ def test_a_killed_scheduler_restarts_with_every_job_and_apscheduler_3s_misfire_r
     lines = read_log(log)
     a = Phase.from_log(lines, first.pid)
     b = Phase.from_log(lines, second.pid)
+    t0 = a.ready["t0"]  # the jobs' start: the whole second after the first scheduler started
 
     # Every job is there: the restarted scheduler found them all (the date job "once" fell
     # due while no scheduler ran), and afterwards only the date jobs that ran are gone.
@@ -356,3 +355,141 @@ def test_a_server_outage_is_logged_retried_with_back_off_and_ridden_out(
         assert [job for job, _ in runs].count("during") == 1
         ticks = [t for job, t in runs if job == "tick"]
         assert len(ticks) == len(set(ticks))
+
+
+# --- (c) a live APScheduler 3.11.3 database switched to triggerkit ---------------------------
+
+
+def _raw_redis(store: Any) -> dict[str, tuple[float | None, bytes]]:
+    r = store.redis
+    scores = {k.decode(): s for k, s in r.zrange(store.run_times_key, 0, -1, withscores=True)}
+    return {k.decode(): (scores.get(k.decode()), v) for k, v in r.hgetall(store.jobs_key).items()}
+
+
+def _raw_mongo(store: Any) -> dict[str, tuple[float | None, bytes]]:
+    return {d["_id"]: (d["next_run_time"], bytes(d["job_state"])) for d in store.collection.find()}
+
+
+def _raw_sqlalchemy(store: Any) -> dict[str, tuple[float | None, bytes]]:
+    from sqlalchemy import select
+
+    t = store.jobs_t
+    with store.engine.connect() as conn:
+        rows = conn.execute(select(t.c.id, t.c.next_run_time, t.c.job_state)).all()
+    return {row[0]: (row[1], bytes(row[2])) for row in rows}
+
+
+#: the stores the live-switch test runs on: how to read their rows as they lie in the database
+RAW_ROWS: dict[str, Callable[[Any], dict[str, tuple[float | None, bytes]]]] = {
+    "sqlite": _raw_sqlalchemy,
+    "redis": _raw_redis,
+    "mongo": _raw_mongo,
+}
+
+# An application written for APScheduler 3; the test runs it as it is, then with its imports
+# swapped to triggerkit. It adds its jobs on its first start only (the usual pattern), prints
+# them as its scheduler sees them when it starts and when it stops, and runs for a while.
+SWITCH_APP = """
+import json, sys, time
+from datetime import datetime, timezone
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.util import ref_to_obj
+
+import switch_jobs
+
+STORE = "{store_class}"
+
+
+def describe(sched):
+    return [
+        dict(id=job.id, name=job.name, func=job.func_ref, args=list(job.args),
+             kwargs=job.kwargs, trigger=str(job.trigger), coalesce=job.coalesce,
+             misfire_grace_time=job.misfire_grace_time, max_instances=job.max_instances,
+             next_run_time=job.next_run_time.timestamp() if job.next_run_time else None)
+        for job in sched.get_jobs()
+    ]
+
+
+kwargs, out, seconds = json.loads(sys.argv[1]), sys.argv[2], float(sys.argv[3])
+sched = BackgroundScheduler(timezone="Europe/Berlin",
+                            jobstores={{"default": ref_to_obj(STORE)(**kwargs)}})
+sched.start(paused=True)
+if sched.get_job("beat") is None:
+    sched.add_job(switch_jobs.beat, "interval", seconds=1, id="beat", args=["beat"])
+    sched.add_job(switch_jobs.beat, "cron", hour=3, minute=30, id="nightly",
+                  args=["nightly"], kwargs={{"x": [1, 2]}}, misfire_grace_time=600)
+    sched.add_job(switch_jobs.beat, "date", id="later", args=["later"],
+                  run_date=datetime(2040, 1, 1, tzinfo=timezone.utc))
+    sched.add_job(switch_jobs.beat, "interval", minutes=5, id="paused", args=["paused"],
+                  next_run_time=None)
+    sched.add_job(switch_jobs.beat, "cron", day_of_week="mon-fri", hour="9-17", id="office",
+                  args=["office"], coalesce=False, max_instances=3, name="office hours")
+started = describe(sched)
+sched.resume()
+time.sleep(seconds)
+sched.pause()
+stopped = describe(sched)
+sched.shutdown()
+with open(out, "w") as f:
+    json.dump({{"started": started, "stopped": stopped}}, f)
+"""
+
+SWITCH_JOBS = """
+import os, time
+
+
+def beat(name, **kwargs):
+    with open(os.environ["SWITCH_RUNS"], "a") as f:
+        f.write(f"{name} {os.getpid()} {time.time()}\\n")
+"""
+
+
+@pytest.mark.parametrize("name", sorted(RAW_ROWS))
+def test_a_live_apscheduler_database_switches_to_triggerkit_unchanged(
+    name: str, tmp_path: Path
+) -> None:
+    store = FACTORIES[name]()
+    try:
+        recipe = RECIPES[name](store)
+        aps_class = recipe["class"].replace("triggerkit.", "apscheduler.", 1)
+        app = SWITCH_APP.format(store_class=aps_class)
+        (tmp_path / "aps_app.py").write_text(app)
+        (tmp_path / "tk_app.py").write_text(app.replace("apscheduler", "triggerkit"))
+        (tmp_path / "switch_jobs.py").write_text(SWITCH_JOBS)
+        env = dict(subprocess_env(tmp_path), SWITCH_RUNS=str(tmp_path / "runs.txt"))
+
+        def run(script: str, seconds: float) -> dict[str, Any]:
+            out = tmp_path / f"{script}.json"
+            args = [sys.executable, script, json.dumps(recipe["kwargs"]), str(out), str(seconds)]
+            proc = subprocess.run(
+                args, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=180
+            )
+            assert proc.returncode == 0, proc.stderr
+            result: dict[str, Any] = json.loads(out.read_text())
+            return result
+
+        aps = run("aps_app.py", 2.5)
+        assert [job["id"] for job in aps["stopped"]][-1] == "paused"
+        rows_before = RAW_ROWS[name](store)
+        assert sorted(rows_before) == ["beat", "later", "nightly", "office", "paused"]
+
+        tk = run("tk_app.py", 2.5)
+        # The same jobs, with the same next run times, as the APScheduler app left them.
+        assert tk["started"] == aps["stopped"]
+        rows_after = RAW_ROWS[name](store)
+        assert sorted(rows_after) == sorted(rows_before)  # nothing deleted
+        # The jobs that did not run are as APScheduler wrote them, byte for byte.
+        for job_id in ("later", "nightly", "office", "paused"):
+            assert rows_after[job_id] == rows_before[job_id], job_id
+        # The one that ran was written back, with its next run time moved on.
+        assert rows_after["beat"][1] != rows_before["beat"][1]
+        assert rows_after["beat"][0] > rows_before["beat"][0]
+        runs = (tmp_path / "runs.txt").read_text().split("\n")
+        tk_pid_runs = [line for line in runs if line.startswith("beat ")]
+        assert len({line.split()[1] for line in tk_pid_runs}) == 2  # both apps ran it
+    finally:
+        try:
+            store.remove_all_jobs()
+        finally:
+            store.shutdown()

@@ -20,7 +20,6 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import ConflictingIdError, JobLookupError
 from ..util import datetime_to_utc_timestamp, utc_timestamp_to_datetime
-from ._unloadable import UnloadableRows
 from .base import BaseJobStore
 from .serializers import make_serializer
 
@@ -58,6 +57,18 @@ for i = 1, #ARGV, 3 do
   else
     result[#result + 1] = 0
   end
+end
+return result
+"""
+
+# KEYS as above. ARGV: the due time (score), the most jobs to return (-1: all). Returns the due
+# ids and their states, interleaved, in one round trip (a state is nil if the hash lacks it).
+_DUE = """
+local ids = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', ARGV[1], 'LIMIT', 0, ARGV[2])
+local result = {}
+for i, id in ipairs(ids) do
+  result[2 * i - 1] = id
+  result[2 * i] = redis.call('HGET', KEYS[1], id)
 end
 return result
 """
@@ -115,34 +126,32 @@ class RedisJobStore(BaseJobStore):
         self.redis: Any = Redis(db=int(db), **connect_args)
         self._add_script = self.redis.register_script(_ADD)
         self._update_script = self.redis.register_script(_UPDATE)
-        self._unloadable = UnloadableRows()
+        self._due_script = self.redis.register_script(_DUE)
 
     # -- reading ---------------------------------------------------------------------------
 
     def lookup_job(self, job_id: str) -> Job | None:
         data = self.redis.hget(self.jobs_key, job_id)
-        return self._unloadable.decode(self.decode_job, job_id, data) if data else None
+        return self.decode_job(job_id, data) if data else None
 
     def get_due_jobs(self, now: datetime) -> list[Job]:
         return self.acquire_due_jobs(now)
 
     def acquire_due_jobs(self, now: datetime, limit: int | None = None) -> list[Job]:
-        timestamp = datetime_to_utc_timestamp(now)
-        # '-inf', not APScheduler's 0: a job due before 1970 is due too.
-        if limit is None:
-            ids = self.redis.zrangebyscore(self.run_times_key, "-inf", timestamp)
-        else:
-            ids = self.redis.zrangebyscore(
-                self.run_times_key, "-inf", timestamp, start=0, num=limit
-            )
-        if not ids:
+        # One round trip for the ids and the states. '-inf', not APScheduler's 0: a job due
+        # before 1970 is due too.
+        timestamp = repr(datetime_to_utc_timestamp(now))
+        count = -1 if limit is None else limit
+        if count == 0:
             return []
-        states = self.redis.hmget(self.jobs_key, ids)
+        reply = self._due_script(keys=[self.jobs_key, self.run_times_key], args=[timestamp, count])
+        known_bad = self.unloadable_job_ids  # reported once already; get_job() tries them again
         jobs = []
-        for raw_id, data in zip(ids, states, strict=True):
-            if data is None:  # a run time without a job: written by hand; nothing to run
+        for index in range(0, len(reply), 2):
+            job_id, data = _text(reply[index]), reply[index + 1]
+            if data is None or job_id in known_bad:  # None: a run time without a job
                 continue
-            job = self._unloadable.decode(self.decode_job, _text(raw_id), data)
+            job = self.decode_job(job_id, data)
             if job is not None:
                 jobs.append(job)
         return jobs
@@ -150,9 +159,8 @@ class RedisJobStore(BaseJobStore):
     def get_next_run_time(self) -> datetime | None:
         # Rows that failed to load keep their run times; look past them, or the scheduler
         # would wake up for them at once, again and again.
-        skip = len(self._unloadable)
-        entries = self.redis.zrange(self.run_times_key, 0, skip, withscores=True)
-        known_bad = set(self._unloadable.ids()) if skip else ()
+        known_bad = self.unloadable_job_ids
+        entries = self.redis.zrange(self.run_times_key, 0, len(known_bad), withscores=True)
         for raw_id, score in entries:
             if _text(raw_id) not in known_bad:
                 return utc_timestamp_to_datetime(score)
@@ -161,7 +169,7 @@ class RedisJobStore(BaseJobStore):
     def get_all_jobs(self) -> list[Job]:
         jobs = []
         for raw_id, data in self.redis.hgetall(self.jobs_key).items():
-            job = self._unloadable.decode(self.decode_job, _text(raw_id), data)
+            job = self.decode_job(_text(raw_id), data)
             if job is not None:
                 jobs.append(job)
         jobs.sort(key=_sort_key)
@@ -189,7 +197,7 @@ class RedisJobStore(BaseJobStore):
         args: list[Any] = []
         for job in jobs:
             args += (job.id, self.encode_job(job), _score(job))
-            self._unloadable.forget(job.id)
+            self.forget_unloadable(job.id)
         if not args:
             return []
         result: list[int] = self._update_script(keys=[self.jobs_key, self.run_times_key], args=args)
@@ -210,7 +218,7 @@ class RedisJobStore(BaseJobStore):
             pipe.zrem(self.run_times_key, *ids)
             counts = pipe.execute()
         for job_id in ids:
-            self._unloadable.forget(job_id)
+            self.forget_unloadable(job_id)
         return [job_id for job_id, count in zip(ids, counts[: len(ids)], strict=True) if count]
 
     def remove_all_jobs(self) -> None:
@@ -218,7 +226,7 @@ class RedisJobStore(BaseJobStore):
             pipe.delete(self.jobs_key)
             pipe.delete(self.run_times_key)
             pipe.execute()
-        self._unloadable.clear()
+        self.forget_unloadable()
 
     def shutdown(self) -> None:
         self.redis.connection_pool.disconnect()
