@@ -7,9 +7,11 @@ The tree::
     │   ├── TriggerkitValueError              (base of our ValueErrors)
     │   │   ├── CronSpecError                 bad cron field (.field .value .allowed .span)
     │   │   ├── InvalidDateError              bad start/end/run date text
-    │   │   ├── TriggerArgumentError          bad trigger arguments (start after end, ...)
+    │   │   ├── TriggerArgumentError          bad trigger arguments (out of range, ...)
+    │   │   │   └── TriggerArgumentTypeError      of the wrong type: also a ``TypeError``
     │   │   └── InvalidTimezoneError          also a ``zoneinfo.ZoneInfoNotFoundError`` (KeyError)
-    │   └── TransientJobError                 (APScheduler 3: jobstores.base)
+    │   ├── TransientJobError                 (APScheduler 3: jobstores.base)
+    │   └── JobSerializationError             a job the store's serializer cannot carry
     ├── KeyError
     │   ├── JobLookupError                    (APScheduler 3: jobstores.base)
     │   └── ConflictingIdError                (APScheduler 3: jobstores.base)
@@ -32,11 +34,13 @@ __all__ = [
     "InvalidDateError",
     "InvalidTimezoneError",
     "JobLookupError",
+    "JobSerializationError",
     "MaxInstancesReachedError",
     "SchedulerAlreadyRunningError",
     "SchedulerNotRunningError",
     "TransientJobError",
     "TriggerArgumentError",
+    "TriggerArgumentTypeError",
     "TriggerkitValueError",
 ]
 
@@ -101,6 +105,10 @@ class TriggerArgumentError(TriggerkitValueError):
         return (type(self), (self.field, self.value, self.allowed, str(self)))
 
 
+class TriggerArgumentTypeError(TriggerArgumentError, TypeError):
+    """A trigger argument of the wrong type: a ``TypeError`` too, which APScheduler 3 raises."""
+
+
 class InvalidTimezoneError(ZoneInfoNotFoundError, TriggerkitValueError):
     """A time zone name or object is not usable.
 
@@ -147,6 +155,24 @@ class TransientJobError(ValueError):
             f"Job ({job_id}) cannot be added to this job store because a reference to the "
             "callable could not be determined."
         )
+
+
+class JobSerializationError(ValueError):
+    """A job cannot be carried by a store's serializer (``serializer="json"``).
+
+    :param job_id: the job's id
+    :param field: where in the job the value sits (``args[1]``, ``kwargs['when']``, ``func``)
+    :param reason: why it cannot be carried, and what can
+    """
+
+    def __init__(self, job_id: str, field: str, reason: str) -> None:
+        self.job_id = job_id
+        self.field = field
+        self.reason = reason
+        super().__init__(f"Job {job_id!r} cannot be serialized: {field}: {reason}")
+
+    def __reduce__(self) -> Any:
+        return (type(self), (self.job_id, self.field, self.reason))
 
 
 class SchedulerAlreadyRunningError(Exception):

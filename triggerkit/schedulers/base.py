@@ -15,7 +15,6 @@ import functools
 import inspect
 import json
 import logging
-import pickle
 import sys
 import threading
 from abc import ABCMeta, abstractmethod
@@ -34,7 +33,7 @@ from ..errors import (
     SchedulerNotRunningError,
 )
 from ..events import (
-    EVENT_ALL,
+    EVENT_ALL_APSCHEDULER,
     EVENT_ALL_JOBS_REMOVED,
     EVENT_EXECUTOR_ADDED,
     EVENT_EXECUTOR_REMOVED,
@@ -56,8 +55,9 @@ from ..events import (
 from ..executors.base import BaseExecutor
 from ..job import Job, check_max_instances, check_misfire_grace_time
 from ..jobstores.base import BaseJobStore
+from ..marshalling import dumps_pickle, loads_pickle, obj_to_ref, ref_to_obj
 from ..triggers.base import BaseTrigger
-from ..util import asbool, asint, astimezone, maybe_ref, ref_to_obj, undefined
+from ..util import asbool, asint, astimezone, maybe_ref, undefined
 from . import _clock
 from ._plugins import load_plugin
 from ._runtimes import plan_runs
@@ -85,6 +85,9 @@ TIMEOUT_MAX = 4294967  # Maximum value accepted by Event.wait() on Windows
 MAX_SLEEP = 60.0
 
 _PREFIXES = ("apscheduler.", "triggerkit.")
+_NOUNS = {"executor": "executor", "jobstore": "job store"}
+#: the longest back-off between retries of a failing job store, unless the retry interval is longer
+_RETRY_CAP = 60.0
 _UTC = timezone.utc
 _F = TypeVar("_F", bound=Callable[..., Any])
 
@@ -109,6 +112,16 @@ class BaseScheduler(metaclass=ABCMeta):
         configuration dict
     """
 
+    # APScheduler 3's plugin registries (alias -> class, alias -> entry point); empty here:
+    # triggerkit's own names live in ``_plugins``, and code written for APScheduler 3 may add to
+    # these (see :meth:`_plugin_class`)
+    _trigger_classes: dict[str, type[Any]] = {}
+    _trigger_plugins: dict[str, Any] = {}
+    _executor_classes: dict[str, type[Any]] = {}
+    _executor_plugins: dict[str, Any] = {}
+    _jobstore_classes: dict[str, type[Any]] = {}
+    _jobstore_plugins: dict[str, Any] = {}
+
     def __init__(self, gconfig: Mapping[str, Any] | None = None, **options: Any) -> None:
         super().__init__()
         self._executors: dict[str, BaseExecutor] = {}
@@ -118,6 +131,9 @@ class BaseScheduler(metaclass=ABCMeta):
         self._listeners: list[tuple[Callable[[Any], Any], int]] = []
         self._listeners_lock = self._create_lock()
         self._pending_jobs: list[tuple[Job, str, bool]] = []
+        # per store alias: consecutive failed passes, and a batch a failed pass could not write
+        self._store_failures: dict[str, int] = {}
+        self._unwritten: dict[str, _PassBatch] = {}
         self.state = STATE_STOPPED
         self.configure(gconfig or {}, **options)
 
@@ -208,7 +224,7 @@ class BaseScheduler(metaclass=ABCMeta):
                 f'Cannot create {kind} "{alias}": either "class" or "type" must be defined'
             )
         raise TypeError(
-            f"Expected {kind} instance or dict for {kind}s[{alias!r}], got "
+            f"Expected {_NOUNS[kind]} instance or dict for {kind}s[{alias!r}], got "
             f"{value.__class__.__name__} instead"
         )
 
@@ -370,18 +386,23 @@ class BaseScheduler(metaclass=ABCMeta):
         with self._jobstores_lock:
             jobstore = self._lookup_jobstore(alias)
             del self._jobstores[alias]
+            self._store_failures.pop(alias, None)
+            self._unwritten.pop(alias, None)
         if shutdown:
             jobstore.shutdown()
         self._dispatch_event(SchedulerEvent(EVENT_JOBSTORE_REMOVED, alias))
 
-    def add_listener(self, callback: Callable[[Any], Any], mask: int = EVENT_ALL) -> None:
+    def add_listener(
+        self, callback: Callable[[Any], Any], mask: int = EVENT_ALL_APSCHEDULER
+    ) -> None:
         """Add a listener for scheduler events.
 
         When a matching event occurs, ``callback`` is executed with the event object as its
         sole argument. A listener that raises is logged and never stops the scheduler.
 
         :param callback: any callable that takes one argument
-        :param mask: bitmask that indicates which events should be listened to
+        :param mask: bitmask that indicates which events should be listened to; the default
+            is APScheduler 3's ``EVENT_ALL`` (pass ``EVENT_ALL`` for ``EVENT_JOB_LOAD_FAILED`` too)
         """
         with self._listeners_lock:
             self._listeners.append((callback, mask))
@@ -725,6 +746,10 @@ class BaseScheduler(metaclass=ABCMeta):
     # -- internals -------------------------------------------------------------------------
 
     def _now(self) -> datetime:
+        # ``datetime`` and ``get_localzone`` are this module's own names, as in APScheduler 3,
+        # so code that patches ``triggerkit.schedulers.base.datetime`` moves the clock
+        if datetime is not _clock.REAL_DATETIME:
+            return datetime.now(self.timezone)
         return _clock.now(self.timezone)
 
     def _create_lock(self) -> Any:
@@ -768,6 +793,14 @@ class BaseScheduler(metaclass=ABCMeta):
                         return found, alias
         raise JobLookupError(job_id)
 
+    def dispatch_event(self, event: SchedulerEvent) -> None:
+        """Send ``event`` to every listener whose mask matches; log listener errors.
+
+        For job stores and executors that report events of their own
+        (``EVENT_JOB_LOAD_FAILED``).
+        """
+        self._dispatch_event(event)
+
     def _dispatch_event(self, event: SchedulerEvent) -> None:
         """Send ``event`` to every listener whose mask matches; log listener errors."""
         with self._listeners_lock:
@@ -804,13 +837,33 @@ class BaseScheduler(metaclass=ABCMeta):
         if self.state == STATE_RUNNING:
             self.wakeup()
 
+    def _plugin_class(self, kind: str, alias: str, base: type[Any]) -> type[Any]:
+        """Return the class of ``alias``: APScheduler 3's per-scheduler registries first.
+
+        ``_trigger_classes`` (alias -> class) and ``_trigger_plugins`` (alias -> entry point,
+        loaded on use), and the same for executors and job stores, are where APScheduler 3 code
+        registers its own plugins; then come triggerkit's built-in names and entry points.
+        """
+        classes: dict[str, type[Any]] = getattr(self, f"_{kind}_classes")
+        cls = classes.get(alias)
+        if cls is not None:
+            return cls
+        plugin = getattr(self, f"_{kind}_plugins").get(alias)
+        if plugin is None:
+            return load_plugin(kind, alias, base)
+        cls = plugin.load()
+        if not isinstance(cls, type) or not issubclass(cls, base):
+            raise TypeError(f"The {kind} entry point does not point to a {kind} class")
+        classes[alias] = cls
+        return cls
+
     def _create_plugin_instance(self, kind: str, alias: str, options: dict[str, Any]) -> Any:
         base: type[Any] = {
             "trigger": BaseTrigger,
             "executor": BaseExecutor,
             "jobstore": BaseJobStore,
         }[kind]
-        cls = load_plugin(kind, alias, base)
+        cls = self._plugin_class(kind, alias, base)
         try:
             return cls(**options)
         except TypeError:
@@ -846,6 +899,10 @@ class BaseScheduler(metaclass=ABCMeta):
 
     def _process_jobs(self) -> float | None:
         """Run one pass: submit the due jobs and return the seconds to sleep (None: forever)."""
+        if self.state == STATE_STOPPED:
+            # The loop wakes once more after shutdown(); the stores are closed by then, and a
+            # database store would open a connection that nothing closes.
+            return None
         if self.state == STATE_PAUSED:
             self._logger.debug("Scheduler is paused -- not processing jobs")
             return None
@@ -856,33 +913,43 @@ class BaseScheduler(metaclass=ABCMeta):
 
         with self._jobstores_lock:
             for store_alias, store in self._jobstores.items():
+                # A store error never stops the wake-ups: the store is retried with back-off.
                 try:
+                    if not self._write_unwritten(store_alias, store):
+                        raise _UnwrittenBatch
                     due_jobs = store.acquire_due_jobs(now)
                 except Exception as exc:
-                    self._logger.warning(
-                        "Error getting due jobs from job store %r: %s", store_alias, exc
-                    )
-                    retry_at = now.astimezone(_UTC) + timedelta(
-                        seconds=self.jobstore_retry_interval
-                    )
-                    if next_wakeup_time is None or next_wakeup_time > retry_at:
-                        next_wakeup_time = retry_at
+                    retry_at = self._store_failed(store_alias, now, exc)
+                    next_wakeup_time = _earliest(next_wakeup_time, retry_at)
                     continue
+                batch = _PassBatch()
                 for job in due_jobs:
                     if self.state == STATE_STOPPED:
                         break
                     try:
-                        self._run_due_job(job, store_alias, store, now, events)
+                        self._run_due_job(job, store_alias, store, now, events, batch)
                     except Exception:
                         # A broken trigger must not stop the loop (APScheduler 3's thread
                         # dies here); pause the job so it does not come back at once.
                         self._pause_broken_job(job, store)
-                store_next = store.get_next_run_time()
+                if not self._write_batch(store_alias, store, batch):
+                    # Its runs were submitted: write the batch before due jobs are read again,
+                    # or they would run twice.
+                    self._unwritten[store_alias] = batch
+                    retry_at = self._store_failed(store_alias, now, _UnwrittenBatch())
+                    next_wakeup_time = _earliest(next_wakeup_time, retry_at)
+                    continue
+                try:
+                    store_next = store.get_next_run_time()
+                except Exception as exc:
+                    retry_at = self._store_failed(store_alias, now, exc)
+                    next_wakeup_time = _earliest(next_wakeup_time, retry_at)
+                    continue
+                self._store_failures.pop(store_alias, None)
                 # Instants are compared in UTC: aware datetimes sharing a zone compare (and
                 # subtract) as wall-clock times, which is wrong across a DST change.
                 store_next = store_next.astimezone(_UTC) if store_next else None
-                if store_next and (next_wakeup_time is None or store_next < next_wakeup_time):
-                    next_wakeup_time = store_next
+                next_wakeup_time = _earliest(next_wakeup_time, store_next)
 
         for event in events:
             self._dispatch_event(event)
@@ -905,6 +972,49 @@ class BaseScheduler(metaclass=ABCMeta):
         )
         return wait_seconds
 
+    def _write_unwritten(self, store_alias: str, store: BaseJobStore) -> bool:
+        """Write the batch a failed pass left for ``store``, if any; False if it fails again."""
+        batch = self._unwritten.pop(store_alias, None)
+        if batch is None or self._write_batch(store_alias, store, batch):
+            return True
+        self._unwritten[store_alias] = batch
+        return False
+
+    def _store_failed(self, store_alias: str, now: datetime, exc: BaseException) -> datetime:
+        """Log a store error and return when to retry: ``jobstore_retry_interval`` doubled on
+        each consecutive failure, up to a minute (or the interval, if that is longer)."""
+        failures = self._store_failures.get(store_alias, 0) + 1
+        self._store_failures[store_alias] = failures
+        interval = self.jobstore_retry_interval
+        delay = min(interval * 2.0 ** min(failures - 1, 32), max(interval, _RETRY_CAP))
+        self._logger.warning(
+            "Error getting due jobs from job store %r: %s (failure %d; retrying in %.3g s)",
+            store_alias,
+            exc,
+            failures,
+            delay,
+        )
+        return now.astimezone(_UTC) + timedelta(seconds=delay)
+
+    def _write_batch(
+        self,
+        store_alias: str,
+        store: BaseJobStore,
+        batch: _PassBatch,
+    ) -> bool:
+        """Write the pass's next run times to ``store`` in one batch; False on error."""
+        try:
+            if batch.updates:
+                store.update_jobs(batch.updates)
+        except Exception:
+            self._logger.exception(
+                "Error storing the next run times of %d job(s) in job store %r",
+                len(batch.updates),
+                store_alias,
+            )
+            return False
+        return True
+
     def _pause_broken_job(self, job: Job, store: BaseJobStore) -> None:
         self._logger.exception('Error processing job "%s" -- pausing it', job)
         job.next_run_time = None
@@ -920,6 +1030,7 @@ class BaseScheduler(metaclass=ABCMeta):
         store: BaseJobStore,
         now: datetime,
         events: list[SchedulerEvent],
+        batch: _PassBatch,
     ) -> None:
         try:
             executor = self._lookup_executor(job.executor)
@@ -971,15 +1082,39 @@ class BaseScheduler(metaclass=ABCMeta):
             next_run = plan.next_fire  # the trigger's answer after run_times[-1], already known
         else:
             next_run = job.next_run_time
-        # The job may have removed itself (or shut the scheduler down) while running inline.
-        try:
-            if next_run is not None:
-                job._modify(next_run_time=next_run)
-                store.update_job(job)
-            else:
-                self.remove_job(job.id, store_alias)
-        except JobLookupError:
-            self._logger.debug("Job %s was removed while it was being processed", job.id)
+        # Updates are written by _write_batch after the pass. A finished job is removed at once,
+        # as APScheduler 3 does, so its EVENT_JOB_REMOVED keeps its place among the pass's
+        # events; remove_jobs passes over a job that removed itself while running inline.
+        if next_run is not None:
+            job._modify(next_run_time=next_run)
+            batch.updates.append(job)
+        else:
+            for job_id in store.remove_jobs([job.id]):
+                self._dispatch_event(JobEvent(EVENT_JOB_REMOVED, job_id, store_alias))
+                self._logger.info("Removed job %s", job_id)
+
+
+class _UnwrittenBatch(Exception):
+    """The next run times of a pass's due jobs are not stored yet (the store failed)."""
+
+    def __str__(self) -> str:
+        return "could not store the next run times of the last pass's due jobs"
+
+
+def _earliest(current: datetime | None, candidate: datetime | None) -> datetime | None:
+    """The earlier of two wake-up times, ``None`` meaning "none yet"."""
+    if candidate is None:
+        return current
+    return candidate if current is None or candidate < current else current
+
+
+class _PassBatch:
+    """The due jobs of one store in one pass whose next run times are written after it."""
+
+    __slots__ = ("updates",)
+
+    def __init__(self) -> None:
+        self.updates: list[Job] = []
 
 
 # Cron triggers are immutable and read no clock when built, so jobs with the same cron
@@ -1062,20 +1197,18 @@ def _json_default(obj: Any) -> Any:
     if isinstance(state, Mapping):
         cls = type(obj)
         return {
-            "__apscheduler_class__": f"{cls.__module__}:{cls.__qualname__}",
+            "__apscheduler_class__": obj_to_ref(cls),
             "__apscheduler_state__": state,
         }
-    return {"__apscheduler_pickle__": b64encode(pickle.dumps(obj)).decode("ascii")}
+    return {"__apscheduler_pickle__": b64encode(dumps_pickle(obj)).decode("ascii")}
 
 
 def _json_object_hook(obj: dict[str, Any]) -> Any:
     if "__apscheduler_pickle__" in obj:
-        return pickle.loads(b64decode(obj["__apscheduler_pickle__"]))
+        return loads_pickle(b64decode(obj["__apscheduler_pickle__"]))
     if "__apscheduler_class__" in obj and "__apscheduler_state__" in obj:
-        ref = obj["__apscheduler_class__"]
-        if ref.startswith("apscheduler."):  # a file exported by APScheduler itself
-            ref = "triggerkit." + ref[len("apscheduler.") :]
-        instance = object.__new__(ref_to_obj(ref))
+        # a file exported by APScheduler itself names apscheduler.* classes: ref_to_obj maps them
+        instance = object.__new__(ref_to_obj(obj["__apscheduler_class__"]))
         instance.__setstate__(obj["__apscheduler_state__"])
         return instance
     return obj

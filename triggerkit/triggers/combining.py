@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import calendar
 import functools
-import importlib
 from datetime import datetime, timezone
 from types import ModuleType
 from typing import Any
 
 from .. import _engine
 from .._schedule import Masks
+from ..marshalling import obj_to_ref, ref_to_obj
 from .base import BaseTrigger, check_jitter
 
 __all__ = ["AndTrigger", "BaseCombiningTrigger", "OrTrigger"]
@@ -23,21 +23,6 @@ _UTC = timezone.utc
 # AndTrigger gives up (returns None) after this many rounds of disagreement; children whose
 # fire times can never coincide are detected up front when they are all cron triggers.
 MAX_AND_ROUNDS = 100_000
-
-
-def _class_ref(cls: type) -> str:
-    return f"{cls.__module__}:{cls.__qualname__}"
-
-
-def _class_from_ref(ref: str) -> Any:
-    module_name, _, name = ref.partition(":")
-    if module_name == "apscheduler" or module_name.startswith("apscheduler."):
-        # state written by APScheduler 3 loads into triggerkit's classes
-        module_name = "triggerkit" + module_name[len("apscheduler") :]
-    obj: Any = importlib.import_module(module_name)
-    for part in name.split("."):
-        obj = getattr(obj, part)
-    return obj
 
 
 class BaseCombiningTrigger(BaseTrigger):
@@ -58,7 +43,7 @@ class BaseCombiningTrigger(BaseTrigger):
         return {
             "version": 1,
             "triggers": [
-                (_class_ref(t.__class__), t.__getstate__())  # type: ignore[attr-defined]
+                (obj_to_ref(t.__class__), t.__getstate__())  # type: ignore[attr-defined]
                 for t in self.triggers
             ],
             "jitter": self.jitter,
@@ -73,7 +58,7 @@ class BaseCombiningTrigger(BaseTrigger):
         self.jitter = state["jitter"]
         self.triggers = []
         for ref, child_state in state["triggers"]:
-            cls = _class_from_ref(ref)
+            cls = ref_to_obj(ref)
             trigger = cls.__new__(cls)
             trigger.__setstate__(child_state)
             self.triggers.append(trigger)
