@@ -908,7 +908,8 @@ class BaseScheduler(metaclass=ABCMeta):
             return None
         self._logger.debug("Looking for jobs to run")
         now = self._now()
-        next_wakeup_time: datetime | None = None
+        next_wakeup_time: datetime | None = None  # the earliest next run time of the stores
+        retry_wakeup_time: datetime | None = None  # the earliest retry of a failed store
         events: list[SchedulerEvent] = []
 
         with self._jobstores_lock:
@@ -920,7 +921,7 @@ class BaseScheduler(metaclass=ABCMeta):
                     due_jobs = store.acquire_due_jobs(now)
                 except Exception as exc:
                     retry_at = self._store_failed(store_alias, now, exc)
-                    next_wakeup_time = _earliest(next_wakeup_time, retry_at)
+                    retry_wakeup_time = _earliest(retry_wakeup_time, retry_at)
                     continue
                 batch = _PassBatch()
                 for job in due_jobs:
@@ -937,13 +938,13 @@ class BaseScheduler(metaclass=ABCMeta):
                     # or they would run twice.
                     self._unwritten[store_alias] = batch
                     retry_at = self._store_failed(store_alias, now, _UnwrittenBatch())
-                    next_wakeup_time = _earliest(next_wakeup_time, retry_at)
+                    retry_wakeup_time = _earliest(retry_wakeup_time, retry_at)
                     continue
                 try:
                     store_next = store.get_next_run_time()
                 except Exception as exc:
                     retry_at = self._store_failed(store_alias, now, exc)
-                    next_wakeup_time = _earliest(next_wakeup_time, retry_at)
+                    retry_wakeup_time = _earliest(retry_wakeup_time, retry_at)
                     continue
                 self._store_failures.pop(store_alias, None)
                 # Instants are compared in UTC: aware datetimes sharing a zone compare (and
@@ -957,17 +958,28 @@ class BaseScheduler(metaclass=ABCMeta):
         if self.state == STATE_PAUSED:
             self._logger.debug("Scheduler is paused; waiting until resume() is called")
             return None
-        if next_wakeup_time is None:
+        if next_wakeup_time is None and retry_wakeup_time is None:
             self._logger.debug("No jobs; waiting until a job is added")
             return None
-        wait_seconds = (next_wakeup_time - self._now().astimezone(_UTC)).total_seconds()
-        # Every kind of scheduler sleeps on a monotonic timer: a wall clock stepped back by two
-        # hours would otherwise hold every job for two hours. Sleeping in slices of at most
-        # MAX_SLEEP and reading the clock again bounds that delay (APScheduler 3 has none).
-        wait_seconds = min(max(wait_seconds, 0.0), MAX_SLEEP)
+        current = self._now().astimezone(_UTC)
+        waits = []
+        if next_wakeup_time is not None:
+            # Every kind of scheduler sleeps on a monotonic timer: a wall clock stepped back by
+            # two hours would otherwise hold every job for two hours. Sleeping in slices of at
+            # most MAX_SLEEP and reading the clock again bounds that delay (APScheduler 3 has
+            # none).
+            wait = (next_wakeup_time - current).total_seconds()
+            waits.append(min(max(wait, 0.0), MAX_SLEEP))
+        if retry_wakeup_time is not None:
+            # A retry waits out its interval of elapsed time, however long.
+            wait = (retry_wakeup_time - current).total_seconds()
+            waits.append(min(max(wait, 0.0), TIMEOUT_MAX))
+        wait_seconds = min(waits)
+        wakeup = _earliest(next_wakeup_time, retry_wakeup_time)
+        assert wakeup is not None
         self._logger.debug(
             "Next wakeup is due at %s (in %f seconds)",
-            next_wakeup_time.astimezone(self.timezone),
+            wakeup.astimezone(self.timezone),
             wait_seconds,
         )
         return wait_seconds
