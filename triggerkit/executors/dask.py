@@ -1,0 +1,139 @@
+"""Run jobs on a Dask distributed cluster.
+
+Plugin alias: ``dask``. Each due run is submitted with ``Client.submit`` as a call of the plain
+function :func:`triggerkit.executors.remote.run_payload` with the job's payload (its function by
+``module:qualname`` reference, args, job id, run times); the future's callback reports
+``EVENT_JOB_EXECUTED``, ``EVENT_JOB_ERROR`` or ``EVENT_JOB_MISSED``.
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+try:
+    import distributed
+except ImportError as exc:  # pragma: no cover - depends on the environment
+    raise ImportError("DaskExecutor requires distributed: pip install 'triggerkit[dask]'") from exc
+
+from ..errors import RunLostError
+from .base import BaseExecutor
+from .remote import check_reference, error_events, make_payload, outcome_events, run_payload
+
+if TYPE_CHECKING:
+    from ..job import Job
+    from ..schedulers.base import BaseScheduler
+
+__all__ = ["DaskExecutor"]
+
+
+class DaskExecutor(BaseExecutor):
+    """Submit job runs to a Dask cluster.
+
+    Plugin alias: ``dask``. Submitting does not wait for the cluster (``Client.submit`` hands the
+    task to the client's own event loop) and the outcome arrives through a future callback, so
+    the scheduler loop never waits on the network. ``max_instances`` counts the runs this
+    executor submitted and has not yet seen finish, on whichever worker. A run submitted while
+    the client is not connected is reported at once as ``EVENT_JOB_ERROR`` (a
+    :class:`ConnectionError`); a run whose future is cancelled (the cluster lost it) as
+    ``EVENT_JOB_ERROR`` with :class:`~triggerkit.errors.RunLostError`; a run whose worker died
+    with Dask's ``KilledWorker`` (after the scheduler's ``allowed-failures`` retries on other
+    workers).
+
+    :param client: a connected :class:`distributed.Client`
+    :param address: the scheduler's address, for a client of the executor's own (closed at
+        shutdown); with neither, the current default client is used when the executor starts
+    :param submit_options: more keyword arguments for ``Client.submit`` (resources, priority,
+        retries, workers, ...)
+    """
+
+    def __init__(
+        self,
+        client: distributed.Client | None = None,
+        address: str | None = None,
+        submit_options: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__()
+        if client is not None and address is not None:
+            raise ValueError("Pass either client or address to DaskExecutor, not both")
+        self._client = client
+        self._address = address
+        self._own_client = False
+        self._submit_options = dict(submit_options or {})
+        self._futures: set[distributed.Future] = set()
+        self._futures_lock = threading.Lock()
+
+    @property
+    def client(self) -> distributed.Client | None:
+        """The client runs are submitted through (``None`` until the executor starts)."""
+        return self._client
+
+    def check_job(self, job: Job) -> None:
+        check_reference(job, "a Dask worker")
+
+    def start(self, scheduler: BaseScheduler, alias: str) -> None:
+        super().start(scheduler, alias)
+        if self._client is None:
+            if self._address is not None:
+                self._client = distributed.Client(self._address, set_as_default=False)
+                self._own_client = True
+            else:
+                try:
+                    self._client = distributed.default_client()
+                except ValueError:
+                    raise ValueError(
+                        "DaskExecutor has no client: pass client= or address=, or create a "
+                        "distributed.Client before starting the scheduler"
+                    ) from None
+
+    def shutdown(self, wait: bool = True) -> None:
+        """With ``wait``, wait for the runs in flight; close the client if it is the executor's."""
+        with self._futures_lock:
+            futures = list(self._futures)
+        if wait and futures:
+            distributed.wait(futures)
+        if self._own_client and self._client is not None:
+            self._client.close()
+            self._client = None
+            self._own_client = False
+
+    def _do_submit_job(self, job: Job, run_times: Sequence[datetime]) -> None:
+        client = self._client
+        if client is None:
+            raise RuntimeError("The Dask executor has not been started")
+        job_id, alias = job.id, job._jobstore_alias
+        if client.status != "running":
+            exc: BaseException = ConnectionError(
+                f"The Dask client is not connected to the cluster (status {client.status!r})"
+            )
+            self._logger.error('Could not submit a run of job "%s": %s', job_id, exc)
+            self._finish_run(job_id, lambda: error_events(job_id, alias, run_times, exc))
+            return
+        future = client.submit(
+            run_payload,
+            make_payload(job, run_times),
+            False,
+            key=f"triggerkit-run-{job_id}-{uuid.uuid4().hex}",
+            pure=False,
+            **self._submit_options,
+        )
+        with self._futures_lock:
+            self._futures.add(future)
+
+        def outcome(future: distributed.Future) -> list[Any]:
+            with self._futures_lock:
+                self._futures.discard(future)
+            if future.status == "finished":
+                return outcome_events(job_id, alias, run_times, future.result())
+            if future.status == "error":
+                return error_events(job_id, alias, run_times, future.exception())
+            lost = RunLostError(
+                f'The Dask cluster lost a run of job "{job_id}" (future {future.key} is '
+                f"{future.status})"
+            )
+            return error_events(job_id, alias, run_times, lost)
+
+        future.add_done_callback(lambda done: self._finish_run(job_id, lambda: outcome(done)))
