@@ -67,3 +67,9 @@ def slow(seconds: float, marker: str | None = None) -> tuple[int, float, float]:
 
 def unencodable() -> Any:
     return object()
+
+
+def fail_worker_only() -> None:
+    from fleet_worker_only import WorkerOnlyError
+
+    raise WorkerOnlyError("only the worker knows this class")

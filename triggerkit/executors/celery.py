@@ -13,15 +13,15 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from queue import Empty, SimpleQueue
 from typing import TYPE_CHECKING, Any
 
 try:
-    from celery import Celery, current_app, shared_task
-    from kombu.serialization import dumps
+    from celery import Celery, current_app, shared_task  # type: ignore[import-untyped]
+    from kombu.serialization import dumps as _kombu_dumps
 except ImportError as exc:  # pragma: no cover - depends on the environment
     raise ImportError("CeleryExecutor requires celery: pip install 'triggerkit[celery]'") from exc
 
@@ -39,6 +39,7 @@ __all__ = ["TASK_NAME", "CeleryExecutor", "run_job_task"]
 #: The name under which the worker-side task is registered.
 TASK_NAME = "triggerkit.run_job"
 
+dumps: Callable[..., Any] = _kombu_dumps  # untyped in kombu
 _worker_logger = logging.getLogger("triggerkit.executors.celery")
 
 
@@ -81,6 +82,7 @@ class _Run:
 
 
 _STOP = object()
+_RECONNECT_ONCE = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
 
 
 class CeleryExecutor(BaseExecutor):
@@ -168,11 +170,16 @@ class CeleryExecutor(BaseExecutor):
         # app.backend is per thread: this thread's backend sends, subscribes and collects.
         backend = self._app.backend
         consumer = getattr(backend, "result_consumer", None) if backend.is_async else None
+        if consumer is not None and isinstance(getattr(backend, "retry_policy", None), dict):
+            # A lost result backend would hold this thread in the consumer's reconnect loop
+            # (20 tries a second apart by default), and with it every send: try once here and
+            # let the sweep poll and time the runs out. Only this thread's backend is changed.
+            backend.retry_policy = dict(backend.retry_policy, **_RECONNECT_ONCE)
         stop_requested = False
         next_sweep = time.monotonic()
         while True:
             try:
-                item = self._outbox.get(timeout=1.0) if not self._pending else self._outbox.get_nowait()
+                item = self._outbox.get_nowait() if self._pending else self._outbox.get(timeout=1.0)
             except Empty:
                 item = None
             while item is not None:
@@ -203,9 +210,8 @@ class CeleryExecutor(BaseExecutor):
             self._logger.error(
                 'Could not send a run of job "%s" to the Celery broker: %s', run.job_id, exc
             )
-            self._finish_run(
-                run.job_id, lambda: error_events(run.job_id, run.jobstore_alias, run.run_times, exc)
-            )
+            events = error_events(run.job_id, run.jobstore_alias, run.run_times, exc)
+            self._finish_run(run.job_id, lambda: events)
             return
         run.result = result
         if self._result_timeout is not None:
@@ -265,10 +271,7 @@ class CeleryExecutor(BaseExecutor):
             self._app.control.revoke(task_id)
         except Exception as revoke_exc:
             self._logger.warning("Could not revoke Celery task %s: %r", task_id, revoke_exc)
-        try:
-            run.result.backend.remove_pending_result(run.result)
-        except Exception:
-            pass
+        self._forget(run.result)
         self._finish_run(
             run.job_id, lambda: error_events(run.job_id, run.jobstore_alias, run.run_times, exc)
         )
@@ -281,6 +284,15 @@ class CeleryExecutor(BaseExecutor):
                 len(self._pending),
             )
         for run in self._pending.values():
+            self._forget(run.result)
             with self._lock:
                 self._release(run.job_id)
         self._pending.clear()
+
+    @staticmethod
+    def _forget(result: Any) -> None:
+        """Stop the backend waiting for ``result`` (it keeps its waiters until they finish)."""
+        try:
+            result.backend.remove_pending_result(result)
+        except Exception:
+            pass

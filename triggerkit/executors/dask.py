@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 try:
-    import distributed
+    import distributed as _distributed
 except ImportError as exc:  # pragma: no cover - depends on the environment
     raise ImportError("DaskExecutor requires distributed: pip install 'triggerkit[dask]'") from exc
 
@@ -28,6 +28,8 @@ if TYPE_CHECKING:
     from ..schedulers.base import BaseScheduler
 
 __all__ = ["DaskExecutor"]
+
+distributed: Any = _distributed  # untyped calls throughout
 
 
 class DaskExecutor(BaseExecutor):
@@ -52,7 +54,7 @@ class DaskExecutor(BaseExecutor):
 
     def __init__(
         self,
-        client: distributed.Client | None = None,
+        client: Any = None,
         address: str | None = None,
         submit_options: dict[str, Any] | None = None,
     ) -> None:
@@ -63,11 +65,11 @@ class DaskExecutor(BaseExecutor):
         self._address = address
         self._own_client = False
         self._submit_options = dict(submit_options or {})
-        self._futures: set[distributed.Future] = set()
+        self._futures: set[Any] = set()
         self._futures_lock = threading.Lock()
 
     @property
-    def client(self) -> distributed.Client | None:
+    def client(self) -> Any:
         """The client runs are submitted through (``None`` until the executor starts)."""
         return self._client
 
@@ -123,7 +125,7 @@ class DaskExecutor(BaseExecutor):
         with self._futures_lock:
             self._futures.add(future)
 
-        def outcome(future: distributed.Future) -> list[Any]:
+        def outcome(future: Any) -> list[Any]:
             with self._futures_lock:
                 self._futures.discard(future)
             if future.status == "finished":

@@ -74,7 +74,8 @@ def _encode_exception(exc: BaseException, portable: bool) -> Any:
     if not portable:
         return exc
     cls = type(exc)
-    return {"type": f"{cls.__module__}:{cls.__qualname__}", "args": list(exc.args), "message": str(exc)}
+    type_ref = f"{cls.__module__}:{cls.__qualname__}"
+    return {"type": type_ref, "args": list(exc.args), "message": str(exc)}
 
 
 def run_payload(payload: dict[str, Any], portable: bool = True) -> list[dict[str, Any]]:
@@ -130,7 +131,7 @@ def rebuild_exception(error: Any) -> BaseException:
         obj = getattr(obj, part, None)
     if isinstance(obj, type) and issubclass(obj, Exception):
         try:
-            return obj(*error.get("args", ()))  # type: ignore[no-any-return]
+            return obj(*error.get("args", ()))
         except Exception:
             pass
     return RemoteJobError(type_ref, message)
