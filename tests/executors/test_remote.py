@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -136,3 +137,20 @@ def test_a_function_without_a_reference_is_rejected_with_the_reason(func: Any, r
 
 def test_a_text_reference_is_accepted() -> None:
     check_reference(make_job("fleet_jobs:whoami"), "a test fleet")
+
+
+def test_payloads_run_at_once_wait_for_a_module_still_being_imported(tmp_path: Any) -> None:
+    # A worker thread must not take a module that another thread is still importing.
+    (tmp_path / "slow_import_jobs.py").write_text(
+        "import time\ntime.sleep(0.5)\n\ndef ready() -> str:\n    return 'ready'\n"
+    )
+    sys.path.insert(0, str(tmp_path))
+    try:
+        payload = {"job_id": "j", "func": "slow_import_jobs:ready", "run_times": []}
+        payload["run_times"] = [datetime.now(UTC).isoformat()]
+        with ThreadPoolExecutor(4) as pool:
+            outcomes = list(pool.map(lambda _: run_payload(dict(payload)), range(4)))
+        assert [o[0]["retval"] for o in outcomes] == ["ready"] * 4
+    finally:
+        sys.path.remove(str(tmp_path))
+        sys.modules.pop("slow_import_jobs", None)
