@@ -12,6 +12,7 @@ import threading
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 try:
@@ -36,14 +37,14 @@ class DaskExecutor(BaseExecutor):
     """Submit job runs to a Dask cluster.
 
     Plugin alias: ``dask``. Submitting does not wait for the cluster (``Client.submit`` hands the
-    task to the client's own event loop) and the outcome arrives through a future callback, so
-    the scheduler loop never waits on the network. ``max_instances`` counts the runs this
-    executor submitted and has not yet seen finish, on whichever worker. A run submitted while
-    the client is not connected is reported at once as ``EVENT_JOB_ERROR`` (a
-    :class:`ConnectionError`); a run whose future is cancelled (the cluster lost it) as
-    ``EVENT_JOB_ERROR`` with :class:`~triggerkit.errors.RunLostError`; a run whose worker died
-    with Dask's ``KilledWorker`` (after the scheduler's ``allowed-failures`` retries on other
-    workers).
+    task to the client's own event loop); outcomes are gathered on that loop by one
+    :class:`distributed.as_completed` and reported from a background thread, so the scheduler
+    loop never waits on the network. ``max_instances`` counts the runs this executor submitted
+    and has not yet seen finish, on whichever worker. A run submitted while the client is not
+    connected is reported at once as ``EVENT_JOB_ERROR`` (a :class:`ConnectionError`); a run
+    whose future is cancelled (the cluster lost it) as ``EVENT_JOB_ERROR`` with
+    :class:`~triggerkit.errors.RunLostError`; a run whose worker died with Dask's
+    ``KilledWorker`` (after the scheduler's ``allowed-failures`` retries on other workers).
 
     :param client: a connected :class:`distributed.Client`
     :param address: the scheduler's address, for a client of the executor's own (closed at
@@ -65,8 +66,12 @@ class DaskExecutor(BaseExecutor):
         self._address = address
         self._own_client = False
         self._submit_options = dict(submit_options or {})
-        self._futures: set[Any] = set()
-        self._futures_lock = threading.Lock()
+        self._runs: dict[Any, tuple[str, str | None, Sequence[datetime]]] = {}
+        self._runs_lock = threading.Lock()
+        self._done: Any = None
+        self._wakeup = threading.Event()
+        self._closing = False
+        self._thread: threading.Thread | None = None
 
     @property
     def client(self) -> Any:
@@ -90,13 +95,24 @@ class DaskExecutor(BaseExecutor):
                         "DaskExecutor has no client: pass client= or address=, or create a "
                         "distributed.Client before starting the scheduler"
                     ) from None
+        self._done = distributed.as_completed(
+            loop=self._client.loop, with_results=True, raise_errors=False
+        )
+        self._closing = False
+        self._thread = threading.Thread(
+            target=self._collect, name=f"triggerkit-dask-{alias}", daemon=True
+        )
+        self._thread.start()
 
     def shutdown(self, wait: bool = True) -> None:
         """With ``wait``, wait for the runs in flight; close the client if it is the executor's."""
-        with self._futures_lock:
-            futures = list(self._futures)
-        if wait and futures:
-            distributed.wait(futures)
+        self._closing = True
+        if self._thread is not None:
+            if not wait:
+                self._done.clear()
+            self._wakeup.set()
+            self._thread.join()
+            self._thread = None
         if self._own_client and self._client is not None:
             self._client.close()
             self._client = None
@@ -104,7 +120,7 @@ class DaskExecutor(BaseExecutor):
 
     def _do_submit_job(self, job: Job, run_times: Sequence[datetime]) -> None:
         client = self._client
-        if client is None:
+        if client is None or self._thread is None:
             raise RuntimeError("The Dask executor has not been started")
         job_id, alias = job.id, job._jobstore_alias
         if client.status != "running":
@@ -112,7 +128,8 @@ class DaskExecutor(BaseExecutor):
                 f"The Dask client is not connected to the cluster (status {client.status!r})"
             )
             self._logger.error('Could not submit a run of job "%s": %s', job_id, exc)
-            self._finish_run(job_id, lambda: error_events(job_id, alias, run_times, exc))
+            events = error_events(job_id, alias, run_times, exc)
+            self._finish_run(job_id, lambda: events)
             return
         future = client.submit(
             run_payload,
@@ -122,20 +139,37 @@ class DaskExecutor(BaseExecutor):
             pure=False,
             **self._submit_options,
         )
-        with self._futures_lock:
-            self._futures.add(future)
+        with self._runs_lock:
+            self._runs[future] = (job_id, alias, run_times)
+        self._done.add(future)
+        self._wakeup.set()
 
-        def outcome(future: Any) -> list[Any]:
-            with self._futures_lock:
-                self._futures.discard(future)
-            if future.status == "finished":
-                return outcome_events(job_id, alias, run_times, future.result())
-            if future.status == "error":
-                return error_events(job_id, alias, run_times, future.exception())
-            lost = RunLostError(
-                f'The Dask cluster lost a run of job "{job_id}" (future {future.key} is '
-                f"{future.status})"
-            )
-            return error_events(job_id, alias, run_times, lost)
+    def _collect(self) -> None:
+        """The background thread: report each future's outcome as it completes."""
+        while True:
+            try:
+                future, result = next(self._done)
+            except StopIteration:  # nothing in flight
+                if self._closing:
+                    return
+                self._wakeup.wait(1.0)
+                self._wakeup.clear()
+                continue
+            with self._runs_lock:
+                job_id, alias, run_times = self._runs.pop(future)
+            outcome = partial(self._events, job_id, alias, run_times, future, result)
+            self._finish_run(job_id, outcome)
 
-        future.add_done_callback(lambda done: self._finish_run(job_id, lambda: outcome(done)))
+    @staticmethod
+    def _events(
+        job_id: str, alias: str | None, run_times: Sequence[datetime], future: Any, result: Any
+    ) -> list[Any]:
+        if future.status == "finished":
+            return outcome_events(job_id, alias, run_times, result)
+        if future.status == "error":  # as_completed hands over (type, exception, traceback)
+            return error_events(job_id, alias, run_times, result[1])
+        lost = RunLostError(
+            f'The Dask cluster lost a run of job "{job_id}" (future {future.key} is '
+            f"{future.status})"
+        )
+        return error_events(job_id, alias, run_times, lost)
