@@ -262,3 +262,30 @@ def test_a_stopped_broker_gives_error_events_and_runs_resume_when_it_is_back(
             w.stop()
         server.stop()
         app.close()
+
+
+def test_a_result_backend_without_pub_sub_is_polled(fleet: dict[str, Any], tmp_path: Path) -> None:
+    # Celery's file-system result backend has no pub/sub: the executor's sweep polls it.
+    results = tmp_path / "results"
+    results.mkdir()
+    backend = f"file://{results}"
+    broker = f"redis://127.0.0.1:{fleet['port']}/12"
+    redis.Redis(host="127.0.0.1", port=fleet["port"], db=12).flushdb()
+    app = fleet_jobs.make_app(broker, backend)
+    assert not app.backend.is_async
+    worker = CeleryWorker("polled", broker, backend, tmp_path)
+    c = Collector(executors={"default": CeleryExecutor(app, poll_interval=0.05)})
+    try:
+        wait_ready(app, [worker])
+        c.sched.start()
+        c.sched.add_job(fleet_jobs.whoami, "date", id="ok")
+        c.sched.add_job(fleet_jobs.fail, "date", args=["polled"], id="bad")
+        (ok,) = c.wait_for("ok", EVENT_JOB_EXECUTED)
+        assert ok.retval == worker.pid
+        (bad,) = c.wait_for("bad", EVENT_JOB_ERROR)
+        assert type(bad.exception) is fleet_jobs.JobFailure
+    finally:
+        if c.sched.running:
+            c.sched.shutdown()
+        worker.stop()
+        app.close()
