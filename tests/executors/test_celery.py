@@ -230,6 +230,7 @@ class PrivateRedis:
 def test_a_stopped_broker_gives_error_events_and_runs_resume_when_it_is_back(
     tmp_path: Path,
 ) -> None:
+    ensure_server("redis")  # installs redis-server if this machine lacks it
     server = PrivateRedis(tmp_path)
     server.start()
     broker = f"redis://127.0.0.1:{server.port}/0"

@@ -78,6 +78,7 @@ class _Run:
     run_times: Sequence[datetime]
     payload: dict[str, Any]
     result: Any = None
+    sent_at: float = 0.0
     deadline: float = field(default=float("inf"))
 
 
@@ -214,8 +215,9 @@ class CeleryExecutor(BaseExecutor):
             self._finish_run(run.job_id, lambda: events)
             return
         run.result = result
+        run.sent_at = time.monotonic()
         if self._result_timeout is not None:
-            run.deadline = time.monotonic() + self._result_timeout
+            run.deadline = run.sent_at + self._result_timeout
         self._pending[result.id] = run
         if subscribe:
             result.then(self._on_ready)
@@ -237,6 +239,8 @@ class CeleryExecutor(BaseExecutor):
             if run.deadline <= now:
                 self._lose(task_id, run)
                 continue
+            if subscribed and now - run.sent_at < 1.0:
+                continue  # pub/sub brings it; polled only if it is late
             try:
                 ready = run.result.ready()
             except Exception:
