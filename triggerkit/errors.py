@@ -9,7 +9,8 @@ The tree::
     │   │   ├── InvalidDateError              bad start/end/run date text
     │   │   ├── TriggerArgumentError          bad trigger arguments (start after end, ...)
     │   │   └── InvalidTimezoneError          also a ``zoneinfo.ZoneInfoNotFoundError`` (KeyError)
-    │   └── TransientJobError                 (APScheduler 3: jobstores.base)
+    │   ├── TransientJobError                 (APScheduler 3: jobstores.base)
+    │   └── JobSerializationError             a job the store's serializer cannot carry
     ├── KeyError
     │   ├── JobLookupError                    (APScheduler 3: jobstores.base)
     │   └── ConflictingIdError                (APScheduler 3: jobstores.base)
@@ -34,6 +35,7 @@ __all__ = [
     "InvalidDateError",
     "InvalidTimezoneError",
     "JobLookupError",
+    "JobSerializationError",
     "MaxInstancesReachedError",
     "RemoteJobError",
     "RunLostError",
@@ -151,6 +153,24 @@ class TransientJobError(ValueError):
             f"Job ({job_id}) cannot be added to this job store because a reference to the "
             "callable could not be determined."
         )
+
+
+class JobSerializationError(ValueError):
+    """A job cannot be carried by a store's serializer (``serializer="json"``).
+
+    :param job_id: the job's id
+    :param field: where in the job the value sits (``args[1]``, ``kwargs['when']``, ``func``)
+    :param reason: why it cannot be carried, and what can
+    """
+
+    def __init__(self, job_id: str, field: str, reason: str) -> None:
+        self.job_id = job_id
+        self.field = field
+        self.reason = reason
+        super().__init__(f"Job {job_id!r} cannot be serialized: {field}: {reason}")
+
+    def __reduce__(self) -> Any:
+        return (type(self), (self.job_id, self.field, self.reason))
 
 
 class SchedulerAlreadyRunningError(Exception):

@@ -1,0 +1,100 @@
+"""The stores the contract suite (``test_contract.py``) runs on: one registry line per store.
+
+``FACTORIES[name](**options)`` returns a fresh, EMPTY store on its real server (a unique table,
+key, collection or path per call); ``options`` (``serializer="json"``, ...) go to the store's
+constructor. A factory calls :func:`servers.ensure_server` for the server it needs, so a run
+without CI starts the server itself and a missing server fails the test, never skips it.
+
+``APSCHEDULER_TWINS[name](store)`` returns APScheduler 3.11.3's own store class opened on the same
+location as ``store`` (same table/key/collection): the contract suite writes rows with it and
+reads them with triggerkit. Every persistent store must have a twin (a test checks it).
+
+To add a store: one line in FACTORIES, one in APSCHEDULER_TWINS.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import tempfile
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from servers import ensure_server
+
+from triggerkit.jobstores.base import BaseJobStore
+from triggerkit.jobstores.memory import MemoryJobStore
+from triggerkit.jobstores.sqlalchemy import SQLAlchemyJobStore
+
+_counter = itertools.count()
+
+
+def unique_name(prefix: str = "tk") -> str:
+    """A table/key/collection name no other test uses."""
+    return f"{prefix}_{os.getpid()}_{next(_counter)}_{uuid.uuid4().hex[:8]}"
+
+
+# --- job functions the stored jobs call (importable as store_factories:NAME) ------------------
+
+
+def job_func(*args: Any, **kwargs: Any) -> tuple[Any, ...]:
+    """A stored job's function."""
+    return args, kwargs
+
+
+def other_job_func(*args: Any, **kwargs: Any) -> None:
+    """Another one, to tell an update from the original."""
+
+
+# --- the stores ------------------------------------------------------------------------------
+
+
+def memory_store(**options: Any) -> BaseJobStore:
+    return MemoryJobStore(**options)
+
+
+_sqlite_dir: list[str] = []
+
+
+def sqlite_url() -> str:
+    """A new SQLite database file (no server) in this session's temporary folder."""
+    if not _sqlite_dir:
+        _sqlite_dir.append(tempfile.mkdtemp(prefix="tk-sqlite-"))
+    return f"sqlite:///{_sqlite_dir[0]}/{unique_name('jobs')}.sqlite"
+
+
+def sqlite_store(**options: Any) -> BaseJobStore:
+    return SQLAlchemyJobStore(url=sqlite_url(), **options)
+
+
+def postgres_url() -> str:
+    """The URL of the test PostgreSQL server (started if it is not running)."""
+    return ensure_server("postgres")["TK_PG_URL"]
+
+
+def postgres_store(**options: Any) -> BaseJobStore:
+    return SQLAlchemyJobStore(url=postgres_url(), tablename=unique_name("jobs"), **options)
+
+
+def apscheduler_sqlalchemy_twin(store: BaseJobStore) -> Any:
+    from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore as ApsSQLAlchemyJobStore
+
+    assert isinstance(store, SQLAlchemyJobStore)
+    url = store.engine.url.render_as_string(hide_password=False)
+    return ApsSQLAlchemyJobStore(url=url, tablename=store.jobs_t.name)
+
+
+FACTORIES: dict[str, Callable[..., BaseJobStore]] = {
+    "memory": memory_store,
+    "sqlite": sqlite_store,
+    "postgres": postgres_store,
+}
+
+APSCHEDULER_TWINS: dict[str, Callable[[BaseJobStore], Any]] = {
+    "sqlite": apscheduler_sqlalchemy_twin,
+    "postgres": apscheduler_sqlalchemy_twin,
+}
+
+#: the stores that keep jobs as bytes (every store but memory)
+PERSISTENT = [name for name in FACTORIES if name != "memory"]
