@@ -26,7 +26,7 @@ except ImportError as exc:  # pragma: no cover - depends on the environment
     raise ImportError("CeleryExecutor requires celery: pip install 'triggerkit[celery]'") from exc
 
 from ..errors import RunLostError
-from ..util import ref_to_obj
+from ..marshalling import ref_to_obj
 from .base import BaseExecutor
 from .remote import check_reference, error_events, make_payload, outcome_events, run_payload
 

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import RemoteJobError
 from ..events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, EVENT_JOB_MISSED, JobExecutionEvent
-from ..util import obj_to_ref, ref_to_obj
+from ..marshalling import map_module, obj_to_ref, ref_to_obj
 
 if TYPE_CHECKING:
     from ..job import Job
@@ -83,7 +83,7 @@ def _resolve(ref: str) -> Any:
     # import_module first: a worker runs several payloads at once, and ref_to_obj alone would
     # take a module another thread is still importing from sys.modules, half initialised.
     try:
-        importlib.import_module(ref.partition(":")[0])
+        importlib.import_module(map_module(ref.partition(":")[0]))
     except ImportError:
         pass  # ref_to_obj reports it
     return ref_to_obj(ref)
