@@ -290,3 +290,15 @@ def test_a_result_backend_without_pub_sub_is_polled(fleet: dict[str, Any], tmp_p
             c.sched.shutdown()
         worker.stop()
         app.close()
+
+
+def test_shutdown_without_waiting_abandons_runs_in_flight(
+    fleet: dict[str, Any], tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    c = collector(fleet["app"])
+    marker = tmp_path / "pid"
+    c.sched.add_job(fleet_jobs.slow, "date", args=[3, str(marker)], id="long")
+    wait_for_file(marker)
+    c.sched.shutdown(wait=False)
+    assert "Shut down with 1 run(s) still on the Celery fleet" in caplog.text
+    assert c.of("long") == []

@@ -172,3 +172,15 @@ def test_a_killed_worker_is_reported_and_the_scheduler_goes_on(
         assert after.retval != pid and after.retval != os.getpid()
     finally:
         c.sched.shutdown()
+
+
+def test_shutdown_without_waiting_abandons_runs_in_flight(
+    client: Client, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    c = collector(client)
+    marker = tmp_path / "pid"
+    c.sched.add_job(fleet_jobs.slow, "date", args=[3, str(marker)], id="long")
+    wait_for_file(marker)
+    c.sched.shutdown(wait=False)
+    assert "Shut down with 1 run(s) still on the Dask cluster" in caplog.text
+    assert c.of("long") == []  # its outcome is not reported after the shutdown

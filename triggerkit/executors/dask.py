@@ -109,6 +109,15 @@ class DaskExecutor(BaseExecutor):
         self._closing = True
         if self._thread is not None:
             if not wait:
+                with self._runs_lock:
+                    pending = len(self._runs)
+                    self._runs.clear()
+                if pending:
+                    self._logger.warning(
+                        "Shut down with %d run(s) still on the Dask cluster; their outcomes will "
+                        "not be reported",
+                        pending,
+                    )
                 self._done.clear()
             self._wakeup.set()
             self._thread.join()
@@ -156,7 +165,10 @@ class DaskExecutor(BaseExecutor):
                 self._wakeup.clear()
                 continue
             with self._runs_lock:
-                job_id, alias, run_times = self._runs.pop(future)
+                run = self._runs.pop(future, None)
+            if run is None:  # abandoned by shutdown(wait=False)
+                continue
+            job_id, alias, run_times = run
             outcome = partial(self._events, job_id, alias, run_times, future, result)
             self._finish_run(job_id, outcome)
 
