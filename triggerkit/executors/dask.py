@@ -144,7 +144,7 @@ class DaskExecutor(BaseExecutor):
             run_payload,
             make_payload(job, run_times),
             False,
-            key=f"triggerkit-run-{job_id}-{uuid.uuid4().hex}",
+            key=f"triggerkit-run-{uuid.uuid4().hex}",  # one task prefix for every run
             pure=False,
             **self._submit_options,
         )
