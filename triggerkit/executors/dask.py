@@ -95,9 +95,7 @@ class DaskExecutor(BaseExecutor):
                         "DaskExecutor has no client: pass client= or address=, or create a "
                         "distributed.Client before starting the scheduler"
                     ) from None
-        self._done = distributed.as_completed(
-            loop=self._client.loop, with_results=True, raise_errors=False
-        )
+        self._done = distributed.as_completed(loop=self._client.loop)
         self._closing = False
         self._thread = threading.Thread(
             target=self._collect, name=f"triggerkit-dask-{alias}", daemon=True
@@ -154,33 +152,48 @@ class DaskExecutor(BaseExecutor):
         self._wakeup.set()
 
     def _collect(self) -> None:
-        """The background thread: report each future's outcome as it completes."""
+        """The background thread: report the outcomes of the futures as they complete, fetching
+        the results of each batch of finished ones in one ``gather``."""
         while True:
             try:
-                future, result = next(self._done)
+                batch = self._done.next_batch(block=True)
             except StopIteration:  # nothing in flight
                 if self._closing:
                     return
                 self._wakeup.wait(1.0)
                 self._wakeup.clear()
                 continue
-            with self._runs_lock:
-                run = self._runs.pop(future, None)
-            if run is None:  # abandoned by shutdown(wait=False)
-                continue
-            job_id, alias, run_times = run
-            outcome = partial(self._events, job_id, alias, run_times, future, result)
-            self._finish_run(job_id, outcome)
+            finished = [future for future in batch if future.status == "finished"]
+            results: dict[Any, Any] = {}
+            failure: BaseException | None = None
+            if finished:
+                try:
+                    results = dict(zip(finished, self._client.gather(finished), strict=True))
+                except Exception as exc:  # the cluster went away between finish and fetch
+                    failure = exc
+            for future in batch:
+                with self._runs_lock:
+                    run = self._runs.pop(future, None)
+                if run is None:  # abandoned by shutdown(wait=False)
+                    continue
+                job_id, alias, run_times = run
+                outcome = partial(self._events, job_id, alias, run_times, future, results, failure)
+                self._finish_run(job_id, outcome)
 
     @staticmethod
     def _events(
-        job_id: str, alias: str | None, run_times: Sequence[datetime], future: Any, result: Any
+        job_id: str,
+        alias: str | None,
+        run_times: Sequence[datetime],
+        future: Any,
+        results: dict[Any, Any],
+        failure: BaseException | None,
     ) -> list[Any]:
-        if future.status == "finished":
-            return outcome_events(job_id, alias, run_times, result)
-        if future.status == "error":  # as_completed hands over (type, exception, traceback)
-            return error_events(job_id, alias, run_times, result[1])
-        lost = RunLostError(
+        if future in results:
+            return outcome_events(job_id, alias, run_times, results[future])
+        if future.status == "error":
+            return error_events(job_id, alias, run_times, future.exception())
+        lost = failure or RunLostError(
             f'The Dask cluster lost a run of job "{job_id}" (future {future.key} is '
             f"{future.status})"
         )
