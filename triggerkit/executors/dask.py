@@ -170,7 +170,8 @@ class DaskExecutor(BaseExecutor):
                 try:
                     results = dict(zip(finished, self._client.gather(finished), strict=True))
                 except Exception as exc:  # the cluster went away between finish and fetch
-                    failure = exc
+                    failure = RunLostError(f"The result could not be fetched from Dask: {exc!r}")
+                    failure.__cause__ = exc
             for future in batch:
                 with self._runs_lock:
                     run = self._runs.pop(future, None)
