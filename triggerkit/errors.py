@@ -7,7 +7,8 @@ The tree::
     │   ├── TriggerkitValueError              (base of our ValueErrors)
     │   │   ├── CronSpecError                 bad cron field (.field .value .allowed .span)
     │   │   ├── InvalidDateError              bad start/end/run date text
-    │   │   ├── TriggerArgumentError          bad trigger arguments (start after end, ...)
+    │   │   ├── TriggerArgumentError          bad trigger arguments (out of range, ...)
+    │   │   │   └── TriggerArgumentTypeError      of the wrong type: also a ``TypeError``
     │   │   └── InvalidTimezoneError          also a ``zoneinfo.ZoneInfoNotFoundError`` (KeyError)
     │   ├── TransientJobError                 (APScheduler 3: jobstores.base)
     │   └── JobSerializationError             a job the store's serializer cannot carry
@@ -43,6 +44,7 @@ __all__ = [
     "SchedulerNotRunningError",
     "TransientJobError",
     "TriggerArgumentError",
+    "TriggerArgumentTypeError",
     "TriggerkitValueError",
 ]
 
@@ -105,6 +107,10 @@ class TriggerArgumentError(TriggerkitValueError):
 
     def __reduce__(self) -> Any:
         return (type(self), (self.field, self.value, self.allowed, str(self)))
+
+
+class TriggerArgumentTypeError(TriggerArgumentError, TypeError):
+    """A trigger argument of the wrong type: a ``TypeError`` too, which APScheduler 3 raises."""
 
 
 class InvalidTimezoneError(ZoneInfoNotFoundError, TriggerkitValueError):

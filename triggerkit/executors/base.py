@@ -137,7 +137,9 @@ def _missed(
     """Return an ``EVENT_JOB_MISSED`` event if ``run_time`` is beyond the grace time."""
     if job.misfire_grace_time is None:
         return None
-    late = _clock.now(timezone.utc) - run_time
+    # this module's ``datetime`` may be patched (as in APScheduler 3): then it is the clock
+    now = datetime.now(timezone.utc) if datetime is not _clock.REAL_DATETIME else None
+    late = (now or _clock.now(timezone.utc)) - run_time
     if late <= timedelta(seconds=job.misfire_grace_time):
         return None
     logger.warning('Run time of job "%s" was missed by %s', job, late)
