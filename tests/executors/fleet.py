@@ -58,12 +58,6 @@ class Collector:
         return self.of(job_id, code)
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def wait_for_file(path: Path, timeout: float = CAP) -> str:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import os
-import shutil
 import signal
-import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,8 +12,8 @@ import fleet_jobs
 import pytest
 import redis
 from celery import Celery
-from fleet import CeleryWorker, Collector, free_port, wait_for_file, wait_ready
-from servers import ensure_server
+from fleet import CeleryWorker, Collector, wait_for_file, wait_ready
+from servers import PrivateServer, ensure_server
 
 from triggerkit.errors import RemoteJobError, RunLostError
 from triggerkit.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, EVENT_JOB_MAX_INSTANCES
@@ -194,75 +191,40 @@ def test_a_killed_worker_is_reported_and_the_scheduler_goes_on(
         victim.stop()
 
 
-class PrivateRedis:
-    """A redis-server of the test's own, to stop and start again on the same port."""
-
-    def __init__(self, directory: Path) -> None:
-        self.port = free_port()
-        self.dir = directory
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        binary = shutil.which("redis-server")
-        assert binary, "redis-server is not installed (bash .ci/servers.sh start redis installs it)"
-        self.proc = subprocess.Popen(
-            [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--dir", str(self.dir)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )  # fmt: skip
-        client = redis.Redis(host="127.0.0.1", port=self.port)
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                client.ping()
-                return
-            except redis.ConnectionError:
-                assert time.monotonic() < deadline, "private redis did not start"
-                time.sleep(0.05)
-
-    def stop(self) -> None:
-        if self.proc is not None:
-            self.proc.kill()
-            self.proc.wait(10)
-            self.proc = None
-
-
 def test_a_stopped_broker_gives_error_events_and_runs_resume_when_it_is_back(
     tmp_path: Path,
 ) -> None:
-    ensure_server("redis")  # installs redis-server if this machine lacks it
-    server = PrivateRedis(tmp_path)
-    server.start()
-    broker = f"redis://127.0.0.1:{server.port}/0"
-    backend = f"redis://127.0.0.1:{server.port}/1"
-    app = fleet_jobs.make_app(broker, backend)
-    workers = [CeleryWorker("lonely", broker, backend, tmp_path)]
-    c = Collector(executors={"default": CeleryExecutor(app, result_timeout=4)})
-    try:
-        wait_ready(app, workers)
-        c.sched.start()
-        c.sched.add_job(fleet_jobs.whoami, "interval", seconds=1, id="tick")
-        c.wait_for("tick", EVENT_JOB_EXECUTED)
-        server.stop()
-        # each run due while the broker is down is an error event, not a silent loss
-        errors = c.wait_for("tick", EVENT_JOB_ERROR, 2, timeout=30)
-        assert c.sched.running
-        assert any(not isinstance(e.exception, RunLostError) for e in errors)  # a failed send
-        before = len(c.of("tick", EVENT_JOB_EXECUTED))
-        server.start()
-        # Celery 5.7's threads-pool worker may exit ("Unrecoverable error") when its broker
-        # vanishes mid-ack; a fresh worker stands in for the supervisor that would restart it.
-        workers.append(CeleryWorker("lonely2", broker, backend, tmp_path))
-        wait_ready(app, workers[1:])
-        after = c.wait_for("tick", EVENT_JOB_EXECUTED, before + 2, timeout=40)
-        assert {e.retval for e in after[before:]} <= {w.pid for w in workers}
-    finally:
-        if c.sched.running:
-            c.sched.shutdown(wait=False)
-        for w in workers:
-            w.stop()
-        server.stop()
-        app.close()
+    # a redis of this test's own (own port), stopped and started again
+    with PrivateServer("redis") as server:
+        broker = f"redis://127.0.0.1:{server.port}/0"
+        backend = f"redis://127.0.0.1:{server.port}/1"
+        app = fleet_jobs.make_app(broker, backend)
+        workers = [CeleryWorker("lonely", broker, backend, tmp_path)]
+        c = Collector(executors={"default": CeleryExecutor(app, result_timeout=4)})
+        try:
+            wait_ready(app, workers)
+            c.sched.start()
+            c.sched.add_job(fleet_jobs.whoami, "interval", seconds=1, id="tick")
+            c.wait_for("tick", EVENT_JOB_EXECUTED)
+            server.stop()
+            # each run due while the broker is down is an error event, not a silent loss
+            errors = c.wait_for("tick", EVENT_JOB_ERROR, 2, timeout=30)
+            assert c.sched.running
+            assert any(not isinstance(e.exception, RunLostError) for e in errors)  # a failed send
+            before = len(c.of("tick", EVENT_JOB_EXECUTED))
+            server.start()
+            # Celery 5.7's threads-pool worker may exit ("Unrecoverable error") when its broker
+            # vanishes mid-ack; a fresh worker stands in for the supervisor that would restart it.
+            workers.append(CeleryWorker("lonely2", broker, backend, tmp_path))
+            wait_ready(app, workers[1:])
+            after = c.wait_for("tick", EVENT_JOB_EXECUTED, before + 2, timeout=40)
+            assert {e.retval for e in after[before:]} <= {w.pid for w in workers}
+        finally:
+            if c.sched.running:
+                c.sched.shutdown(wait=False)
+            for w in workers:
+                w.stop()
+            app.close()
 
 
 def test_a_result_backend_without_pub_sub_is_polled(fleet: dict[str, Any], tmp_path: Path) -> None:
