@@ -2,8 +2,8 @@
 
 Plugin alias: ``dask``. Each due run is submitted with ``Client.submit`` as a call of the plain
 function :func:`triggerkit.executors.remote.run_payload` with the job's payload (its function by
-``module:qualname`` reference, args, job id, run times); the future's callback reports
-``EVENT_JOB_EXECUTED``, ``EVENT_JOB_ERROR`` or ``EVENT_JOB_MISSED``.
+``module:qualname`` reference, args, job id, run times); a background thread reports each
+finished future as ``EVENT_JOB_EXECUTED``, ``EVENT_JOB_ERROR`` or ``EVENT_JOB_MISSED``.
 """
 
 from __future__ import annotations
