@@ -12,7 +12,6 @@ rebuilt in the scheduler when its class is loaded there, else reported as
 
 from __future__ import annotations
 
-import importlib
 import logging
 import sys
 import traceback
@@ -22,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import RemoteJobError
 from ..events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, EVENT_JOB_MISSED, JobExecutionEvent
-from ..marshalling import map_module, obj_to_ref, ref_to_obj
+from ..marshalling import obj_to_ref, ref_to_obj
 
 if TYPE_CHECKING:
     from ..job import Job
@@ -79,16 +78,6 @@ def _encode_exception(exc: BaseException, portable: bool) -> Any:
     return {"type": type_ref, "args": list(exc.args), "message": str(exc)}
 
 
-def _resolve(ref: str) -> Any:
-    # import_module first: a worker runs several payloads at once, and ref_to_obj alone would
-    # take a module another thread is still importing from sys.modules, half initialised.
-    try:
-        importlib.import_module(map_module(ref.partition(":")[0]))
-    except ImportError:
-        pass  # ref_to_obj reports it
-    return ref_to_obj(ref)
-
-
 def run_payload(payload: dict[str, Any], portable: bool = True) -> list[dict[str, Any]]:
     """Run a payload on a worker; return one outcome per run time.
 
@@ -98,7 +87,7 @@ def run_payload(payload: dict[str, Any], portable: bool = True) -> list[dict[str
 
     :raises LookupError: if the function cannot be imported on this worker
     """
-    func = _resolve(payload["func"])
+    func = ref_to_obj(payload["func"])
     args = payload.get("args") or ()
     kwargs = payload.get("kwargs") or {}
     grace = payload.get("misfire_grace_time")
