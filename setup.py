@@ -10,12 +10,28 @@ from __future__ import annotations
 import os
 import sys
 
+import setuptools
 from setuptools import setup
 from setuptools.command.build_ext import build_ext
 
 NO_EXTENSIONS = bool(os.environ.get("TRIGGERKIT_NO_EXTENSIONS"))
 REQUIRE_EXTENSIONS = bool(os.environ.get("TRIGGERKIT_REQUIRE_EXTENSIONS"))
 CYTHON_DIRECTIVES = {"language_level": "3", "binding": True, "embedsignature": True}
+# No debug info in the shipped extension (-g0 after the interpreter's own -g wins), and the
+# linker strips what is left; MSVC builds carry no debug info without /Zi anyway.
+COMPILE_ARGS = [] if os.name == "nt" else ["-O3", "-g0"]
+LINK_ARGS = [] if os.name == "nt" or sys.platform == "darwin" else ["-s"]
+
+
+def _license() -> dict[str, str]:
+    """Return the license metadata in the form the running setuptools accepts.
+
+    setuptools 77+ takes an SPDX expression (``license_expression``); older ones (a fresh
+    ``python3.11 -m venv`` has setuptools 65) reject ``project.license = "MIT"`` in
+    pyproject.toml, so pyproject.toml declares the license dynamic and it is set here.
+    """
+    major = int(setuptools.__version__.split(".")[0])
+    return {"license_expression": "MIT"} if major >= 77 else {"license": "MIT"}
 
 
 def _notice(reason: str) -> None:
@@ -62,11 +78,12 @@ def _extensions() -> list:  # type: ignore[type-arg]
     extension = Extension(
         "triggerkit._speedups",
         ["_speedups/_speedups.pyx"],
-        extra_compile_args=[] if os.name == "nt" else ["-O3"],
+        extra_compile_args=COMPILE_ARGS,
+        extra_link_args=LINK_ARGS,
     )
     return cythonize(  # type: ignore[no-any-return]
         [extension], compiler_directives=CYTHON_DIRECTIVES, quiet=True
     )
 
 
-setup(ext_modules=_extensions(), cmdclass={"build_ext": OptionalBuildExt})
+setup(ext_modules=_extensions(), cmdclass={"build_ext": OptionalBuildExt}, **_license())

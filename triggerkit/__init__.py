@@ -10,7 +10,23 @@ from typing import Any
 
 from ._version import __version__
 
-__all__ = ["ENGINE", "Cron", "__version__", "describe", "validate"]
+# APScheduler 3's top-level version names (``from apscheduler import version`` keeps working)
+release: str = __version__
+version_info: tuple[int | str, ...] = tuple(
+    int(part) if part.isdigit() else part for part in release.split(".")
+)
+version: str = ".".join(str(part) for part in version_info[:3])
+
+__all__ = [
+    "ENGINE",
+    "Cron",
+    "__version__",
+    "describe",
+    "release",
+    "validate",
+    "version",
+    "version_info",
+]
 
 # name -> (module, attribute) for the lazily imported public names
 _LAZY = {

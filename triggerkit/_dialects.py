@@ -362,6 +362,7 @@ class _Field:
         self.near = 0
         self.lw = False
         self.any = False  # quartz '?'
+        self.bare_last = False  # quartz 'L' alone in day of week
         self.hashed_step = False
         self.wide_steps: list[tuple[str, tuple[int, int]]] = []
 
@@ -442,6 +443,7 @@ def _parse_item(
     if quartz and name == "day_of_week":
         if item.upper() == "L":  # 'L' alone in day of week is 7, Saturday
             out.mask |= 1 << 7
+            out.bare_last = True
             return
         m = _NTH_RE.match(item)
         if m:
@@ -552,7 +554,21 @@ def _parse_cron(
                 )
             )
         special = dow.nth | dow.last_weekdays
-        if special and dow.mask:
+        if dow.bare_last and "," in f_dow.text:
+            # Quartz: "Support for specifying 'L' with other days of the week is not implemented"
+            problems.append(
+                Problem(
+                    index_of["day_of_week"],
+                    "day_of_week",
+                    f_dow.text,
+                    "'L' alone, or weekdays without 'L'",
+                    f"field {index_of['day_of_week']} (day of week) '{f_dow.text}' lists a bare "
+                    "'L' (7, Saturday) with other weekdays, which quartz does not allow: write "
+                    "'L' alone, or SAT (7) in the list",
+                    (f_dow.start, f_dow.end),
+                )
+            )
+        elif special and dow.mask:
             problems.append(
                 Problem(
                     index_of["day_of_week"],

@@ -33,6 +33,7 @@ __all__ = [
     "from_datetime",
     "next_fire",
     "prev_fire",
+    "resolve_wall",
     "to_datetime",
     "zone_for",
 ]
@@ -445,6 +446,19 @@ def prev_fire(
             continue
         return c - c1 if fold1 else c - c0
     raise RuntimeError("DST search did not converge")  # pragma: no cover
+
+
+def resolve_wall(zone: Zone, w: int, gap_shift: bool = True) -> int | None:
+    """Return the instant a selected wall time fires at (UTC epoch seconds), or ``None``.
+
+    ``w`` is the wall time in local epoch seconds. Rule O: a repeated wall time fires at its
+    first occurrence. Rule G: a wall time inside a gap fires at the transition instant, or, with
+    ``gap_shift`` false, not at all (``None``).
+    """
+    o0, o1 = zone.wall_offsets(w)
+    if o0 >= o1:  # exists once (equal) or twice (overlap: the first occurrence)
+        return w - o0
+    return zone.transition(w - o1, w - o0) if gap_shift else None
 
 
 def from_datetime(dt: datetime, zone: Zone | None = None) -> tuple[int, int]:

@@ -1,14 +1,18 @@
 """The ``triggerkit`` command: next/previous fire times, explanations, validation, diffs.
 
-Output is friendly to pipes: one ISO 8601 time per line, or ``--json``. Errors go to stderr;
-the exit status is 0 on success, 1 for an invalid expression (or, for ``diff``, when the
-schedules differ) and 2 for bad usage.
+Output is friendly to pipes: one ISO 8601 time per line, printed as it is found, or
+``--json``. Errors go to stderr (with ``--json``, ``next``, ``prev``, ``explain`` and
+``validate`` print them as JSON on stdout); the exit status is 0 on success, 1 for an invalid
+expression (or, for ``diff``, when the schedules differ), 2 for bad usage, and 141 (128 +
+SIGPIPE, what a shell reports for a command whose reader went away) when stdout is closed early,
+as in ``triggerkit next '* * * * *' -n 1000 | head -1``, without a traceback.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Iterator, Sequence
 from datetime import datetime, timezone
@@ -24,6 +28,10 @@ __all__ = ["main"]
 
 # diff gives up after comparing this many fire times of each schedule
 DIFF_SCAN_LIMIT = 100_000
+# the largest -n accepted: more is a mistake (or a job for the Python API's Cron.iter)
+MAX_COUNT = 1_000_000
+# the exit status when the reader of stdout goes away (128 + SIGPIPE, as a shell reports)
+EXIT_BROKEN_PIPE = 141
 
 
 def _default_zone() -> str:
@@ -90,6 +98,8 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("validate", help="check an expression (exit status 0 or 1)")
     p.add_argument("expr")
     p.add_argument("--strict", action="store_true", help="fail on warnings too")
+    p.add_argument("--start-date", help="the trigger's start_date (warns if end_date is earlier)")
+    p.add_argument("--end-date", help="the trigger's end_date")
     _common(p)
 
     p = sub.add_parser("diff", help="print the first times where two schedules differ")
@@ -119,35 +129,30 @@ def _start(cron: Cron, text: str | None) -> datetime:
     return value
 
 
-def _times(cron: Cron, start: datetime, n: int, reverse: bool) -> list[datetime]:
+def _times(cron: Cron, start: datetime, n: int, reverse: bool) -> Iterator[datetime]:
+    """Yield up to ``n`` fire times after (before) ``start``, one at a time: output streams."""
     step = cron.prev if reverse else cron.next
-    out: list[datetime] = []
     at: datetime | None = start
-    while len(out) < n and at is not None:
+    for _ in range(n):
         at = step(at)
-        if at is not None:
-            out.append(at)
-    return out
+        if at is None:
+            return
+        yield at
 
 
-def _print_times(args: argparse.Namespace, cron: Cron, times: list[datetime]) -> int:
+def _print_times(args: argparse.Namespace, cron: Cron, times: Iterator[datetime]) -> int:
+    count = 0
     if args.json:
-        print(
-            json.dumps(
-                {
-                    "expr": cron.expr,
-                    "dialect": cron.dialect,
-                    "tz": _tz_name(cron),
-                    "times": [t.isoformat() for t in times],
-                },
-                ensure_ascii=False,
-            )
-        )
+        found = [t.isoformat() for t in times]
+        count = len(found)
+        document = {"expr": cron.expr, "dialect": cron.dialect, "tz": _tz_name(cron)}
+        print(json.dumps({**document, "times": found}, ensure_ascii=False))
     else:
         for t in times:
             print(t.isoformat())
-    if len(times) < args.n:
-        print(f"triggerkit: {cron.expr!r} has only {len(times)} more fire time(s)", file=sys.stderr)
+            count += 1
+    if count < args.n:
+        print(f"triggerkit: {cron.expr!r} has only {count} more fire time(s)", file=sys.stderr)
     return 0
 
 
@@ -167,7 +172,7 @@ def _cmd_prev(args: argparse.Namespace) -> int:
 
 def _cmd_explain(args: argparse.Namespace) -> int:
     cron = _cron(args.expr, args)
-    times = _times(cron, _start(cron, args.after), args.n, False)
+    times = list(_times(cron, _start(cron, args.after), args.n, False))
     result = validate(args.expr, args.dialect, seconds=args.seconds, job_id=args.job_id)
     description = cron.describe(args.lang)
     if args.json:
@@ -196,7 +201,14 @@ def _cmd_explain(args: argparse.Namespace) -> int:
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
-    result = validate(args.expr, args.dialect, seconds=args.seconds, job_id=args.job_id)
+    result = validate(
+        args.expr,
+        args.dialect,
+        seconds=args.seconds,
+        job_id=args.job_id,
+        start_date=args.start_date,
+        end_date=args.end_date,
+    )
     failed = not result.ok or (args.strict and bool(result.warnings))
     if args.json:
         print(json.dumps(result.to_dict(), ensure_ascii=False))
@@ -273,23 +285,58 @@ _COMMANDS = {
 }
 
 
+def _hint(exc: CronSpecError, args: argparse.Namespace) -> str:
+    """Return advice for a 6-field expression given to the 5-field POSIX dialect."""
+    expr = getattr(args, "current_expr", "")
+    if args.dialect == "posix" and not args.seconds and len(expr.split()) == 6:
+        return (
+            " (6 fields: add --seconds if the first one is seconds, or use --dialect quartz "
+            "for a Quartz expression)"
+        )
+    return ""
+
+
+def _error(args: argparse.Namespace, message: str, span: tuple[int, int] | None = None) -> None:
+    """Print an error: a JSON document under ``--json``, otherwise a line (and a caret)."""
+    expr = getattr(args, "current_expr", "")
+    if getattr(args, "json", False) and args.command != "diff":
+        error = {"message": message, "span": list(span) if span else None}
+        document = {"expr": expr or getattr(args, "expr", ""), "dialect": args.dialect}
+        print(json.dumps({**document, "ok": False, "errors": [error]}, ensure_ascii=False))
+        return
+    print(f"triggerkit: error: {message}", file=sys.stderr)
+    if span is not None and expr:
+        start, end = span
+        print(f"  {expr}\n  {' ' * start}{'^' * max(1, end - start)}", file=sys.stderr)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status."""
+    try:
+        return _main(argv)
+    except BrokenPipeError:
+        # the reader went away (``| head -1``): no traceback; stdout goes to devnull so the
+        # interpreter's final flush does not fail again
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
+
+
+def _main(argv: Sequence[str] | None) -> int:
     args = _parser().parse_args(argv)
     if getattr(args, "tz", None) is None and hasattr(args, "tz"):
         args.tz = _default_zone()
-    if getattr(args, "n", 1) < 0:
-        print("triggerkit: error: -n must be at least 0", file=sys.stderr)
+    n = getattr(args, "n", 1)
+    if not 0 <= n <= MAX_COUNT:
+        _error(args, f"-n: {n} is out of range; allowed: 0-{MAX_COUNT}")
         return 2
     try:
-        return _COMMANDS[args.command](args)
+        status = _COMMANDS[args.command](args)
+        sys.stdout.flush()  # a closed pipe shows here, inside the handler of main()
+        return status
     except CronSpecError as exc:
-        expr = getattr(args, "current_expr", "")
-        print(f"triggerkit: error: {exc.message}", file=sys.stderr)
-        if exc.span is not None and expr:
-            start, end = exc.span
-            print(f"  {expr}\n  {' ' * start}{'^' * max(1, end - start)}", file=sys.stderr)
+        _error(args, exc.message + _hint(exc, args), exc.span)
         return 1
     except (TriggerkitValueError, ValueError, TypeError, OverflowError) as exc:
-        print(f"triggerkit: error: {exc}", file=sys.stderr)
+        _error(args, str(exc))
         return 1

@@ -266,7 +266,7 @@ class Job:
         self.func = ref_to_obj(self.func_ref)
         self.trigger = state["trigger"]
         self.executor = state["executor"]
-        args = tuple(state["args"])
+        args = state["args"]  # as stored (a list after a JSON import), as in APScheduler 3
         # Undo the bound-method split made by __getstate__.
         if args and not ismethod(self.func) and _is_unbound_method_of(self.func, args[0]):
             self.func = getattr(args[0], self.func.__name__)

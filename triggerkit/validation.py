@@ -46,7 +46,7 @@ class Issue:
     ``field_index`` is the 1-based position of the field as written (0: the whole expression),
     ``span`` the ``(start, end)`` character offsets of the bad part, ``code`` a stable
     identifier (``out-of-range``-style codes are not promised; ``never-fires``, ``rare``,
-    ``day-or``, ``past``, ``wide-step`` and ``aps-weekdays`` are).
+    ``day-or``, ``past``, ``wide-step``, ``aps-weekdays`` and ``ends-before-start`` are).
     """
 
     severity: str
@@ -130,6 +130,8 @@ def validate(
     seconds: bool = False,
     job_id: str | None = None,
     now: datetime | None = None,
+    start_date: datetime | str | None = None,
+    end_date: datetime | str | None = None,
 ) -> ValidationResult:
     """Check ``expr`` in ``dialect`` and explain every problem.
 
@@ -138,6 +140,10 @@ def validate(
     rely on a rule people often get wrong (POSIX day-of-month OR day-of-week).
 
     :param now: the present, for the "fires only in the past" warning (default: now)
+    :param start_date: the trigger's start_date, if any (naive: UTC)
+    :param end_date: the trigger's end_date: one before ``start_date`` is reported as the
+        warning ``ends-before-start`` (the trigger is accepted, as in APScheduler 3, and never
+        fires)
     :raises ValueError: for an unknown dialect (that is a programming error, not bad input)
     """
     parsed, problems = _dialects.parse_report(expr, dialect, seconds=seconds, job_id=job_id)
@@ -146,7 +152,21 @@ def validate(
         return ValidationResult(expr, dialect, errors)
     warnings = [_issue("warning", "wide-step", p) for p in parsed.step_warnings]
     warnings += _schedule_warnings(parsed, now or datetime.now(timezone.utc))
+    warnings += _date_warnings(parsed, start_date, end_date)
     return ValidationResult(expr, dialect, (), tuple(warnings))
+
+
+def _date_warnings(
+    parsed: Parsed, start_date: datetime | str | None, end_date: datetime | str | None
+) -> list[Issue]:
+    from .util import convert_to_datetime
+
+    start = convert_to_datetime(start_date, timezone.utc, "start_date")
+    end = convert_to_datetime(end_date, timezone.utc, "end_date")
+    if start is None or end is None or end >= start:
+        return []
+    message = f"never fires: end_date {end.isoformat()} is before start_date {start.isoformat()}"
+    return [_whole(parsed, "warning", "ends-before-start", message)]
 
 
 def _whole(

@@ -13,7 +13,7 @@ import sys
 import traceback
 from abc import ABCMeta, abstractmethod
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta, timezone
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
@@ -113,6 +113,20 @@ class BaseExecutor(metaclass=ABCMeta):
             self._release(job_id)
         self._logger.error("Error running job %s", job_id, exc_info=(type(exc), exc, tb))
 
+    def _finish_run(self, job_id: str, outcome: Callable[[], Sequence[JobExecutionEvent]]) -> None:
+        """Complete one submitted run: the completion path for callback-driven executors.
+
+        ``outcome`` returns the run's events (``future.result`` and the like); they are dispatched
+        and the job's instance slot is freed. If ``outcome`` raises, the error is logged by
+        :meth:`_run_job_error` instead, which frees the slot too.
+        """
+        try:
+            events = outcome()
+        except BaseException as exc:
+            self._run_job_error(job_id, exc, exc.__traceback__)
+        else:
+            self._run_job_success(job_id, events)
+
     def __repr__(self) -> str:
         return f"<{self.__class__.__name__}>"
 
@@ -123,7 +137,9 @@ def _missed(
     """Return an ``EVENT_JOB_MISSED`` event if ``run_time`` is beyond the grace time."""
     if job.misfire_grace_time is None:
         return None
-    late = _clock.now(timezone.utc) - run_time
+    # this module's ``datetime`` may be patched (as in APScheduler 3): then it is the clock
+    now = datetime.now(timezone.utc) if datetime is not _clock.REAL_DATETIME else None
+    late = (now or _clock.now(timezone.utc)) - run_time
     if late <= timedelta(seconds=job.misfire_grace_time):
         return None
     logger.warning('Run time of job "%s" was missed by %s', job, late)

@@ -10,7 +10,11 @@ import threading
 from datetime import datetime, tzinfo
 from typing import Protocol
 
-__all__ = ["now", "wait"]
+__all__ = ["REAL_DATETIME", "now", "wait"]
+
+# the real class: a module whose own ``datetime`` is something else was patched (by a test or
+# by code written for APScheduler 3), and then that module reads the time from it
+REAL_DATETIME = datetime
 
 
 class _Waitable(Protocol):

@@ -85,6 +85,9 @@ TIMEOUT_MAX = 4294967  # Maximum value accepted by Event.wait() on Windows
 MAX_SLEEP = 60.0
 
 _PREFIXES = ("apscheduler.", "triggerkit.")
+_NOUNS = {"executor": "executor", "jobstore": "job store"}
+#: the longest back-off between retries of a failing job store, unless the retry interval is longer
+_RETRY_CAP = 60.0
 _UTC = timezone.utc
 _F = TypeVar("_F", bound=Callable[..., Any])
 
@@ -109,6 +112,16 @@ class BaseScheduler(metaclass=ABCMeta):
         configuration dict
     """
 
+    # APScheduler 3's plugin registries (alias -> class, alias -> entry point); empty here:
+    # triggerkit's own names live in ``_plugins``, and code written for APScheduler 3 may add to
+    # these (see :meth:`_plugin_class`)
+    _trigger_classes: dict[str, type[Any]] = {}
+    _trigger_plugins: dict[str, Any] = {}
+    _executor_classes: dict[str, type[Any]] = {}
+    _executor_plugins: dict[str, Any] = {}
+    _jobstore_classes: dict[str, type[Any]] = {}
+    _jobstore_plugins: dict[str, Any] = {}
+
     def __init__(self, gconfig: Mapping[str, Any] | None = None, **options: Any) -> None:
         super().__init__()
         self._executors: dict[str, BaseExecutor] = {}
@@ -118,6 +131,9 @@ class BaseScheduler(metaclass=ABCMeta):
         self._listeners: list[tuple[Callable[[Any], Any], int]] = []
         self._listeners_lock = self._create_lock()
         self._pending_jobs: list[tuple[Job, str, bool]] = []
+        # per store alias: consecutive failed passes, and a batch a failed pass could not write
+        self._store_failures: dict[str, int] = {}
+        self._unwritten: dict[str, _PassBatch] = {}
         self.state = STATE_STOPPED
         self.configure(gconfig or {}, **options)
 
@@ -208,7 +224,7 @@ class BaseScheduler(metaclass=ABCMeta):
                 f'Cannot create {kind} "{alias}": either "class" or "type" must be defined'
             )
         raise TypeError(
-            f"Expected {kind} instance or dict for {kind}s[{alias!r}], got "
+            f"Expected {_NOUNS[kind]} instance or dict for {kind}s[{alias!r}], got "
             f"{value.__class__.__name__} instead"
         )
 
@@ -370,6 +386,8 @@ class BaseScheduler(metaclass=ABCMeta):
         with self._jobstores_lock:
             jobstore = self._lookup_jobstore(alias)
             del self._jobstores[alias]
+            self._store_failures.pop(alias, None)
+            self._unwritten.pop(alias, None)
         if shutdown:
             jobstore.shutdown()
         self._dispatch_event(SchedulerEvent(EVENT_JOBSTORE_REMOVED, alias))
@@ -728,6 +746,10 @@ class BaseScheduler(metaclass=ABCMeta):
     # -- internals -------------------------------------------------------------------------
 
     def _now(self) -> datetime:
+        # ``datetime`` and ``get_localzone`` are this module's own names, as in APScheduler 3,
+        # so code that patches ``triggerkit.schedulers.base.datetime`` moves the clock
+        if datetime is not _clock.REAL_DATETIME:
+            return datetime.now(self.timezone)
         return _clock.now(self.timezone)
 
     def _create_lock(self) -> Any:
@@ -815,13 +837,33 @@ class BaseScheduler(metaclass=ABCMeta):
         if self.state == STATE_RUNNING:
             self.wakeup()
 
+    def _plugin_class(self, kind: str, alias: str, base: type[Any]) -> type[Any]:
+        """Return the class of ``alias``: APScheduler 3's per-scheduler registries first.
+
+        ``_trigger_classes`` (alias -> class) and ``_trigger_plugins`` (alias -> entry point,
+        loaded on use), and the same for executors and job stores, are where APScheduler 3 code
+        registers its own plugins; then come triggerkit's built-in names and entry points.
+        """
+        classes: dict[str, type[Any]] = getattr(self, f"_{kind}_classes")
+        cls = classes.get(alias)
+        if cls is not None:
+            return cls
+        plugin = getattr(self, f"_{kind}_plugins").get(alias)
+        if plugin is None:
+            return load_plugin(kind, alias, base)
+        cls = plugin.load()
+        if not isinstance(cls, type) or not issubclass(cls, base):
+            raise TypeError(f"The {kind} entry point does not point to a {kind} class")
+        classes[alias] = cls
+        return cls
+
     def _create_plugin_instance(self, kind: str, alias: str, options: dict[str, Any]) -> Any:
         base: type[Any] = {
             "trigger": BaseTrigger,
             "executor": BaseExecutor,
             "jobstore": BaseJobStore,
         }[kind]
-        cls = load_plugin(kind, alias, base)
+        cls = self._plugin_class(kind, alias, base)
         try:
             return cls(**options)
         except TypeError:
@@ -871,17 +913,14 @@ class BaseScheduler(metaclass=ABCMeta):
 
         with self._jobstores_lock:
             for store_alias, store in self._jobstores.items():
+                # A store error never stops the wake-ups: the store is retried with back-off.
                 try:
+                    if not self._write_unwritten(store_alias, store):
+                        raise _UnwrittenBatch
                     due_jobs = store.acquire_due_jobs(now)
                 except Exception as exc:
-                    self._logger.warning(
-                        "Error getting due jobs from job store %r: %s", store_alias, exc
-                    )
-                    retry_at = now.astimezone(_UTC) + timedelta(
-                        seconds=self.jobstore_retry_interval
-                    )
-                    if next_wakeup_time is None or next_wakeup_time > retry_at:
-                        next_wakeup_time = retry_at
+                    retry_at = self._store_failed(store_alias, now, exc)
+                    next_wakeup_time = _earliest(next_wakeup_time, retry_at)
                     continue
                 batch = _PassBatch()
                 for job in due_jobs:
@@ -894,18 +933,23 @@ class BaseScheduler(metaclass=ABCMeta):
                         # dies here); pause the job so it does not come back at once.
                         self._pause_broken_job(job, store)
                 if not self._write_batch(store_alias, store, batch):
-                    retry_at = now.astimezone(_UTC) + timedelta(
-                        seconds=self.jobstore_retry_interval
-                    )
-                    if next_wakeup_time is None or next_wakeup_time > retry_at:
-                        next_wakeup_time = retry_at
+                    # Its runs were submitted: write the batch before due jobs are read again,
+                    # or they would run twice.
+                    self._unwritten[store_alias] = batch
+                    retry_at = self._store_failed(store_alias, now, _UnwrittenBatch())
+                    next_wakeup_time = _earliest(next_wakeup_time, retry_at)
                     continue
-                store_next = store.get_next_run_time()
+                try:
+                    store_next = store.get_next_run_time()
+                except Exception as exc:
+                    retry_at = self._store_failed(store_alias, now, exc)
+                    next_wakeup_time = _earliest(next_wakeup_time, retry_at)
+                    continue
+                self._store_failures.pop(store_alias, None)
                 # Instants are compared in UTC: aware datetimes sharing a zone compare (and
                 # subtract) as wall-clock times, which is wrong across a DST change.
                 store_next = store_next.astimezone(_UTC) if store_next else None
-                if store_next and (next_wakeup_time is None or store_next < next_wakeup_time):
-                    next_wakeup_time = store_next
+                next_wakeup_time = _earliest(next_wakeup_time, store_next)
 
         for event in events:
             self._dispatch_event(event)
@@ -927,6 +971,30 @@ class BaseScheduler(metaclass=ABCMeta):
             wait_seconds,
         )
         return wait_seconds
+
+    def _write_unwritten(self, store_alias: str, store: BaseJobStore) -> bool:
+        """Write the batch a failed pass left for ``store``, if any; False if it fails again."""
+        batch = self._unwritten.pop(store_alias, None)
+        if batch is None or self._write_batch(store_alias, store, batch):
+            return True
+        self._unwritten[store_alias] = batch
+        return False
+
+    def _store_failed(self, store_alias: str, now: datetime, exc: BaseException) -> datetime:
+        """Log a store error and return when to retry: ``jobstore_retry_interval`` doubled on
+        each consecutive failure, up to a minute (or the interval, if that is longer)."""
+        failures = self._store_failures.get(store_alias, 0) + 1
+        self._store_failures[store_alias] = failures
+        interval = self.jobstore_retry_interval
+        delay = min(interval * 2.0 ** min(failures - 1, 32), max(interval, _RETRY_CAP))
+        self._logger.warning(
+            "Error getting due jobs from job store %r: %s (failure %d; retrying in %.3g s)",
+            store_alias,
+            exc,
+            failures,
+            delay,
+        )
+        return now.astimezone(_UTC) + timedelta(seconds=delay)
 
     def _write_batch(
         self,
@@ -1024,6 +1092,20 @@ class BaseScheduler(metaclass=ABCMeta):
             for job_id in store.remove_jobs([job.id]):
                 self._dispatch_event(JobEvent(EVENT_JOB_REMOVED, job_id, store_alias))
                 self._logger.info("Removed job %s", job_id)
+
+
+class _UnwrittenBatch(Exception):
+    """The next run times of a pass's due jobs are not stored yet (the store failed)."""
+
+    def __str__(self) -> str:
+        return "could not store the next run times of the last pass's due jobs"
+
+
+def _earliest(current: datetime | None, candidate: datetime | None) -> datetime | None:
+    """The earlier of two wake-up times, ``None`` meaning "none yet"."""
+    if candidate is None:
+        return current
+    return candidate if current is None or candidate < current else current
 
 
 class _PassBatch:

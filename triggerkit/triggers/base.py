@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import math
 import random
 from abc import ABCMeta, abstractmethod
@@ -10,7 +11,9 @@ from typing import Any
 
 from ..errors import TriggerArgumentError
 
-__all__ = ["BaseTrigger", "check_jitter"]
+__all__ = ["BaseTrigger", "check_jitter", "warn_if_ends_before_start"]
+
+logger = logging.getLogger("triggerkit.triggers")
 
 
 def check_jitter(jitter: Any) -> None:
@@ -28,6 +31,24 @@ def check_jitter(jitter: Any) -> None:
         raise TypeError(f"jitter: expected None or a number, got {type(jitter).__name__}")
     if not math.isfinite(jitter) or jitter < 0:
         raise TriggerArgumentError("jitter", jitter, allowed)
+
+
+def warn_if_ends_before_start(
+    trigger: str, start_date: datetime | None, end_date: datetime | None
+) -> bool:
+    """Log a warning and return true if ``end_date`` lies before ``start_date``.
+
+    APScheduler 3 accepts such a trigger, which then never fires; so does triggerkit.
+    """
+    if start_date is None or end_date is None or end_date >= start_date:
+        return False
+    logger.warning(
+        "%s trigger: end_date %s is before start_date %s; it will never fire",
+        trigger,
+        end_date.isoformat(),
+        start_date.isoformat(),
+    )
+    return True
 
 
 class BaseTrigger(metaclass=ABCMeta):

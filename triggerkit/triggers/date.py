@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import date, datetime, tzinfo
 from typing import Any
 
+from tzlocal import get_localzone
+
 from ..util import astimezone, convert_to_datetime, datetime_repr
 from .base import BaseTrigger
 
@@ -26,9 +28,8 @@ class DateTrigger(BaseTrigger):
     ) -> None:
         tz = astimezone(timezone)
         if tz is None:
-            from .cron import _local_zone
-
-            tz = _local_zone()
+            # this module's own ``get_localzone``: patchable here, as in APScheduler 3
+            tz = astimezone(get_localzone()) or astimezone("UTC")
         if run_date is not None:
             converted = convert_to_datetime(run_date, tz, "run_date")
             assert converted is not None

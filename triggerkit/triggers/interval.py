@@ -7,9 +7,11 @@ import random
 from datetime import datetime, timedelta, timezone, tzinfo
 from typing import Any
 
-from ..errors import TriggerArgumentError
+from tzlocal import get_localzone
+
+from ..errors import TriggerArgumentError, TriggerArgumentTypeError
 from ..util import astimezone, convert_to_datetime, datetime_repr
-from .base import BaseTrigger, check_jitter
+from .base import BaseTrigger, check_jitter, warn_if_ends_before_start
 
 __all__ = ["IntervalTrigger"]
 
@@ -56,7 +58,7 @@ class IntervalTrigger(BaseTrigger):
             ("seconds", seconds),
         ):
             if isinstance(value, bool) or not isinstance(value, (int, float)):
-                raise TriggerArgumentError(name, value, "a number >= 0")
+                raise TriggerArgumentTypeError(name, value, "a number >= 0")
             if not math.isfinite(value):
                 raise TriggerArgumentError(
                     name,
@@ -94,9 +96,8 @@ class IntervalTrigger(BaseTrigger):
         elif isinstance(end_date, datetime) and end_date.tzinfo:
             self.timezone = astimezone(end_date.tzinfo)
         else:
-            from .cron import _local_zone
-
-            self.timezone = _local_zone()
+            # this module's own ``get_localzone``: patchable here, as in APScheduler 3
+            self.timezone = astimezone(get_localzone()) or astimezone("UTC")
         if start_date is None:
             try:
                 start_date = datetime.now(self.timezone) + self.interval
@@ -110,14 +111,8 @@ class IntervalTrigger(BaseTrigger):
                 ) from None
         self.start_date = convert_to_datetime(start_date, self.timezone, "start_date")
         self.end_date = convert_to_datetime(end_date, self.timezone, "end_date")
-        if self.end_date is not None and self.start_date is not None:
-            if self.end_date < self.start_date:
-                raise TriggerArgumentError(
-                    "end_date",
-                    end_date,
-                    f"a time at or after start_date ({self.start_date})",
-                    f"end_date: {self.end_date} is before start_date {self.start_date}",
-                )
+        # APScheduler 3 accepts an end_date before start_date: the trigger never fires
+        warn_if_ends_before_start("interval", self.start_date, self.end_date)
         check_jitter(jitter)
         self.jitter = jitter
 

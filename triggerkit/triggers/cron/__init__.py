@@ -6,10 +6,12 @@ from datetime import datetime, timedelta, timezone, tzinfo
 from functools import lru_cache
 from typing import Any
 
+from tzlocal import get_localzone
+
 from ..._schedule import CronCore, Masks
-from ...errors import CronSpecError, TriggerArgumentError
+from ...errors import CronSpecError
 from ...util import astimezone, convert_to_datetime, datetime_repr
-from ..base import BaseTrigger, check_jitter
+from ..base import BaseTrigger, check_jitter, warn_if_ends_before_start
 from .fields import (
     DEFAULT_VALUES,
     BaseField,
@@ -26,8 +28,7 @@ _MICROSECOND = timedelta(microseconds=1)
 
 
 def _local_zone() -> tzinfo:
-    from tzlocal import get_localzone
-
+    # this module's own ``get_localzone``, so that patching it here works as in APScheduler 3
     return astimezone(get_localzone()) or _UTC
 
 
@@ -143,13 +144,8 @@ class CronTrigger(BaseTrigger):
             self.timezone = _local_zone()
         self.start_date = convert_to_datetime(start_date, self.timezone, "start_date")
         self.end_date = convert_to_datetime(end_date, self.timezone, "end_date")
-        if self.start_date and self.end_date and self.start_date > self.end_date:
-            raise TriggerArgumentError(
-                "end_date",
-                end_date,
-                f"a time at or after start_date ({self.start_date})",
-                f"end_date: {self.end_date} is before start_date {self.start_date}",
-            )
+        # APScheduler 3 accepts an end_date before start_date: the trigger never fires
+        warn_if_ends_before_start("cron", self.start_date, self.end_date)
         check_jitter(jitter)
         self.jitter = jitter
         self.dst_gap = dst_gap

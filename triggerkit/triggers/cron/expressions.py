@@ -7,6 +7,7 @@ a step after a name range (``mon-fri/2``) is honoured rather than silently dropp
 
 from __future__ import annotations
 
+import logging
 import re
 from calendar import monthrange
 from datetime import datetime
@@ -182,7 +183,13 @@ class RangeExpression(AllExpression):
                     f"{field_name}: {value} in '{self}' is out of range {lo}-{hi}",
                 )
         span = (self.last if self.last is not None else hi) - self.first
-        if self.step and self.step > span:
+        # APScheduler 3 accepts '0-0/n' (its check reads a last value of 0 as "none"), and it
+        # fires at 0 only; so does triggerkit. Any other 'a-a/n' is rejected by both.
+        if self.step and self.step > span and self.last == 0 and span == 0:
+            logging.getLogger("triggerkit.triggers").warning(
+                "%s: '%s' fires at 0 only: the step has nothing to step through", field_name, self
+            )
+        elif self.step and self.step > span:
             raise CronSpecError(
                 field_name,
                 str(self),
@@ -211,7 +218,8 @@ class RangeExpression(AllExpression):
         def show(value: int) -> str:
             return names[value - offset] if names else str(value)
 
-        if self.last is not None and self.last != self.first:
+        # 'a-a/n' stays 'a-a/n': 'a/n' would mean 'from a to the maximum'
+        if self.last is not None and (self.last != self.first or self.step):
             return f"{show(self.first)}-{show(self.last)}"
         return show(self.first)
 

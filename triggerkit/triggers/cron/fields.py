@@ -7,6 +7,7 @@ kernel searches with.
 from __future__ import annotations
 
 import re
+import unicodedata
 from calendar import monthrange
 from datetime import datetime
 from typing import Any, ClassVar
@@ -58,6 +59,15 @@ ALLOWED = {
 }
 # Items are separated by commas; spaces around a comma are allowed ('8, 12').
 SEPARATOR = re.compile(" *, *")
+
+
+def ascii_digits(text: str) -> str:
+    """Return ``text`` with every decimal digit of another script replaced by its ASCII digit."""
+    if text.isascii():
+        return text
+    return "".join(
+        str(unicodedata.decimal(ch)) if not ch.isascii() and ch.isdecimal() else ch for ch in text
+    )
 
 
 class BaseField:
@@ -113,8 +123,10 @@ class BaseField:
 
     def compile_expression(self, expr: str) -> None:
         """Parse one item and append it to :attr:`expressions`."""
+        # digits of any script ('٣', '１２') read as in APScheduler 3, whose patterns use \d
+        text = ascii_digits(expr)
         for compiler in self.COMPILERS:
-            match = compiler.value_re.match(expr)
+            match = compiler.value_re.match(text)
             if not match:
                 continue
             try:
