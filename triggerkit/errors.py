@@ -17,7 +17,9 @@ The tree::
     │   └── ConflictingIdError                (APScheduler 3: jobstores.base)
     ├── SchedulerAlreadyRunningError          (APScheduler 3: schedulers)
     ├── SchedulerNotRunningError              (APScheduler 3: schedulers)
-    └── MaxInstancesReachedError              (APScheduler 3: executors.base)
+    ├── MaxInstancesReachedError              (APScheduler 3: executors.base)
+    ├── RemoteJobError                        a fleet job's exception that cannot be rebuilt here
+    └── RunLostError                          a fleet run whose outcome never came back
 
 Each subclasses the built-in exception APScheduler 3 raises in the same situation, so existing
 ``except`` clauses keep working. The APScheduler 3 module paths re-export these same objects.
@@ -36,6 +38,8 @@ __all__ = [
     "JobLookupError",
     "JobSerializationError",
     "MaxInstancesReachedError",
+    "RemoteJobError",
+    "RunLostError",
     "SchedulerAlreadyRunningError",
     "SchedulerNotRunningError",
     "TransientJobError",
@@ -197,3 +201,23 @@ class MaxInstancesReachedError(Exception):
             f'Job "{job.id}" has already reached its maximum number of instances '
             f"({job.max_instances})"
         )
+
+
+class RemoteJobError(Exception):
+    """A job run on a worker fleet raised an exception whose class is not loaded here.
+
+    :param type_ref: the exception class as ``module:qualname``
+    :param message: ``str()`` of the exception on the worker
+    """
+
+    def __init__(self, type_ref: str, message: str) -> None:
+        super().__init__(f"{type_ref}: {message}")
+        self.type_ref = type_ref
+        self.message = message
+
+
+class RunLostError(Exception):
+    """A run sent to a worker fleet produced no outcome: its worker died, or none came back in time.
+
+    Whether the job ran (in part, or later on another worker) is unknown.
+    """

@@ -16,7 +16,6 @@ import importlib
 import inspect
 import io
 import pickle
-import sys
 from functools import partial
 from typing import Any
 from weakref import WeakKeyDictionary
@@ -118,10 +117,10 @@ def ref_to_obj(ref: str) -> Any:
         raise ValueError(f"Invalid reference {ref!r}: expected 'package.module:name'")
     modulename, rest = ref.split(":", 1)
     modulename = map_module(modulename)
-    obj: Any = sys.modules.get(modulename)
     try:
-        if obj is None:
-            obj = importlib.import_module(modulename)
+        # import_module also for a module already in sys.modules: it waits for a module that
+        # another thread is still importing instead of handing it over half initialised.
+        obj: Any = importlib.import_module(modulename)
     except ImportError as exc:
         raise LookupError(f"Error resolving reference {ref}: could not import module") from exc
     try:
