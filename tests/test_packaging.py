@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import ast
+import re
 import sys
-import tomllib
 from pathlib import Path
 
 import pytest
@@ -12,13 +12,13 @@ import pytest
 import triggerkit
 
 ROOT = Path(__file__).resolve().parent.parent
-PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
+PYPROJECT = (ROOT / "pyproject.toml").read_text()  # no tomllib on Python 3.10
 STORE_EXTRAS = {"sqlalchemy", "redis", "mongodb", "zookeeper", "etcd", "rethinkdb"}
 
 
 def test_the_distribution_name_is_free_and_the_import_name_stays() -> None:
     # "triggerkit" on PyPI is an unrelated project
-    assert PYPROJECT["project"]["name"] == "triggerkit-cron"
+    assert re.search(r'^name = "triggerkit-cron"$', PYPROJECT, re.MULTILINE)
     assert (ROOT / "triggerkit" / "__init__.py").exists()
 
 
@@ -28,12 +28,14 @@ def test_the_license_file_is_the_mit_license_the_metadata_declares() -> None:
     assert "triggerkit developers" in text
     setup = (ROOT / "setup.py").read_text()
     assert '{"license_expression": "MIT"}' in setup and '{"license": "MIT"}' in setup
-    assert "license" in PYPROJECT["project"]["dynamic"]
-    assert PYPROJECT["project"]["authors"] == [{"name": "triggerkit developers"}]
+    assert 'dynamic = ["version", "license"]' in PYPROJECT
+    assert 'authors = [{ name = "triggerkit developers" }]' in PYPROJECT
 
 
 def test_store_extras_exist_only_with_their_stores() -> None:
-    extras = set(PYPROJECT["project"]["optional-dependencies"])
+    section = PYPROJECT.split("[project.optional-dependencies]")[1].split("\n[")[0]
+    extras = set(re.findall(r"^([a-z]+) = ", section, re.MULTILINE))
+    assert {"hypothesis", "test", "gevent"} <= extras
     for store in extras & STORE_EXTRAS:
         assert (ROOT / "triggerkit" / "jobstores" / f"{store}.py").exists(), store
 
