@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Iterator
 from types import ModuleType
 
@@ -47,3 +48,10 @@ def engine(request: pytest.FixtureRequest) -> Iterator[ModuleType]:
 def speedups() -> ModuleType:
     """The compiled kernel itself (fails when it is missing and not disabled on purpose)."""
     return load_engine("cython")
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Stop the test servers that this session started itself (see ``tests/servers.py``)."""
+    servers = sys.modules.get("servers")  # imported only by a test that asked for a server
+    if servers is not None:
+        servers.stop_started_servers()

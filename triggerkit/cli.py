@@ -337,6 +337,6 @@ def _main(argv: Sequence[str] | None) -> int:
     except CronSpecError as exc:
         _error(args, exc.message + _hint(exc, args), exc.span)
         return 1
-    except (TriggerkitValueError, ValueError, TypeError) as exc:
+    except (TriggerkitValueError, ValueError, TypeError, OverflowError) as exc:
         _error(args, str(exc))
         return 1

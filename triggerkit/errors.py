@@ -10,13 +10,16 @@ The tree::
     │   │   ├── TriggerArgumentError          bad trigger arguments (out of range, ...)
     │   │   │   └── TriggerArgumentTypeError      of the wrong type: also a ``TypeError``
     │   │   └── InvalidTimezoneError          also a ``zoneinfo.ZoneInfoNotFoundError`` (KeyError)
-    │   └── TransientJobError                 (APScheduler 3: jobstores.base)
+    │   ├── TransientJobError                 (APScheduler 3: jobstores.base)
+    │   └── JobSerializationError             a job the store's serializer cannot carry
     ├── KeyError
     │   ├── JobLookupError                    (APScheduler 3: jobstores.base)
     │   └── ConflictingIdError                (APScheduler 3: jobstores.base)
     ├── SchedulerAlreadyRunningError          (APScheduler 3: schedulers)
     ├── SchedulerNotRunningError              (APScheduler 3: schedulers)
-    └── MaxInstancesReachedError              (APScheduler 3: executors.base)
+    ├── MaxInstancesReachedError              (APScheduler 3: executors.base)
+    ├── RemoteJobError                        a fleet job's exception that cannot be rebuilt here
+    └── RunLostError                          a fleet run whose outcome never came back
 
 Each subclasses the built-in exception APScheduler 3 raises in the same situation, so existing
 ``except`` clauses keep working. The APScheduler 3 module paths re-export these same objects.
@@ -33,7 +36,10 @@ __all__ = [
     "InvalidDateError",
     "InvalidTimezoneError",
     "JobLookupError",
+    "JobSerializationError",
     "MaxInstancesReachedError",
+    "RemoteJobError",
+    "RunLostError",
     "SchedulerAlreadyRunningError",
     "SchedulerNotRunningError",
     "TransientJobError",
@@ -155,6 +161,24 @@ class TransientJobError(ValueError):
         )
 
 
+class JobSerializationError(ValueError):
+    """A job cannot be carried by a store's serializer (``serializer="json"``).
+
+    :param job_id: the job's id
+    :param field: where in the job the value sits (``args[1]``, ``kwargs['when']``, ``func``)
+    :param reason: why it cannot be carried, and what can
+    """
+
+    def __init__(self, job_id: str, field: str, reason: str) -> None:
+        self.job_id = job_id
+        self.field = field
+        self.reason = reason
+        super().__init__(f"Job {job_id!r} cannot be serialized: {field}: {reason}")
+
+    def __reduce__(self) -> Any:
+        return (type(self), (self.job_id, self.field, self.reason))
+
+
 class SchedulerAlreadyRunningError(Exception):
     """Raised when attempting to start or configure the scheduler when it's already running."""
 
@@ -177,3 +201,23 @@ class MaxInstancesReachedError(Exception):
             f'Job "{job.id}" has already reached its maximum number of instances '
             f"({job.max_instances})"
         )
+
+
+class RemoteJobError(Exception):
+    """A job run on a worker fleet raised an exception whose class is not loaded here.
+
+    :param type_ref: the exception class as ``module:qualname``
+    :param message: ``str()`` of the exception on the worker
+    """
+
+    def __init__(self, type_ref: str, message: str) -> None:
+        super().__init__(f"{type_ref}: {message}")
+        self.type_ref = type_ref
+        self.message = message
+
+
+class RunLostError(Exception):
+    """A run sent to a worker fleet produced no outcome: its worker died, or none came back in time.
+
+    Whether the job ran (in part, or later on another worker) is unknown.
+    """

@@ -12,6 +12,7 @@ from typing import Any
 
 __all__ = [
     "EVENT_ALL",
+    "EVENT_ALL_APSCHEDULER",
     "EVENT_ALL_JOBS_REMOVED",
     "EVENT_EXECUTOR_ADDED",
     "EVENT_EXECUTOR_REMOVED",
@@ -20,6 +21,7 @@ __all__ = [
     "EVENT_JOB_ADDED",
     "EVENT_JOB_ERROR",
     "EVENT_JOB_EXECUTED",
+    "EVENT_JOB_LOAD_FAILED",
     "EVENT_JOB_MAX_INSTANCES",
     "EVENT_JOB_MISSED",
     "EVENT_JOB_MODIFIED",
@@ -32,6 +34,7 @@ __all__ = [
     "EVENT_SCHEDULER_STARTED",
     "JobEvent",
     "JobExecutionEvent",
+    "JobLoadFailedEvent",
     "JobSubmissionEvent",
     "SchedulerEvent",
 ]
@@ -53,6 +56,8 @@ EVENT_JOB_ERROR = 2**13
 EVENT_JOB_MISSED = 2**14
 EVENT_JOB_SUBMITTED = 2**15
 EVENT_JOB_MAX_INSTANCES = 2**16
+#: triggerkit's own: a stored job could not be restored (its row is kept; see JobLoadFailedEvent)
+EVENT_JOB_LOAD_FAILED = 2**17
 EVENT_ALL = (
     EVENT_SCHEDULER_STARTED
     | EVENT_SCHEDULER_SHUTDOWN
@@ -71,7 +76,11 @@ EVENT_ALL = (
     | EVENT_JOB_MISSED
     | EVENT_JOB_SUBMITTED
     | EVENT_JOB_MAX_INSTANCES
+    | EVENT_JOB_LOAD_FAILED
 )
+#: APScheduler 3's ``EVENT_ALL`` (every code but ours): ``add_listener``'s default mask, so a
+#: listener written for APScheduler 3 gets no event kind it does not know.
+EVENT_ALL_APSCHEDULER = EVENT_ALL & ~EVENT_JOB_LOAD_FAILED
 
 
 class SchedulerEvent:
@@ -144,3 +153,26 @@ class JobExecutionEvent(JobEvent):
         self.retval = retval
         self.exception = exception
         self.traceback = traceback
+
+
+class JobLoadFailedEvent(JobEvent):
+    """A persistent store could not restore a stored job (code ``EVENT_JOB_LOAD_FAILED``).
+
+    The store logged it, skips the job and keeps its row as it is; a later start with the code
+    fixed restores it.
+
+    :param reason: why the job could not be restored, in words
+    :param exception: the exception raised while restoring it
+    """
+
+    def __init__(
+        self,
+        code: int,
+        job_id: str,
+        jobstore: str | None,
+        reason: str,
+        exception: BaseException | None = None,
+    ) -> None:
+        super().__init__(code, job_id, jobstore)
+        self.reason = reason
+        self.exception = exception

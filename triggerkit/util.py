@@ -6,10 +6,8 @@ argument checks used by the scheduler are further down.
 
 from __future__ import annotations
 
-import importlib
 import inspect
 import re
-import sys
 from calendar import timegm
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime, time, timedelta, timezone, tzinfo
@@ -19,6 +17,7 @@ from weakref import WeakKeyDictionary
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .errors import InvalidDateError, InvalidTimezoneError
+from .marshalling import get_callable_name, obj_to_ref, ref_to_obj
 
 __all__ = [
     "asbool",
@@ -122,7 +121,10 @@ def _parse_datetime_text(text: str, arg_name: str) -> datetime:
     elif tzname:
         digits = tzname[1:].replace(":", "")
         sign = 1 if tzname[0] == "+" else -1
-        tz = timezone(sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:])))
+        offset = timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))
+        if offset >= timedelta(hours=24):
+            raise InvalidDateError(arg_name, text, "a UTC offset between -23:59 and +23:59")
+        tz = timezone(sign * offset)
     # '.5' means half a second (APScheduler 3.11 reads it as 5 microseconds).
     micro = int(fraction.ljust(6, "0")) if fraction else 0
     try:
@@ -160,6 +162,7 @@ def convert_to_datetime(input: Any, tz: Any, arg_name: str) -> datetime | None:
     else:
         raise TypeError(f"Unsupported type for {arg_name}: {input.__class__.__name__}")
     if value.tzinfo is not None:
+        _check_instant(value, input, arg_name)
         return value
     if tz is None:
         raise ValueError(
@@ -167,7 +170,24 @@ def convert_to_datetime(input: Any, tz: Any, arg_name: str) -> datetime | None:
         )
     if isinstance(tz, str):
         tz = astimezone(tz)
-    return localize(value, tz)
+    try:
+        return localize(value, tz)
+    except (OverflowError, ValueError):
+        raise _out_of_range(arg_name, input) from None
+
+
+def _out_of_range(arg_name: str, value: Any) -> InvalidDateError:
+    return InvalidDateError(
+        arg_name, value, "a time whose instant lies in years 1-9999 in UTC (0001-01-01..9999-12-31)"
+    )
+
+
+def _check_instant(value: datetime, given: Any, arg_name: str) -> None:
+    """Reject an aware datetime whose instant a datetime cannot hold in UTC."""
+    try:
+        value.astimezone(UTC)
+    except (OverflowError, ValueError):
+        raise _out_of_range(arg_name, given) from None
 
 
 def datetime_to_utc_timestamp(timeval: datetime | None) -> float | None:
@@ -217,8 +237,14 @@ def timezone_repr(timezone: tzinfo) -> str:
 
 
 def normalize(dt: datetime) -> datetime:
-    """Map an aware datetime to the real instant its fields denote (PEP 495 ``fold``)."""
-    return datetime.fromtimestamp(dt.timestamp(), dt.tzinfo)
+    """Map an aware datetime to the real instant its fields denote (PEP 495 ``fold``).
+
+    Exact to the microsecond in every year (datetime arithmetic; a float timestamp loses
+    microseconds after about 2255).
+
+    :raises OverflowError: if the instant lies outside what a datetime holds in UTC
+    """
+    return dt.astimezone(UTC).astimezone(dt.tzinfo)
 
 
 def localize(dt: datetime, tzinfo: tzinfo) -> datetime:
@@ -229,6 +255,8 @@ def localize(dt: datetime, tzinfo: tzinfo) -> datetime:
 
 
 # --- Callables: references, names and argument checks (used by the scheduler) ---------------
+# References live in triggerkit.marshalling (the one home of marshalling); re-exported here at
+# APScheduler 3's apscheduler.util path.
 
 __all__ += [
     "check_callable_args",
@@ -258,91 +286,6 @@ class _Undefined:
 
 #: A unique object that only signifies that no value is defined.
 undefined = _Undefined()
-
-
-def get_callable_name(func: Any) -> str:
-    """Return the best available display name for the given function/callable.
-
-    :raises TypeError: if ``func`` is not a callable
-    """
-    if inspect.ismethod(func):
-        owner = func.__self__
-        cls = owner if inspect.isclass(owner) else type(owner)
-        return f"{cls.__qualname__}.{func.__name__}"
-    if inspect.isclass(func) or inspect.isfunction(func) or inspect.isbuiltin(func):
-        return str(func.__qualname__)
-    if callable(func):
-        return type(func).__qualname__
-    raise TypeError(f"Unable to determine a name for {func!r} -- maybe it is not a callable?")
-
-
-# References of plain functions, cached: add_job computes one for every job.
-_refs: WeakKeyDictionary[Any, str] = WeakKeyDictionary()
-
-
-def obj_to_ref(obj: Any) -> str:
-    """Return the ``module:qualified.name`` text reference to ``obj``.
-
-    :raises ValueError: if ``obj`` cannot be reached through a reference (a lambda, a nested
-        function, a ``partial``, an instance method of an unreachable object, ...)
-    """
-    if inspect.isfunction(obj):
-        cached = _refs.get(obj)
-        if cached is not None:
-            return cached
-        ref = _obj_to_ref(obj)
-        _refs[obj] = ref
-        return ref
-    return _obj_to_ref(obj)
-
-
-def _obj_to_ref(obj: Any) -> str:
-    if isinstance(obj, partial):
-        raise ValueError("Cannot create a reference to a partial()")
-    name = get_callable_name(obj)
-    if "<lambda>" in name:
-        raise ValueError("Cannot create a reference to a lambda")
-    if "<locals>" in name:
-        raise ValueError("Cannot create a reference to a nested function")
-    module = obj.__self__.__module__ if inspect.ismethod(obj) else getattr(obj, "__module__", None)
-    if not module:
-        raise ValueError(f"Cannot determine the module of {obj!r}")
-    ref = f"{module}:{name}"
-    try:
-        resolved = ref_to_obj(ref)
-    except LookupError:
-        raise ValueError(f"Cannot determine the reference to {obj!r}") from None
-    # An instance method is stored as its class's function (the job adds the instance to args).
-    target = obj.__func__ if inspect.ismethod(obj) and not inspect.isclass(obj.__self__) else obj
-    if resolved != target:
-        raise ValueError(f"Cannot determine the reference to {obj!r}")
-    return ref
-
-
-def ref_to_obj(ref: str) -> Any:
-    """Return the object ``ref`` (``'package.module:name.attr'``) points to.
-
-    :raises TypeError: if ``ref`` is not text
-    :raises ValueError: if ``ref`` has no ``:``
-    :raises LookupError: if the module cannot be imported or the attribute does not exist
-    """
-    if not isinstance(ref, str):
-        raise TypeError("References must be strings")
-    if ":" not in ref:
-        raise ValueError(f"Invalid reference {ref!r}: expected 'package.module:name'")
-    modulename, rest = ref.split(":", 1)
-    obj: Any = sys.modules.get(modulename)
-    try:
-        if obj is None:
-            obj = importlib.import_module(modulename)
-    except ImportError as exc:
-        raise LookupError(f"Error resolving reference {ref}: could not import module") from exc
-    try:
-        for name in rest.split("."):
-            obj = getattr(obj, name)
-    except Exception:
-        raise LookupError(f"Error resolving reference {ref}: error looking up object") from None
-    return obj
 
 
 def maybe_ref(ref: Any) -> Any:

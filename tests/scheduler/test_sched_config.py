@@ -39,7 +39,16 @@ def test_every_event_constant_has_apschedulers_value() -> None:
     names = [name for name in dir(apscheduler.events) if name.startswith("EVENT_")]
     assert names
     for name in names:
+        if name == "EVENT_ALL":  # ours adds EVENT_JOB_LOAD_FAILED (docs/migration.md)
+            continue
         assert getattr(triggerkit.events, name) == getattr(apscheduler.events, name), name
+
+
+def test_event_all_adds_only_the_load_failed_code_on_the_next_free_bit() -> None:
+    ours = triggerkit.events.EVENT_ALL
+    theirs = apscheduler.events.EVENT_ALL
+    assert triggerkit.events.EVENT_JOB_LOAD_FAILED == theirs + 1  # the next free bit
+    assert ours == theirs | triggerkit.events.EVENT_JOB_LOAD_FAILED
 
 
 def test_event_objects_carry_apschedulers_attributes() -> None:

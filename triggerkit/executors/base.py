@@ -13,7 +13,7 @@ import sys
 import traceback
 from abc import ABCMeta, abstractmethod
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta, timezone
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
@@ -112,6 +112,20 @@ class BaseExecutor(metaclass=ABCMeta):
         with self._lock:
             self._release(job_id)
         self._logger.error("Error running job %s", job_id, exc_info=(type(exc), exc, tb))
+
+    def _finish_run(self, job_id: str, outcome: Callable[[], Sequence[JobExecutionEvent]]) -> None:
+        """Complete one submitted run: the completion path for callback-driven executors.
+
+        ``outcome`` returns the run's events (``future.result`` and the like); they are dispatched
+        and the job's instance slot is freed. If ``outcome`` raises, the error is logged by
+        :meth:`_run_job_error` instead, which frees the slot too.
+        """
+        try:
+            events = outcome()
+        except BaseException as exc:
+            self._run_job_error(job_id, exc, exc.__traceback__)
+        else:
+            self._run_job_success(job_id, events)
 
     def __repr__(self) -> str:
         return f"<{self.__class__.__name__}>"

@@ -12,16 +12,28 @@ that a scheduler that crashed mid-pass does not hold jobs forever.
 
 The default :meth:`~BaseJobStore.acquire_due_jobs` simply calls :meth:`~BaseJobStore.get_due_jobs`,
 which is right for a store used by one scheduler (APScheduler 3's model).
+
+After a pass the scheduler hands every due job back at once through
+:meth:`~BaseJobStore.update_jobs` and :meth:`~BaseJobStore.remove_jobs`; a database store overrides
+them to write the whole batch in one round trip.
+
+Persistent stores turn jobs into bytes with :meth:`~BaseJobStore.encode_job` and back with
+:meth:`~BaseJobStore.decode_job`, through the serializer chosen by their ``serializer=`` argument
+(:mod:`triggerkit.jobstores.serializers`). A row that cannot be restored is logged, reported as an
+``EVENT_JOB_LOAD_FAILED`` event, skipped, and **kept**: no store deletes it on its own.
 """
 
 from __future__ import annotations
 
 import logging
 from abc import ABCMeta, abstractmethod
+from collections.abc import Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ConflictingIdError, JobLookupError, TransientJobError
+from ..events import EVENT_JOB_LOAD_FAILED, JobLoadFailedEvent
+from .serializers import PickleSerializer, Serializer
 
 if TYPE_CHECKING:
     from ..job import Job
@@ -36,6 +48,9 @@ class BaseJobStore(metaclass=ABCMeta):
     _scheduler: BaseScheduler | None = None
     _alias: str | None = None
     _logger = logging.getLogger("triggerkit.jobstores")
+    #: how :meth:`encode_job` and :meth:`decode_job` turn job states into bytes; persistent
+    #: stores set it from their ``serializer`` and ``pickle_protocol`` arguments
+    serializer: Serializer = PickleSerializer()
 
     def start(self, scheduler: BaseScheduler, alias: str) -> None:
         """Bind the store to ``scheduler`` under ``alias``; called when the scheduler starts.
@@ -61,6 +76,97 @@ class BaseJobStore(metaclass=ABCMeta):
             job._scheduler = self._scheduler
         job._jobstore_alias = self._alias
         return job
+
+    @property
+    def alias(self) -> str | None:
+        """The alias the store was started under (``None`` before :meth:`start`)."""
+        return self._alias
+
+    @property
+    def logger(self) -> logging.Logger:
+        """The store's logger: ``triggerkit.jobstores.<alias>`` once started."""
+        return self._logger
+
+    def encode_job(self, job: Job) -> bytes:
+        """Return ``job``'s state as bytes, with the store's serializer.
+
+        :raises ValueError: if the job's callable has no importable reference
+        :raises JobSerializationError: if the JSON serializer cannot carry a value of the job
+        """
+        return self.serializer.dumps(job.__getstate__())
+
+    def decode_job(self, job_id: str, data: bytes) -> Job | None:
+        """Restore a job from the bytes :meth:`encode_job` (or APScheduler 3) wrote.
+
+        A row that cannot be restored (its function no longer imports, corrupt bytes, a pickle
+        under ``serializer="json"``) gives ``None``: the job id and the reason are logged at
+        ERROR, an ``EVENT_JOB_LOAD_FAILED`` :class:`~triggerkit.events.JobLoadFailedEvent` goes
+        to the scheduler's listeners, and the row is left as it is for a later start to restore.
+        """
+        unloadable: set[str] = self.__dict__.setdefault("_unloadable", set())
+        try:
+            state = self.serializer.loads(data)
+            job = self._reconstitute_job(state)
+        except Exception as exc:
+            unloadable.add(job_id)
+            reason = f"{type(exc).__name__}: {exc}"
+            self._logger.error(
+                "Unable to restore job %r (%s) -- skipping it; its row is kept", job_id, reason
+            )
+            if self._scheduler is not None:
+                self._scheduler.dispatch_event(
+                    JobLoadFailedEvent(EVENT_JOB_LOAD_FAILED, job_id, self._alias, reason, exc)
+                )
+            return None
+        unloadable.discard(job_id)
+        return job
+
+    @property
+    def unloadable_job_ids(self) -> frozenset[str]:
+        """The ids of the stored rows that :meth:`decode_job` could not restore in this process.
+
+        A store leaves them out of :meth:`get_next_run_time` (else the scheduler would wake at
+        once for a job it cannot run, again and again) and may leave them out of
+        :meth:`get_due_jobs`; :meth:`lookup_job` and :meth:`get_all_jobs` try them again.
+        """
+        return frozenset(self.__dict__.get("_unloadable", ()))
+
+    def forget_unloadable(self, job_id: str | None = None) -> None:
+        """Drop ``job_id`` (every id if ``None``) from :attr:`unloadable_job_ids`: its row was
+        rewritten or removed."""
+        unloadable: set[str] | None = self.__dict__.get("_unloadable")
+        if unloadable:
+            if job_id is None:
+                unloadable.clear()
+            else:
+                unloadable.discard(job_id)
+
+    def update_jobs(self, jobs: Iterable[Job]) -> None:
+        """Store the new versions of several jobs; a job no longer stored is passed over.
+
+        The scheduler calls it once per pass with every due job it rescheduled. The default
+        calls :meth:`update_job` for each; a database store overrides it to write one batch.
+        """
+        for job in jobs:
+            try:
+                self.update_job(job)
+            except JobLookupError:
+                self._logger.debug("Job %s was removed while it was being processed", job.id)
+
+    def remove_jobs(self, job_ids: Iterable[str]) -> list[str]:
+        """Remove several jobs; return the ids that were stored (and are now removed).
+
+        The scheduler calls it once per pass with every due job that has no next run time.
+        The default calls :meth:`remove_job` for each; a database store overrides it.
+        """
+        removed = []
+        for job_id in job_ids:
+            try:
+                self.remove_job(job_id)
+            except JobLookupError:
+                continue
+            removed.append(job_id)
+        return removed
 
     def _fix_paused_jobs_sorting(self, jobs: list[Job]) -> None:
         """Move paused jobs (``next_run_time is None``) after the scheduled ones, in place."""

@@ -33,6 +33,8 @@ BUILTIN: dict[str, dict[str, str]] = {
         "gevent": "triggerkit.executors.gevent:GeventExecutor",
         "tornado": "triggerkit.executors.tornado:TornadoExecutor",
         "twisted": "triggerkit.executors.twisted:TwistedExecutor",
+        "celery": "triggerkit.executors.celery:CeleryExecutor",
+        "dask": "triggerkit.executors.dask:DaskExecutor",
     },
     "jobstore": {
         "memory": "triggerkit.jobstores.memory:MemoryJobStore",

@@ -15,7 +15,6 @@ import functools
 import inspect
 import json
 import logging
-import pickle
 import sys
 import threading
 from abc import ABCMeta, abstractmethod
@@ -34,7 +33,7 @@ from ..errors import (
     SchedulerNotRunningError,
 )
 from ..events import (
-    EVENT_ALL,
+    EVENT_ALL_APSCHEDULER,
     EVENT_ALL_JOBS_REMOVED,
     EVENT_EXECUTOR_ADDED,
     EVENT_EXECUTOR_REMOVED,
@@ -56,13 +55,21 @@ from ..events import (
 from ..executors.base import BaseExecutor
 from ..job import Job, check_max_instances, check_misfire_grace_time
 from ..jobstores.base import BaseJobStore
+from ..marshalling import dumps_pickle, loads_pickle, obj_to_ref, ref_to_obj
 from ..triggers.base import BaseTrigger
-from ..util import asbool, asint, astimezone, maybe_ref, ref_to_obj, undefined
+from ..util import asbool, asint, astimezone, maybe_ref, undefined
 from . import _clock
 from ._plugins import load_plugin
 from ._runtimes import plan_runs
 
-__all__ = ["STATE_PAUSED", "STATE_RUNNING", "STATE_STOPPED", "TIMEOUT_MAX", "BaseScheduler"]
+__all__ = [
+    "MAX_SLEEP",
+    "STATE_PAUSED",
+    "STATE_RUNNING",
+    "STATE_STOPPED",
+    "TIMEOUT_MAX",
+    "BaseScheduler",
+]
 
 #: constant indicating a scheduler's stopped state
 STATE_STOPPED = 0
@@ -73,9 +80,14 @@ STATE_PAUSED = 2
 
 #: The longest single sleep of a scheduler loop, in seconds (``threading.TIMEOUT_MAX``).
 TIMEOUT_MAX = 4294967  # Maximum value accepted by Event.wait() on Windows
+#: The longest sleep while a job is waiting, in seconds: the loop wakes at least this often
+#: and reads the wall clock again, so a step of the clock either way is noticed within it.
+MAX_SLEEP = 60.0
 
 _PREFIXES = ("apscheduler.", "triggerkit.")
 _NOUNS = {"executor": "executor", "jobstore": "job store"}
+#: the longest back-off between retries of a failing job store, unless the retry interval is longer
+_RETRY_CAP = 60.0
 _UTC = timezone.utc
 _F = TypeVar("_F", bound=Callable[..., Any])
 
@@ -119,6 +131,9 @@ class BaseScheduler(metaclass=ABCMeta):
         self._listeners: list[tuple[Callable[[Any], Any], int]] = []
         self._listeners_lock = self._create_lock()
         self._pending_jobs: list[tuple[Job, str, bool]] = []
+        # per store alias: consecutive failed passes, and a batch a failed pass could not write
+        self._store_failures: dict[str, int] = {}
+        self._unwritten: dict[str, _PassBatch] = {}
         self.state = STATE_STOPPED
         self.configure(gconfig or {}, **options)
 
@@ -236,7 +251,10 @@ class BaseScheduler(metaclass=ABCMeta):
             for job, jobstore_alias, replace_existing in self._pending_jobs:
                 self._real_add_job(job, jobstore_alias, replace_existing)
             del self._pending_jobs[:]
-        self.state = STATE_PAUSED if paused else STATE_RUNNING
+            # Still under the lock: an add_job from another thread waits for it and then sees
+            # the started state, so it stores its job instead of queueing it on the emptied
+            # pending list (where APScheduler 3 loses it).
+            self.state = STATE_PAUSED if paused else STATE_RUNNING
         self._logger.info("Scheduler started")
         self._dispatch_event(SchedulerEvent(EVENT_SCHEDULER_START))
         if not paused:
@@ -368,18 +386,23 @@ class BaseScheduler(metaclass=ABCMeta):
         with self._jobstores_lock:
             jobstore = self._lookup_jobstore(alias)
             del self._jobstores[alias]
+            self._store_failures.pop(alias, None)
+            self._unwritten.pop(alias, None)
         if shutdown:
             jobstore.shutdown()
         self._dispatch_event(SchedulerEvent(EVENT_JOBSTORE_REMOVED, alias))
 
-    def add_listener(self, callback: Callable[[Any], Any], mask: int = EVENT_ALL) -> None:
+    def add_listener(
+        self, callback: Callable[[Any], Any], mask: int = EVENT_ALL_APSCHEDULER
+    ) -> None:
         """Add a listener for scheduler events.
 
         When a matching event occurs, ``callback`` is executed with the event object as its
         sole argument. A listener that raises is logged and never stops the scheduler.
 
         :param callback: any callable that takes one argument
-        :param mask: bitmask that indicates which events should be listened to
+        :param mask: bitmask that indicates which events should be listened to; the default
+            is APScheduler 3's ``EVENT_ALL`` (pass ``EVENT_ALL`` for ``EVENT_JOB_LOAD_FAILED`` too)
         """
         with self._listeners_lock:
             self._listeners.append((callback, mask))
@@ -770,6 +793,14 @@ class BaseScheduler(metaclass=ABCMeta):
                         return found, alias
         raise JobLookupError(job_id)
 
+    def dispatch_event(self, event: SchedulerEvent) -> None:
+        """Send ``event`` to every listener whose mask matches; log listener errors.
+
+        For job stores and executors that report events of their own
+        (``EVENT_JOB_LOAD_FAILED``).
+        """
+        self._dispatch_event(event)
+
     def _dispatch_event(self, event: SchedulerEvent) -> None:
         """Send ``event`` to every listener whose mask matches; log listener errors."""
         with self._listeners_lock:
@@ -868,6 +899,10 @@ class BaseScheduler(metaclass=ABCMeta):
 
     def _process_jobs(self) -> float | None:
         """Run one pass: submit the due jobs and return the seconds to sleep (None: forever)."""
+        if self.state == STATE_STOPPED:
+            # The loop wakes once more after shutdown(); the stores are closed by then, and a
+            # database store would open a connection that nothing closes.
+            return None
         if self.state == STATE_PAUSED:
             self._logger.debug("Scheduler is paused -- not processing jobs")
             return None
@@ -878,33 +913,43 @@ class BaseScheduler(metaclass=ABCMeta):
 
         with self._jobstores_lock:
             for store_alias, store in self._jobstores.items():
+                # A store error never stops the wake-ups: the store is retried with back-off.
                 try:
+                    if not self._write_unwritten(store_alias, store):
+                        raise _UnwrittenBatch
                     due_jobs = store.acquire_due_jobs(now)
                 except Exception as exc:
-                    self._logger.warning(
-                        "Error getting due jobs from job store %r: %s", store_alias, exc
-                    )
-                    retry_at = now.astimezone(_UTC) + timedelta(
-                        seconds=self.jobstore_retry_interval
-                    )
-                    if next_wakeup_time is None or next_wakeup_time > retry_at:
-                        next_wakeup_time = retry_at
+                    retry_at = self._store_failed(store_alias, now, exc)
+                    next_wakeup_time = _earliest(next_wakeup_time, retry_at)
                     continue
+                batch = _PassBatch()
                 for job in due_jobs:
                     if self.state == STATE_STOPPED:
                         break
                     try:
-                        self._run_due_job(job, store_alias, store, now, events)
+                        self._run_due_job(job, store_alias, store, now, events, batch)
                     except Exception:
                         # A broken trigger must not stop the loop (APScheduler 3's thread
                         # dies here); pause the job so it does not come back at once.
                         self._pause_broken_job(job, store)
-                store_next = store.get_next_run_time()
+                if not self._write_batch(store_alias, store, batch):
+                    # Its runs were submitted: write the batch before due jobs are read again,
+                    # or they would run twice.
+                    self._unwritten[store_alias] = batch
+                    retry_at = self._store_failed(store_alias, now, _UnwrittenBatch())
+                    next_wakeup_time = _earliest(next_wakeup_time, retry_at)
+                    continue
+                try:
+                    store_next = store.get_next_run_time()
+                except Exception as exc:
+                    retry_at = self._store_failed(store_alias, now, exc)
+                    next_wakeup_time = _earliest(next_wakeup_time, retry_at)
+                    continue
+                self._store_failures.pop(store_alias, None)
                 # Instants are compared in UTC: aware datetimes sharing a zone compare (and
                 # subtract) as wall-clock times, which is wrong across a DST change.
                 store_next = store_next.astimezone(_UTC) if store_next else None
-                if store_next and (next_wakeup_time is None or store_next < next_wakeup_time):
-                    next_wakeup_time = store_next
+                next_wakeup_time = _earliest(next_wakeup_time, store_next)
 
         for event in events:
             self._dispatch_event(event)
@@ -916,13 +961,59 @@ class BaseScheduler(metaclass=ABCMeta):
             self._logger.debug("No jobs; waiting until a job is added")
             return None
         wait_seconds = (next_wakeup_time - self._now().astimezone(_UTC)).total_seconds()
-        wait_seconds = min(max(wait_seconds, 0.0), TIMEOUT_MAX)
+        # Every kind of scheduler sleeps on a monotonic timer: a wall clock stepped back by two
+        # hours would otherwise hold every job for two hours. Sleeping in slices of at most
+        # MAX_SLEEP and reading the clock again bounds that delay (APScheduler 3 has none).
+        wait_seconds = min(max(wait_seconds, 0.0), MAX_SLEEP)
         self._logger.debug(
             "Next wakeup is due at %s (in %f seconds)",
             next_wakeup_time.astimezone(self.timezone),
             wait_seconds,
         )
         return wait_seconds
+
+    def _write_unwritten(self, store_alias: str, store: BaseJobStore) -> bool:
+        """Write the batch a failed pass left for ``store``, if any; False if it fails again."""
+        batch = self._unwritten.pop(store_alias, None)
+        if batch is None or self._write_batch(store_alias, store, batch):
+            return True
+        self._unwritten[store_alias] = batch
+        return False
+
+    def _store_failed(self, store_alias: str, now: datetime, exc: BaseException) -> datetime:
+        """Log a store error and return when to retry: ``jobstore_retry_interval`` doubled on
+        each consecutive failure, up to a minute (or the interval, if that is longer)."""
+        failures = self._store_failures.get(store_alias, 0) + 1
+        self._store_failures[store_alias] = failures
+        interval = self.jobstore_retry_interval
+        delay = min(interval * 2.0 ** min(failures - 1, 32), max(interval, _RETRY_CAP))
+        self._logger.warning(
+            "Error getting due jobs from job store %r: %s (failure %d; retrying in %.3g s)",
+            store_alias,
+            exc,
+            failures,
+            delay,
+        )
+        return now.astimezone(_UTC) + timedelta(seconds=delay)
+
+    def _write_batch(
+        self,
+        store_alias: str,
+        store: BaseJobStore,
+        batch: _PassBatch,
+    ) -> bool:
+        """Write the pass's next run times to ``store`` in one batch; False on error."""
+        try:
+            if batch.updates:
+                store.update_jobs(batch.updates)
+        except Exception:
+            self._logger.exception(
+                "Error storing the next run times of %d job(s) in job store %r",
+                len(batch.updates),
+                store_alias,
+            )
+            return False
+        return True
 
     def _pause_broken_job(self, job: Job, store: BaseJobStore) -> None:
         self._logger.exception('Error processing job "%s" -- pausing it', job)
@@ -939,6 +1030,7 @@ class BaseScheduler(metaclass=ABCMeta):
         store: BaseJobStore,
         now: datetime,
         events: list[SchedulerEvent],
+        batch: _PassBatch,
     ) -> None:
         try:
             executor = self._lookup_executor(job.executor)
@@ -990,15 +1082,39 @@ class BaseScheduler(metaclass=ABCMeta):
             next_run = plan.next_fire  # the trigger's answer after run_times[-1], already known
         else:
             next_run = job.next_run_time
-        # The job may have removed itself (or shut the scheduler down) while running inline.
-        try:
-            if next_run is not None:
-                job._modify(next_run_time=next_run)
-                store.update_job(job)
-            else:
-                self.remove_job(job.id, store_alias)
-        except JobLookupError:
-            self._logger.debug("Job %s was removed while it was being processed", job.id)
+        # Updates are written by _write_batch after the pass. A finished job is removed at once,
+        # as APScheduler 3 does, so its EVENT_JOB_REMOVED keeps its place among the pass's
+        # events; remove_jobs passes over a job that removed itself while running inline.
+        if next_run is not None:
+            job._modify(next_run_time=next_run)
+            batch.updates.append(job)
+        else:
+            for job_id in store.remove_jobs([job.id]):
+                self._dispatch_event(JobEvent(EVENT_JOB_REMOVED, job_id, store_alias))
+                self._logger.info("Removed job %s", job_id)
+
+
+class _UnwrittenBatch(Exception):
+    """The next run times of a pass's due jobs are not stored yet (the store failed)."""
+
+    def __str__(self) -> str:
+        return "could not store the next run times of the last pass's due jobs"
+
+
+def _earliest(current: datetime | None, candidate: datetime | None) -> datetime | None:
+    """The earlier of two wake-up times, ``None`` meaning "none yet"."""
+    if candidate is None:
+        return current
+    return candidate if current is None or candidate < current else current
+
+
+class _PassBatch:
+    """The due jobs of one store in one pass whose next run times are written after it."""
+
+    __slots__ = ("updates",)
+
+    def __init__(self) -> None:
+        self.updates: list[Job] = []
 
 
 # Cron triggers are immutable and read no clock when built, so jobs with the same cron
@@ -1008,19 +1124,58 @@ _SHAREABLE_TRIGGERS = frozenset({"cron"})
 
 
 def _shared_trigger_key(alias: str, args: dict[str, Any]) -> tuple[str, tuple[Any, ...]] | None:
+    """Return the cache key of a shareable trigger, or ``None`` when it cannot be shared.
+
+    The key holds each argument with its exact type and, for datetimes, the instant, the
+    ``fold`` and the zone: ``==`` alone would take ``True`` for ``1`` and the two 01:30s of a
+    fall-back night for each other (Python ignores ``fold`` comparing times of one zone).
+    """
     if alias not in _SHAREABLE_TRIGGERS:
         return None
-    items = tuple(sorted(args.items()))
+    items = []
+    for name, value in sorted(args.items()):
+        exact = _exact_key(value)
+        if exact is None:
+            return None
+        items.append((name, value, exact))
+    key = tuple(items)
     try:
-        hash(items)
+        hash(key)
     except TypeError:
         return None
-    return alias, items
+    return alias, key
+
+
+_PLAIN_TYPES = frozenset({str, int, float, bool, type(None)})
+
+
+def _exact_key(value: Any) -> tuple[Any, ...] | None:
+    """A hashable stand-in for ``value`` equal only for interchangeable values (else None)."""
+    kind = type(value)
+    if kind in _PLAIN_TYPES:
+        return (kind, repr(value))
+    if kind is datetime:
+        zone = _exact_key(value.tzinfo) if value.tzinfo is not None else (None,)
+        if zone is None:
+            return None
+        return (kind, value.isoformat(), value.fold, zone)
+    if isinstance(value, tzinfo):
+        return (kind, id(value), str(value))
+    if kind is tuple:
+        parts = [_exact_key(item) for item in value]
+        if any(part is None for part in parts):
+            return None
+        return (kind, tuple(parts))
+    return None
 
 
 @functools.lru_cache(maxsize=4096)
 def _build_shared_trigger(alias: str, items: tuple[Any, ...]) -> Any:
-    return load_plugin("trigger", alias, BaseTrigger)(**dict(items))
+    return load_plugin("trigger", alias, BaseTrigger)(**_args_of(items))
+
+
+def _args_of(items: tuple[Any, ...]) -> dict[str, Any]:
+    return {name: value for name, value, _ in items}
 
 
 def _shared_trigger(sched: BaseScheduler, alias: str, items: tuple[Any, ...]) -> Any:
@@ -1028,7 +1183,7 @@ def _shared_trigger(sched: BaseScheduler, alias: str, items: tuple[Any, ...]) ->
         return _build_shared_trigger(alias, items)
     except TypeError:
         # Not cached: let the normal path build it again and explain a wrong argument name.
-        return sched._create_plugin_instance("trigger", alias, dict(items))
+        return sched._create_plugin_instance("trigger", alias, _args_of(items))
 
 
 def _package_version() -> str:
@@ -1042,20 +1197,18 @@ def _json_default(obj: Any) -> Any:
     if isinstance(state, Mapping):
         cls = type(obj)
         return {
-            "__apscheduler_class__": f"{cls.__module__}:{cls.__qualname__}",
+            "__apscheduler_class__": obj_to_ref(cls),
             "__apscheduler_state__": state,
         }
-    return {"__apscheduler_pickle__": b64encode(pickle.dumps(obj)).decode("ascii")}
+    return {"__apscheduler_pickle__": b64encode(dumps_pickle(obj)).decode("ascii")}
 
 
 def _json_object_hook(obj: dict[str, Any]) -> Any:
     if "__apscheduler_pickle__" in obj:
-        return pickle.loads(b64decode(obj["__apscheduler_pickle__"]))
+        return loads_pickle(b64decode(obj["__apscheduler_pickle__"]))
     if "__apscheduler_class__" in obj and "__apscheduler_state__" in obj:
-        ref = obj["__apscheduler_class__"]
-        if ref.startswith("apscheduler."):  # a file exported by APScheduler itself
-            ref = "triggerkit." + ref[len("apscheduler.") :]
-        instance = object.__new__(ref_to_obj(ref))
+        # a file exported by APScheduler itself names apscheduler.* classes: ref_to_obj maps them
+        instance = object.__new__(ref_to_obj(obj["__apscheduler_class__"]))
         instance.__setstate__(obj["__apscheduler_state__"])
         return instance
     return obj

@@ -9,9 +9,9 @@ from typing import Any
 from tzlocal import get_localzone
 
 from ..._schedule import CronCore, Masks
-from ...errors import CronSpecError, TriggerArgumentError
+from ...errors import CronSpecError
 from ...util import astimezone, convert_to_datetime, datetime_repr
-from ..base import BaseTrigger, warn_if_ends_before_start
+from ..base import BaseTrigger, check_jitter, warn_if_ends_before_start
 from .fields import (
     DEFAULT_VALUES,
     BaseField,
@@ -146,8 +146,7 @@ class CronTrigger(BaseTrigger):
         self.end_date = convert_to_datetime(end_date, self.timezone, "end_date")
         # APScheduler 3 accepts an end_date before start_date: the trigger never fires
         warn_if_ends_before_start("cron", self.start_date, self.end_date)
-        if jitter is not None and (isinstance(jitter, bool) or jitter < 0):
-            raise TriggerArgumentError("jitter", jitter, "None or a number of seconds >= 0")
+        check_jitter(jitter)
         self.jitter = jitter
         self.dst_gap = dst_gap
         self.dst_overlap = dst_overlap
@@ -194,7 +193,10 @@ class CronTrigger(BaseTrigger):
         day AND day_of_week (see the ``aps`` dialect in ``docs/dialects.md``).
 
         :raises CronSpecError: for a wrong number of fields or a bad field
+        :raises TypeError: if ``expr`` is not a string
         """
+        if not isinstance(expr, str):
+            raise TypeError(f"crontab: expected a string, got {type(expr).__name__}")
         values = expr.split()
         if len(values) != 5:
             raise CronSpecError(
@@ -245,6 +247,12 @@ class CronTrigger(BaseTrigger):
         if end is not None and found.astimezone(_UTC) > end.astimezone(_UTC):
             return end
         return found
+
+    @property
+    def field_masks(self) -> Masks:
+        """The compiled field masks: the arguments of the kernel's ``compile_spec``."""
+        masks: Masks = self._core.masks
+        return masks
 
     def get_prev_fire_time(self, before: datetime, inclusive: bool = False) -> datetime | None:
         """Return the last fire time before ``before`` (not before ``start_date``), or ``None``.
