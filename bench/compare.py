@@ -342,24 +342,35 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer repeats and iterations")
     parser.add_argument("--json", metavar="FILE", help="also write the raw numbers as JSON")
+    parser.add_argument(
+        "--only",
+        choices=("next", "construct", "iterate", "memory"),
+        action="append",
+        help="print only these tables (repeatable; default: all)",
+    )
     args = parser.parse_args(argv)
+    wanted = set(args.only or ("next", "construct", "iterate", "memory"))
     _engine.load("cython")  # the comparison needs both engines: fail loudly without it
     repeats = 2 if args.quick else REPEATS
     count = 1000 if args.quick else 10_000
 
     sections = []
     raw: dict[str, Any] = {"machine": machine()}
-    text, raw["next"] = next_table(repeats)
-    sections.append("### Next fire time after an instant (µs per call)\n\n" + text)
-    text, raw["construct"] = construct_table(repeats)
-    sections.append("### Construction (µs per schedule, UTC)\n\n" + text)
-    text, raw["iterate"] = iterate_table(count, min(repeats, 3))
-    sections.append(f"### Iterating {count:,} fire times (ms per run)\n\n" + text)
-    text, raw["memory"] = memory_table()
-    sections.append(
-        "### Memory per compiled schedule (bytes, tracemalloc; caches emptied "
-        "before each, except in the *same spec* column)\n\n" + text
-    )
+    if "next" in wanted:
+        text, raw["next"] = next_table(repeats)
+        sections.append("### Next fire time after an instant (µs per call)\n\n" + text)
+    if "construct" in wanted:
+        text, raw["construct"] = construct_table(repeats)
+        sections.append("### Construction (µs per schedule, UTC)\n\n" + text)
+    if "iterate" in wanted:
+        text, raw["iterate"] = iterate_table(count, min(repeats, 3))
+        sections.append(f"### Iterating {count:,} fire times (ms per run)\n\n" + text)
+    if "memory" in wanted:
+        text, raw["memory"] = memory_table()
+        sections.append(
+            "### Memory per compiled schedule (bytes, tracemalloc; caches emptied "
+            "before each, except in the *same spec* column)\n\n" + text
+        )
 
     print(f"Machine: {raw['machine']}\n")
     print("\n\n".join(sections))

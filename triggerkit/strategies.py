@@ -1,6 +1,6 @@
 """Hypothesis strategies for property-testing cron handling (yours or ours).
 
-Needs the optional dependency: ``pip install 'triggerkit[hypothesis]'``.
+Needs the optional dependency: ``pip install 'triggerkit-cron[hypothesis]'``.
 
 * :func:`cron_expressions` -- valid (or invalid) expressions of a dialect;
 * :func:`invalid_cron_expressions` -- invalid expressions with the kind of mistake and the field;
@@ -24,7 +24,7 @@ try:
 except ImportError as exc:  # pragma: no cover - depends on the environment
     raise ImportError(
         "triggerkit.strategies needs Hypothesis; install it with "
-        "pip install 'triggerkit[hypothesis]'"
+        "pip install 'triggerkit-cron[hypothesis]'"
     ) from exc
 
 from . import _dialects, _tz

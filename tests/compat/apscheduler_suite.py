@@ -70,7 +70,10 @@ def _is_triggerkit_path(dotted: str) -> bool:
             continue
         if cut == len(parts):
             return True
-        obj: object = importlib.import_module(name)
+        try:
+            obj: object = importlib.import_module(name)
+        except ImportError:  # a store whose driver is missing: still a module path
+            return True
         for attribute in parts[cut:]:
             if not hasattr(obj, attribute):
                 return False

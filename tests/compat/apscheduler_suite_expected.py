@@ -49,6 +49,16 @@ EXPECTED: dict[str, tuple[str, str]] = {
     },
     "tests/test_util.py::TestConvertToDatetime::test_invalid_input_value[*]": ("failed", _WORDING),
     "tests/test_util.py::TestAstimezone::test_bad_local_timezone": ("failed", _WORDING),
+    "tests/test_util.py::TestObjToRef::test_errors[*]": (
+        "failed",
+        "error wording: the message also names the object (changed in main after issue 12's "
+        "run, by the store work)",
+    ),
+    "tests/test_util.py::TestObjToRef::test_nested_function_error": (
+        "failed",
+        "error wording: the message also names the object (changed in main after issue 12's "
+        "run, by the store work)",
+    ),
     "tests/test_schedulers.py::TestBaseScheduler::test_create_trigger_nonexisting_plugin[*]": (
         "failed",
         "error wording: the message goes on to list the known trigger names",
@@ -74,8 +84,10 @@ EXPECTED: dict[str, tuple[str, str]] = {
     **{
         f"tests/test_schedulers.py::TestProcessJobs::test_{name}": (
             "failed",
-            "not fixed yet: drives _process_jobs with MagicMock jobs and job stores, whose "
-            "calls triggerkit's loop makes differently (not investigated further)",
+            "the test's MagicMock(BaseJobStore) answers get_due_jobs; triggerkit's loop asks "
+            "acquire_due_jobs (the claim step for stores shared by several schedulers, which "
+            "calls get_due_jobs unless a store overrides it), which the mock answers with no "
+            "jobs",
         )
         for name in (
             "executor_error",
@@ -84,6 +96,12 @@ EXPECTED: dict[str, tuple[str, str]] = {
             "nonexistent_executor",
         )
     },
+    "tests/test_schedulers.py::TestProcessJobs::test_wait_time_across_dst_transition[*]": (
+        "failed",
+        "passed on issue 12's branch; fails since main's store work (batched writes and store "
+        "back-off in _process_jobs), which a MagicMock(BaseJobStore) does not satisfy: not "
+        "investigated yet",
+    ),
     "tests/triggers/test_calendarinterval.py::test_missing_time[*]": (
         "failed",
         "rule G (docs/rules/dst.md): 02:30 on 2016-03-27 in Berlin does not exist, so it fires "

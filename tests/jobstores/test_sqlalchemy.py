@@ -343,7 +343,7 @@ def test_without_sqlalchemy_the_import_error_names_the_class_and_the_extra() -> 
     assert proc.returncode != 0
     assert (
         "ImportError: SQLAlchemyJobStore requires SQLAlchemy: "
-        "pip install 'triggerkit[sqlalchemy]'" in proc.stderr
+        "pip install 'triggerkit-cron[sqlalchemy]'" in proc.stderr
     )
 
 

@@ -143,3 +143,16 @@ def test_every_public_function_has_apschedulers_parameters(path: str, name: str)
     theirs = getattr(importlib.import_module(f"apscheduler.{path}"), name)
     ours = getattr(importlib.import_module(f"triggerkit.{path}"), name)
     assert [p[0] for p in parameters(ours)] == [p[0] for p in parameters(theirs)]
+
+
+def test_the_top_level_version_names_are_apschedulers() -> None:
+    import apscheduler
+
+    import triggerkit
+    from triggerkit import __version__, release, version, version_info  # noqa: F401
+
+    for name in ("version", "version_info", "release", "__version__"):
+        assert type(getattr(triggerkit, name)) is type(getattr(apscheduler, name)), name
+    assert triggerkit.version == triggerkit.__version__ == triggerkit.release
+    assert triggerkit.version_info[:2] == tuple(int(p) for p in triggerkit.version.split(".")[:2])
+    assert {"version", "version_info", "release", "__version__"} <= set(triggerkit.__all__)

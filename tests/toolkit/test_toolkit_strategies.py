@@ -89,4 +89,4 @@ def test_a_missing_hypothesis_names_the_extra() -> None:
         "except ImportError as exc:\n    print(exc)\n"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
-    assert "pip install 'triggerkit[hypothesis]'" in done.stdout
+    assert "pip install 'triggerkit-cron[hypothesis]'" in done.stdout

@@ -25,7 +25,12 @@ def test_it_rejects_absurdly_long_numbers_with_a_cron_spec_error(value: str, fra
     assert len(str(info.value)) < 200
 
 
-def test_it_accepts_only_ascii_digits() -> None:
+def test_it_reads_decimal_digits_of_any_script_as_apscheduler_does() -> None:
+    # issue 12: APScheduler 3's \d patterns accept them (drop-in wins over strictness)
+    assert str(CronTrigger(minute="\u0663", timezone="UTC")) == "cron[minute='3']"
+
+
+def test_it_rejects_digit_like_characters_that_are_not_decimal_digits() -> None:
     with pytest.raises(CronSpecError) as info:
-        CronTrigger(minute="\u0663", timezone="UTC")
+        CronTrigger(minute="\u00b3", timezone="UTC")  # superscript three, not a decimal digit
     assert "is not a minute 0-59" in str(info.value)

@@ -23,7 +23,9 @@ try:
     from celery import Celery, current_app, shared_task  # type: ignore[import-untyped]
     from kombu.serialization import dumps as _kombu_dumps
 except ImportError as exc:  # pragma: no cover - depends on the environment
-    raise ImportError("CeleryExecutor requires celery: pip install 'triggerkit[celery]'") from exc
+    raise ImportError(
+        "CeleryExecutor requires celery: pip install 'triggerkit-cron[celery]'"
+    ) from exc
 
 from ..errors import RunLostError
 from ..marshalling import ref_to_obj

@@ -18,7 +18,9 @@ from typing import TYPE_CHECKING, Any
 try:
     import distributed as _distributed
 except ImportError as exc:  # pragma: no cover - depends on the environment
-    raise ImportError("DaskExecutor requires distributed: pip install 'triggerkit[dask]'") from exc
+    raise ImportError(
+        "DaskExecutor requires distributed: pip install 'triggerkit-cron[dask]'"
+    ) from exc
 
 from ..errors import RunLostError
 from .base import BaseExecutor

@@ -10,7 +10,9 @@ from typing import TYPE_CHECKING, Any
 try:
     import gevent  # type: ignore[import-untyped]
 except ImportError as exc:  # pragma: no cover - depends on the environment
-    raise ImportError("GeventExecutor requires gevent: pip install 'triggerkit[gevent]'") from exc
+    raise ImportError(
+        "GeventExecutor requires gevent: pip install 'triggerkit-cron[gevent]'"
+    ) from exc
 
 from .base import BaseExecutor, run_job
 

@@ -12,7 +12,7 @@ try:
     from tornado.ioloop import IOLoop
 except ImportError as exc:  # pragma: no cover - depends on the environment
     raise ImportError(
-        "TornadoExecutor requires tornado: pip install 'triggerkit[tornado]'"
+        "TornadoExecutor requires tornado: pip install 'triggerkit-cron[tornado]'"
     ) from exc
 
 from ..util import iscoroutinefunction_partial

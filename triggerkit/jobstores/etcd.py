@@ -31,7 +31,7 @@ try:
         from etcd3 import Etcd3Client
 except ImportError as exc:  # pragma: no cover - depends on the environment
     raise ImportError(
-        "EtcdJobStore requires etcd3 (and protobuf<=3.21): pip install 'triggerkit[etcd]'"
+        "EtcdJobStore requires etcd3 (and protobuf<=3.21): pip install 'triggerkit-cron[etcd]'"
     ) from exc
 
 if TYPE_CHECKING:

@@ -25,7 +25,7 @@ try:
     from pymongo.errors import DuplicateKeyError
 except ImportError as exc:  # pragma: no cover - depends on the installed extras
     raise ImportError(
-        "MongoDBJobStore requires the pymongo package: pip install 'triggerkit[mongodb]'"
+        "MongoDBJobStore requires the pymongo package: pip install 'triggerkit-cron[mongodb]'"
     ) from exc
 
 if TYPE_CHECKING:

@@ -27,7 +27,7 @@ try:
     from redis import Redis
 except ImportError as exc:  # pragma: no cover - depends on the installed extras
     raise ImportError(
-        "RedisJobStore requires the redis package: pip install 'triggerkit[redis]'"
+        "RedisJobStore requires the redis package: pip install 'triggerkit-cron[redis]'"
     ) from exc
 
 if TYPE_CHECKING:

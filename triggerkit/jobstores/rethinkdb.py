@@ -24,7 +24,7 @@ try:
     from rethinkdb.errors import ReqlDriverError
 except ImportError as exc:  # pragma: no cover - depends on the environment
     raise ImportError(
-        "RethinkDBJobStore requires rethinkdb: pip install 'triggerkit[rethinkdb]'"
+        "RethinkDBJobStore requires rethinkdb: pip install 'triggerkit-cron[rethinkdb]'"
     ) from exc
 
 if TYPE_CHECKING:

@@ -35,7 +35,7 @@ try:
     from sqlalchemy.sql.expression import ColumnElement, null
 except ImportError as exc:  # pragma: no cover - exercised without the extra installed
     raise ImportError(
-        "SQLAlchemyJobStore requires SQLAlchemy: pip install 'triggerkit[sqlalchemy]'"
+        "SQLAlchemyJobStore requires SQLAlchemy: pip install 'triggerkit-cron[sqlalchemy]'"
     ) from exc
 
 from ..errors import ConflictingIdError, JobLookupError

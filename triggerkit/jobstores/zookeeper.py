@@ -24,7 +24,7 @@ try:
     from kazoo.exceptions import ConnectionLoss, NodeExistsError, NoNodeError
 except ImportError as exc:  # pragma: no cover - depends on the environment
     raise ImportError(
-        "ZooKeeperJobStore requires kazoo: pip install 'triggerkit[zookeeper]'"
+        "ZooKeeperJobStore requires kazoo: pip install 'triggerkit-cron[zookeeper]'"
     ) from exc
 
 if TYPE_CHECKING:

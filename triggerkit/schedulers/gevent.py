@@ -9,7 +9,9 @@ try:
     from gevent.event import Event  # type: ignore[import-untyped]
     from gevent.lock import RLock  # type: ignore[import-untyped]
 except ImportError as exc:  # pragma: no cover - depends on the environment
-    raise ImportError("GeventScheduler requires gevent: pip install 'triggerkit[gevent]'") from exc
+    raise ImportError(
+        "GeventScheduler requires gevent: pip install 'triggerkit-cron[gevent]'"
+    ) from exc
 
 from ..executors.base import BaseExecutor
 from .base import BaseScheduler

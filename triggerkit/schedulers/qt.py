@@ -20,7 +20,7 @@ def _import_qtcore() -> Any:
         except ImportError:
             continue
     raise ImportError(
-        "QtScheduler requires PySide6, PyQt6, PySide2 or PyQt5: pip install 'triggerkit[qt]'"
+        "QtScheduler requires PySide6, PyQt6, PySide2 or PyQt5: pip install 'triggerkit-cron[qt]'"
     )
 
 

@@ -11,7 +11,7 @@ try:
     from tornado.ioloop import IOLoop
 except ImportError as exc:  # pragma: no cover - depends on the environment
     raise ImportError(
-        "TornadoScheduler requires tornado: pip install 'triggerkit[tornado]'"
+        "TornadoScheduler requires tornado: pip install 'triggerkit-cron[tornado]'"
     ) from exc
 
 from ..errors import SchedulerNotRunningError

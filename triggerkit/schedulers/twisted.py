@@ -10,7 +10,7 @@ try:
     from twisted.internet import reactor as default_reactor
 except ImportError as exc:  # pragma: no cover - depends on the environment
     raise ImportError(
-        "TwistedScheduler requires Twisted: pip install 'triggerkit[twisted]'"
+        "TwistedScheduler requires Twisted: pip install 'triggerkit-cron[twisted]'"
     ) from exc
 
 from ..errors import SchedulerNotRunningError
