@@ -85,15 +85,77 @@ def apscheduler_sqlalchemy_twin(store: BaseJobStore) -> Any:
     return ApsSQLAlchemyJobStore(url=url, tablename=store.jobs_t.name)
 
 
+def _redis_port() -> int:
+    return int(ensure_server("redis")["TK_REDIS_PORT"])
+
+
+def _mongo_port() -> int:
+    return int(ensure_server("mongo")["TK_MONGO_PORT"])
+
+
+def redis_store(**options: Any) -> BaseJobStore:
+    from triggerkit.jobstores.redis import RedisJobStore
+
+    key = unique_name("tk.redis")
+    return RedisJobStore(
+        jobs_key=f"{key}.jobs",
+        run_times_key=f"{key}.run_times",
+        host="127.0.0.1",
+        port=_redis_port(),
+        **options,
+    )
+
+
+def mongo_store(**options: Any) -> BaseJobStore:
+    from triggerkit.jobstores.mongodb import MongoDBJobStore
+
+    return MongoDBJobStore(
+        database="triggerkit_tests",
+        collection=unique_name("jobs"),
+        host="127.0.0.1",
+        port=_mongo_port(),
+        directConnection=True,
+        serverSelectionTimeoutMS=10_000,
+        **options,
+    )
+
+
+def aps_redis_twin(store: Any) -> Any:
+    from apscheduler.jobstores.redis import RedisJobStore as ApsRedisJobStore
+
+    return ApsRedisJobStore(
+        jobs_key=store.jobs_key,
+        run_times_key=store.run_times_key,
+        host="127.0.0.1",
+        port=_redis_port(),
+    )
+
+
+def aps_mongo_twin(store: Any) -> Any:
+    from apscheduler.jobstores.mongodb import MongoDBJobStore as ApsMongoDBJobStore
+
+    return ApsMongoDBJobStore(
+        database=store.collection.database.name,
+        collection=store.collection.name,
+        host="127.0.0.1",
+        port=_mongo_port(),
+        directConnection=True,
+    )
+
+
 FACTORIES: dict[str, Callable[..., BaseJobStore]] = {
     "memory": memory_store,
     "sqlite": sqlite_store,
     "postgres": postgres_store,
+    "redis": redis_store,
+    "mongo": mongo_store,
 }
 
 APSCHEDULER_TWINS: dict[str, Callable[[BaseJobStore], Any]] = {
     "sqlite": apscheduler_sqlalchemy_twin,
     "postgres": apscheduler_sqlalchemy_twin,
+    "redis": aps_redis_twin,
+    "mongo": aps_mongo_twin,
 }
 
 #: the stores that keep jobs as bytes (every store but memory)

@@ -75,6 +75,8 @@ STATE_PAUSED = 2
 TIMEOUT_MAX = 4294967  # Maximum value accepted by Event.wait() on Windows
 
 _PREFIXES = ("apscheduler.", "triggerkit.")
+#: the longest back-off between retries of a failing job store, unless the retry interval is longer
+_RETRY_CAP = 60.0
 _UTC = timezone.utc
 _F = TypeVar("_F", bound=Callable[..., Any])
 
@@ -108,6 +110,9 @@ class BaseScheduler(metaclass=ABCMeta):
         self._listeners: list[tuple[Callable[[Any], Any], int]] = []
         self._listeners_lock = self._create_lock()
         self._pending_jobs: list[tuple[Job, str, bool]] = []
+        # per store alias: consecutive failed passes, and a batch a failed pass could not write
+        self._store_failures: dict[str, int] = {}
+        self._unwritten: dict[str, _PassBatch] = {}
         self.state = STATE_STOPPED
         self.configure(gconfig or {}, **options)
 
@@ -357,6 +362,8 @@ class BaseScheduler(metaclass=ABCMeta):
         with self._jobstores_lock:
             jobstore = self._lookup_jobstore(alias)
             del self._jobstores[alias]
+            self._store_failures.pop(alias, None)
+            self._unwritten.pop(alias, None)
         if shutdown:
             jobstore.shutdown()
         self._dispatch_event(SchedulerEvent(EVENT_JOBSTORE_REMOVED, alias))
@@ -858,17 +865,14 @@ class BaseScheduler(metaclass=ABCMeta):
 
         with self._jobstores_lock:
             for store_alias, store in self._jobstores.items():
+                # A store error never stops the wake-ups: the store is retried with back-off.
                 try:
+                    if not self._write_unwritten(store_alias, store):
+                        raise _UnwrittenBatch
                     due_jobs = store.acquire_due_jobs(now)
                 except Exception as exc:
-                    self._logger.warning(
-                        "Error getting due jobs from job store %r: %s", store_alias, exc
-                    )
-                    retry_at = now.astimezone(_UTC) + timedelta(
-                        seconds=self.jobstore_retry_interval
-                    )
-                    if next_wakeup_time is None or next_wakeup_time > retry_at:
-                        next_wakeup_time = retry_at
+                    retry_at = self._store_failed(store_alias, now, exc)
+                    next_wakeup_time = _earliest(next_wakeup_time, retry_at)
                     continue
                 batch = _PassBatch()
                 for job in due_jobs:
@@ -881,18 +885,23 @@ class BaseScheduler(metaclass=ABCMeta):
                         # dies here); pause the job so it does not come back at once.
                         self._pause_broken_job(job, store)
                 if not self._write_batch(store_alias, store, batch):
-                    retry_at = now.astimezone(_UTC) + timedelta(
-                        seconds=self.jobstore_retry_interval
-                    )
-                    if next_wakeup_time is None or next_wakeup_time > retry_at:
-                        next_wakeup_time = retry_at
+                    # Its runs were submitted: write the batch before due jobs are read again,
+                    # or they would run twice.
+                    self._unwritten[store_alias] = batch
+                    retry_at = self._store_failed(store_alias, now, _UnwrittenBatch())
+                    next_wakeup_time = _earliest(next_wakeup_time, retry_at)
                     continue
-                store_next = store.get_next_run_time()
+                try:
+                    store_next = store.get_next_run_time()
+                except Exception as exc:
+                    retry_at = self._store_failed(store_alias, now, exc)
+                    next_wakeup_time = _earliest(next_wakeup_time, retry_at)
+                    continue
+                self._store_failures.pop(store_alias, None)
                 # Instants are compared in UTC: aware datetimes sharing a zone compare (and
                 # subtract) as wall-clock times, which is wrong across a DST change.
                 store_next = store_next.astimezone(_UTC) if store_next else None
-                if store_next and (next_wakeup_time is None or store_next < next_wakeup_time):
-                    next_wakeup_time = store_next
+                next_wakeup_time = _earliest(next_wakeup_time, store_next)
 
         for event in events:
             self._dispatch_event(event)
@@ -911,6 +920,30 @@ class BaseScheduler(metaclass=ABCMeta):
             wait_seconds,
         )
         return wait_seconds
+
+    def _write_unwritten(self, store_alias: str, store: BaseJobStore) -> bool:
+        """Write the batch a failed pass left for ``store``, if any; False if it fails again."""
+        batch = self._unwritten.pop(store_alias, None)
+        if batch is None or self._write_batch(store_alias, store, batch):
+            return True
+        self._unwritten[store_alias] = batch
+        return False
+
+    def _store_failed(self, store_alias: str, now: datetime, exc: BaseException) -> datetime:
+        """Log a store error and return when to retry: ``jobstore_retry_interval`` doubled on
+        each consecutive failure, up to a minute (or the interval, if that is longer)."""
+        failures = self._store_failures.get(store_alias, 0) + 1
+        self._store_failures[store_alias] = failures
+        interval = self.jobstore_retry_interval
+        delay = min(interval * 2.0 ** min(failures - 1, 32), max(interval, _RETRY_CAP))
+        self._logger.warning(
+            "Error getting due jobs from job store %r: %s (failure %d; retrying in %.3g s)",
+            store_alias,
+            exc,
+            failures,
+            delay,
+        )
+        return now.astimezone(_UTC) + timedelta(seconds=delay)
 
     def _write_batch(
         self,
@@ -1010,6 +1043,20 @@ class BaseScheduler(metaclass=ABCMeta):
             batch.updates.append(job)
         else:
             batch.removals.append(job.id)
+
+
+class _UnwrittenBatch(Exception):
+    """The next run times of a pass's due jobs are not stored yet (the store failed)."""
+
+    def __str__(self) -> str:
+        return "could not store the next run times of the last pass's due jobs"
+
+
+def _earliest(current: datetime | None, candidate: datetime | None) -> datetime | None:
+    """The earlier of two wake-up times, ``None`` meaning "none yet"."""
+    if candidate is None:
+        return current
+    return candidate if current is None or candidate < current else current
 
 
 class _PassBatch:

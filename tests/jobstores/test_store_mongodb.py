@@ -1,0 +1,190 @@
+"""MongoDBJobStore beyond the contract: APScheduler 3.11's layout, a collection APScheduler
+wrote, the batch hooks, and the rows it keeps where APScheduler deletes them."""
+
+from __future__ import annotations
+
+import importlib
+import pickle
+import sys
+from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import pytest
+from bson.binary import Binary
+from store_factories import FACTORIES, aps_mongo_twin, job_func
+
+from triggerkit.errors import JobLookupError
+from triggerkit.events import EVENT_ALL, EVENT_JOB_LOAD_FAILED
+from triggerkit.job import Job
+from triggerkit.jobstores.mongodb import MongoDBJobStore
+from triggerkit.schedulers.blocking import BlockingScheduler
+from triggerkit.triggers.interval import IntervalTrigger
+
+UTC = timezone.utc
+T0 = datetime(2031, 3, 4, 5, 6, 7, tzinfo=UTC)
+client_for_ref: Any = None
+
+
+@pytest.fixture
+def scheduler() -> BlockingScheduler:
+    return BlockingScheduler(timezone="UTC")
+
+
+@pytest.fixture
+def store(scheduler: BlockingScheduler) -> Iterator[MongoDBJobStore]:
+    s = FACTORIES["mongo"]()
+    assert isinstance(s, MongoDBJobStore)
+    s.start(scheduler, "default")
+    yield s
+    s.collection.drop()
+    s.shutdown()
+
+
+def make_job(sched: BlockingScheduler, job_id: str, run_at: datetime | None, **kw: Any) -> Job:
+    options: dict[str, Any] = dict(
+        func=job_func,
+        trigger=IntervalTrigger(seconds=30, start_date=T0, timezone=UTC),
+        executor="default",
+        args=(),
+        kwargs={},
+        name=job_id,
+        misfire_grace_time=1,
+        coalesce=True,
+        max_instances=1,
+        next_run_time=run_at,
+    )
+    options.update(kw)
+    return Job(sched, id=job_id, **options)
+
+
+def test_it_writes_apscheduler_3_11s_layout(store: MongoDBJobStore, scheduler: Any) -> None:
+    store.add_job(make_job(scheduler, "a", T0))
+    store.add_job(make_job(scheduler, "p", None))
+    docs = {d["_id"]: d for d in store.collection.find({})}
+    assert sorted(docs) == ["a", "p"]
+    assert set(docs["a"]) == {"_id", "next_run_time", "job_state"}
+    assert docs["a"]["next_run_time"] == T0.timestamp()
+    assert isinstance(docs["a"]["next_run_time"], float)
+    assert docs["p"]["next_run_time"] is None
+    state = pickle.loads(docs["a"]["job_state"])
+    assert state["id"] == "a" and state["next_run_time"] == T0
+    # The index exists (nx-27017 names it its own way and does not report "sparse": the
+    # sparse option itself is checked on a real mongod only; see docs/stores.md).
+    keys = [info["key"] for info in store.collection.index_information().values()]
+    assert [("next_run_time", 1)] in keys
+
+
+def test_a_collection_apscheduler_wrote_opens_unchanged(store: MongoDBJobStore) -> None:
+    from apscheduler.schedulers.background import BackgroundScheduler as ApsScheduler
+
+    aps = ApsScheduler(timezone="UTC")
+    aps.add_jobstore(aps_mongo_twin(store), "default")
+    aps.start(paused=True)
+    try:
+        aps.add_job(job_func, "cron", id="cron", hour="*/2", minute=5, args=(1,))
+        aps.add_job(job_func, "interval", id="every", minutes=7, kwargs={"x": "y"})
+        aps.add_job(job_func, "date", id="date", run_date=T0)
+        aps.add_job(job_func, "interval", id="paused", hours=1, next_run_time=None)
+        written = {job.id: job.next_run_time for job in aps.get_jobs()}
+    finally:
+        aps.shutdown(wait=False)
+    before = sorted(store.collection.find({}), key=lambda d: d["_id"])
+
+    jobs = store.get_all_jobs()
+    assert {job.id: job.next_run_time for job in jobs} == written
+    assert [job.id for job in jobs][-1] == "paused"
+    assert store.get_next_run_time() == min(t for t in written.values() if t is not None)
+    cron = store.lookup_job("cron")
+    assert cron is not None and type(cron.trigger).__module__ == "triggerkit.triggers.cron"
+    assert cron.args == (1,)
+    assert sorted(store.collection.find({}), key=lambda d: d["_id"]) == before
+
+
+def test_a_row_apscheduler_would_delete_is_kept(store: MongoDBJobStore, scheduler: Any) -> None:
+    events: list[Any] = []
+    scheduler.add_listener(events.append, EVENT_ALL)
+    store.add_job(make_job(scheduler, "good", T0 + timedelta(seconds=5)))
+    bad = {"_id": "bad", "next_run_time": T0.timestamp(), "job_state": Binary(b"not a pickle")}
+    store.collection.insert_one(bad)
+
+    assert [job.id for job in store.get_due_jobs(T0 + timedelta(seconds=10))] == ["good"]
+    assert [e.job_id for e in events if e.code == EVENT_JOB_LOAD_FAILED] == ["bad"]
+    # The bad row's time is earlier, but the loop must not wake up for it over and over.
+    assert store.get_next_run_time() == T0 + timedelta(seconds=5)
+    assert store.collection.find_one({"_id": "bad"})["job_state"] == b"not a pickle"
+
+    # APScheduler 3's own store deletes it on the same read: the difference we make.
+    twin = aps_mongo_twin(store)
+    twin.get_due_jobs(T0 + timedelta(seconds=10))
+    assert store.collection.find_one({"_id": "bad"}) is None
+    twin.shutdown()
+
+
+def test_the_batch_hooks(store: MongoDBJobStore, scheduler: Any) -> None:
+    jobs = [make_job(scheduler, f"j{i}", T0 + timedelta(seconds=i)) for i in range(5)]
+    for job in jobs:
+        store.add_job(job)
+    for job in jobs:
+        job.next_run_time = T0 + timedelta(hours=1)
+    jobs[4].next_run_time = None
+    writes: list[int] = []
+    original = store.collection.bulk_write
+
+    def counting(requests: Any, **kw: Any) -> Any:
+        writes.append(len(requests))
+        return original(requests, **kw)
+
+    store.collection.bulk_write = counting  # Collection is a plain object: patch the instance
+    store.update_jobs([*jobs, make_job(scheduler, "gone", T0)])
+    assert writes == [6]
+    assert store.lookup_job("gone") is None  # passed over, not created
+    assert [j.id for j in store.get_all_jobs()] == ["j0", "j1", "j2", "j3", "j4"]
+    assert store.collection.find_one({"_id": "j4"})["next_run_time"] is None
+    assert store.remove_jobs(["j0", "nope", "j4"]) == ["j0", "j4"]
+    assert sorted(d["_id"] for d in store.collection.find({})) == ["j1", "j2", "j3"]
+    with pytest.raises(JobLookupError):
+        store.update_job(make_job(scheduler, "j0", T0))
+    assert [j.id for j in store.acquire_due_jobs(T0 + timedelta(hours=2), limit=2)] == [
+        "j1",
+        "j2",
+    ]
+
+
+@pytest.mark.parametrize("kwargs", [{"database": ""}, {"collection": ""}], ids=str)
+def test_it_refuses_empty_names(kwargs: dict[str, Any]) -> None:
+    with pytest.raises(ValueError, match=next(iter(kwargs))):
+        MongoDBJobStore(**kwargs)
+
+
+def test_it_takes_a_client_by_reference_and_warns_on_connection(store: MongoDBJobStore) -> None:
+    global client_for_ref
+    client_for_ref = store.client
+    try:
+        other = MongoDBJobStore(client=f"{__name__}:client_for_ref")
+        assert other.client is store.client
+        with pytest.warns(DeprecationWarning, match="client"):
+            assert other.connection is store.client
+    finally:
+        client_for_ref = None
+
+
+def test_it_is_the_mongodb_plugin() -> None:
+    sched = BlockingScheduler(timezone="UTC")
+    sched.add_jobstore("mongodb", "m", collection="c", port=1234, connect=False)
+    store = sched._lookup_jobstore("m")
+    try:
+        assert isinstance(store, MongoDBJobStore)
+        assert repr(store).startswith("<MongoDBJobStore (client=MongoClient(")
+        assert store.collection.name == "c" and store.client.options.write_concern.document == {
+            "w": 1
+        }
+    finally:
+        store.shutdown()
+
+
+def test_a_missing_driver_names_the_class_and_the_extra(monkeypatch: Any) -> None:
+    monkeypatch.setitem(sys.modules, "pymongo", None)
+    monkeypatch.delitem(sys.modules, "triggerkit.jobstores.mongodb")
+    with pytest.raises(ImportError, match=r"MongoDBJobStore.*triggerkit\[mongodb\]"):
+        importlib.import_module("triggerkit.jobstores.mongodb")

@@ -1,0 +1,233 @@
+"""The Redis job store, at APScheduler 3's ``apscheduler.jobstores.redis`` path.
+
+Layout (APScheduler 3.11's, so a database it wrote opens as it is):
+
+- a hash ``jobs_key`` (``apscheduler.jobs``): job id -> the job's serialized state;
+- a sorted set ``run_times_key`` (``apscheduler.run_times``): job id scored by its next run
+  time as a UTC POSIX timestamp; a paused job (no next run time) is not in it.
+
+Every write is one round trip and atomic (a small Lua script or a ``MULTI`` pipeline), where
+APScheduler 3 checks for the id first and writes in a second step; the scheduler's pass writes
+all its due jobs back in one script call (:meth:`RedisJobStore.update_jobs`).
+"""
+
+from __future__ import annotations
+
+import pickle
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from ..errors import ConflictingIdError, JobLookupError
+from ..util import datetime_to_utc_timestamp, utc_timestamp_to_datetime
+from ._unloadable import UnloadableRows
+from .base import BaseJobStore
+from .serializers import make_serializer
+
+try:
+    from redis import Redis
+except ImportError as exc:  # pragma: no cover - depends on the installed extras
+    raise ImportError(
+        "RedisJobStore requires the redis package: pip install 'triggerkit[redis]'"
+    ) from exc
+
+if TYPE_CHECKING:
+    from ..job import Job
+
+__all__ = ["RedisJobStore"]
+
+# KEYS: jobs hash, run-times zset. ARGV: id, state, score ('' = paused). 1 = added, 0 = id taken.
+_ADD = """
+if redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2]) == 0 then return 0 end
+if ARGV[3] ~= '' then redis.call('ZADD', KEYS[2], ARGV[3], ARGV[1]) end
+return 1
+"""
+
+# KEYS as above. ARGV: (id, state, score) triples. Returns, per job, 1 = updated, 0 = not stored.
+_UPDATE = """
+local result = {}
+for i = 1, #ARGV, 3 do
+  if redis.call('HEXISTS', KEYS[1], ARGV[i]) == 1 then
+    redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1])
+    if ARGV[i + 2] == '' then
+      redis.call('ZREM', KEYS[2], ARGV[i])
+    else
+      redis.call('ZADD', KEYS[2], ARGV[i + 2], ARGV[i])
+    end
+    result[#result + 1] = 1
+  else
+    result[#result + 1] = 0
+  end
+end
+return result
+"""
+
+# Jobs per script call in update_jobs: keeps one call from blocking the server for long.
+_BATCH = 1000
+
+
+def _score(job: Job) -> str:
+    """The job's sorted-set score as text ('' when paused); repr keeps every bit of the float."""
+    timestamp = datetime_to_utc_timestamp(job.next_run_time)
+    return "" if timestamp is None else repr(timestamp)
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode("utf-8") if isinstance(value, bytes) else value
+
+
+class RedisJobStore(BaseJobStore):
+    """Store jobs in a Redis database.
+
+    Leftover keyword arguments go to :class:`redis.Redis` (``host``, ``port``, ``password``...).
+
+    Plugin alias: ``redis``
+
+    :param db: the database number to store jobs in
+    :param jobs_key: key of the hash that holds the job states
+    :param run_times_key: key of the sorted set that holds the next run times
+    :param pickle_protocol: pickle protocol level to write with (``serializer="pickle"``)
+    :param serializer: ``"pickle"`` (APScheduler 3's format; unpickling runs code named by the
+        data) or ``"json"`` (plain data; see :mod:`triggerkit.jobstores.serializers`)
+    """
+
+    def __init__(
+        self,
+        db: int | str = 0,
+        jobs_key: str = "apscheduler.jobs",
+        run_times_key: str = "apscheduler.run_times",
+        pickle_protocol: int = pickle.HIGHEST_PROTOCOL,
+        serializer: Any = "pickle",
+        **connect_args: Any,
+    ) -> None:
+        super().__init__()
+        if db is None:
+            raise ValueError('The "db" parameter must not be empty')
+        if not jobs_key:
+            raise ValueError('The "jobs_key" parameter must not be empty')
+        if not run_times_key:
+            raise ValueError('The "run_times_key" parameter must not be empty')
+        self.pickle_protocol = pickle_protocol
+        self.serializer = make_serializer(serializer, pickle_protocol)
+        self.jobs_key = jobs_key
+        self.run_times_key = run_times_key
+        # Any: redis-py types its replies as unions of every reply kind
+        self.redis: Any = Redis(db=int(db), **connect_args)
+        self._add_script = self.redis.register_script(_ADD)
+        self._update_script = self.redis.register_script(_UPDATE)
+        self._unloadable = UnloadableRows()
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def lookup_job(self, job_id: str) -> Job | None:
+        data = self.redis.hget(self.jobs_key, job_id)
+        return self._unloadable.decode(self.decode_job, job_id, data) if data else None
+
+    def get_due_jobs(self, now: datetime) -> list[Job]:
+        return self.acquire_due_jobs(now)
+
+    def acquire_due_jobs(self, now: datetime, limit: int | None = None) -> list[Job]:
+        timestamp = datetime_to_utc_timestamp(now)
+        # '-inf', not APScheduler's 0: a job due before 1970 is due too.
+        if limit is None:
+            ids = self.redis.zrangebyscore(self.run_times_key, "-inf", timestamp)
+        else:
+            ids = self.redis.zrangebyscore(
+                self.run_times_key, "-inf", timestamp, start=0, num=limit
+            )
+        if not ids:
+            return []
+        states = self.redis.hmget(self.jobs_key, ids)
+        jobs = []
+        for raw_id, data in zip(ids, states, strict=True):
+            if data is None:  # a run time without a job: written by hand; nothing to run
+                continue
+            job = self._unloadable.decode(self.decode_job, _text(raw_id), data)
+            if job is not None:
+                jobs.append(job)
+        return jobs
+
+    def get_next_run_time(self) -> datetime | None:
+        # Rows that failed to load keep their run times; look past them, or the scheduler
+        # would wake up for them at once, again and again.
+        skip = len(self._unloadable)
+        entries = self.redis.zrange(self.run_times_key, 0, skip, withscores=True)
+        known_bad = set(self._unloadable.ids()) if skip else ()
+        for raw_id, score in entries:
+            if _text(raw_id) not in known_bad:
+                return utc_timestamp_to_datetime(score)
+        return None
+
+    def get_all_jobs(self) -> list[Job]:
+        jobs = []
+        for raw_id, data in self.redis.hgetall(self.jobs_key).items():
+            job = self._unloadable.decode(self.decode_job, _text(raw_id), data)
+            if job is not None:
+                jobs.append(job)
+        jobs.sort(key=_sort_key)
+        return jobs
+
+    # -- writing ---------------------------------------------------------------------------
+
+    def add_job(self, job: Job) -> None:
+        data = self.encode_job(job)
+        keys = [self.jobs_key, self.run_times_key]
+        if not self._add_script(keys=keys, args=[job.id, data, _score(job)]):
+            raise ConflictingIdError(job.id)
+
+    def update_job(self, job: Job) -> None:
+        if not self._update_many([job])[0]:
+            raise JobLookupError(job.id)
+
+    def update_jobs(self, jobs: Iterable[Job]) -> None:
+        """Store several jobs' new versions in one script call per 1,000 jobs (atomic each)."""
+        batch = list(jobs)
+        for start in range(0, len(batch), _BATCH):
+            self._update_many(batch[start : start + _BATCH])
+
+    def _update_many(self, jobs: Sequence[Job]) -> list[int]:
+        args: list[Any] = []
+        for job in jobs:
+            args += (job.id, self.encode_job(job), _score(job))
+            self._unloadable.forget(job.id)
+        if not args:
+            return []
+        result: list[int] = self._update_script(keys=[self.jobs_key, self.run_times_key], args=args)
+        return result
+
+    def remove_job(self, job_id: str) -> None:
+        if not self.remove_jobs([job_id]):
+            raise JobLookupError(job_id)
+
+    def remove_jobs(self, job_ids: Iterable[str]) -> list[str]:
+        """Remove several jobs in one atomic round trip; return the ids that were stored."""
+        ids = list(job_ids)
+        if not ids:
+            return []
+        with self.redis.pipeline(transaction=True) as pipe:
+            for job_id in ids:
+                pipe.hdel(self.jobs_key, job_id)
+            pipe.zrem(self.run_times_key, *ids)
+            counts = pipe.execute()
+        for job_id in ids:
+            self._unloadable.forget(job_id)
+        return [job_id for job_id, count in zip(ids, counts[: len(ids)], strict=True) if count]
+
+    def remove_all_jobs(self) -> None:
+        with self.redis.pipeline(transaction=True) as pipe:
+            pipe.delete(self.jobs_key)
+            pipe.delete(self.run_times_key)
+            pipe.execute()
+        self._unloadable.clear()
+
+    def shutdown(self) -> None:
+        self.redis.connection_pool.disconnect()
+
+    def __repr__(self) -> str:
+        return f"<{self.__class__.__name__}>"
+
+
+def _sort_key(job: Job) -> tuple[bool, float, str]:
+    """Scheduled jobs by next run time (ties by id), then the paused ones by id."""
+    timestamp = datetime_to_utc_timestamp(job.next_run_time)
+    return (timestamp is None, timestamp or 0.0, job.id)
