@@ -143,12 +143,73 @@ def aps_mongo_twin(store: Any) -> Any:
     )
 
 
+def _zk_hosts() -> str:
+    return f"127.0.0.1:{ensure_server('zookeeper')['TK_ZK_PORT']}"
+
+
+def zookeeper_store(**options: Any) -> BaseJobStore:
+    from triggerkit.jobstores.zookeeper import ZooKeeperJobStore
+
+    return ZooKeeperJobStore(
+        path=f"/{unique_name()}", hosts=_zk_hosts(), close_connection_on_exit=True, **options
+    )
+
+
+def zookeeper_twin(store: Any) -> Any:
+    from apscheduler.jobstores.zookeeper import ZooKeeperJobStore
+
+    return ZooKeeperJobStore(path=store.path, hosts=_zk_hosts(), close_connection_on_exit=True)
+
+
+def _etcd_port() -> int:
+    return int(ensure_server("etcd")["TK_ETCD_PORT"])
+
+
+def etcd_store(**options: Any) -> BaseJobStore:
+    from triggerkit.jobstores.etcd import EtcdJobStore
+
+    return EtcdJobStore(path=f"/{unique_name()}", host="127.0.0.1", port=_etcd_port(), **options)
+
+
+def etcd_twin(store: Any) -> Any:
+    from apscheduler.jobstores.etcd import EtcdJobStore
+
+    return EtcdJobStore(path=store.path, host="127.0.0.1", port=_etcd_port())
+
+
+def _rethink_port() -> int:
+    return int(ensure_server("rethinkdb")["TK_RETHINK_PORT"])
+
+
+def rethinkdb_store(**options: Any) -> BaseJobStore:
+    from triggerkit.jobstores.rethinkdb import RethinkDBJobStore
+
+    return RethinkDBJobStore(
+        database="triggerkit_tests",
+        table=unique_name(),
+        host="127.0.0.1",
+        port=_rethink_port(),
+        **options,
+    )
+
+
+def rethinkdb_twin(store: Any) -> Any:
+    from apscheduler.jobstores.rethinkdb import RethinkDBJobStore
+
+    return RethinkDBJobStore(
+        database=store.database, table=store.table_name, host="127.0.0.1", port=_rethink_port()
+    )
+
+
 FACTORIES: dict[str, Callable[..., BaseJobStore]] = {
     "memory": memory_store,
     "sqlite": sqlite_store,
     "postgres": postgres_store,
     "redis": redis_store,
     "mongo": mongo_store,
+    "zookeeper": zookeeper_store,
+    "etcd": etcd_store,
+    "rethinkdb": rethinkdb_store,
 }
 
 APSCHEDULER_TWINS: dict[str, Callable[[BaseJobStore], Any]] = {
@@ -156,6 +217,9 @@ APSCHEDULER_TWINS: dict[str, Callable[[BaseJobStore], Any]] = {
     "postgres": apscheduler_sqlalchemy_twin,
     "redis": aps_redis_twin,
     "mongo": aps_mongo_twin,
+    "zookeeper": zookeeper_twin,
+    "etcd": etcd_twin,
+    "rethinkdb": rethinkdb_twin,
 }
 
 #: the stores that keep jobs as bytes (every store but memory)

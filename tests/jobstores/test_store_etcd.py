@@ -1,0 +1,213 @@
+"""The etcd job store on a real etcd server: APScheduler 3.11.3's layout, both ways."""
+
+from __future__ import annotations
+
+import json
+import pickle
+import uuid
+import warnings
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from apscheduler_written import (
+    FIRST_RUN,
+    T0,
+    LoadFailures,
+    check_apscheduler_jobs,
+    make_job,
+    write_with_apscheduler,
+)
+from servers import ensure_server
+
+from triggerkit.jobstores.etcd import EtcdJobStore
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", DeprecationWarning)  # etcd3's generated protobuf modules
+    from apscheduler.jobstores.etcd import EtcdJobStore as APSEtcdJobStore
+    from etcd3 import Etcd3Client
+
+pytestmark = pytest.mark.external_service
+
+job = make_job
+
+
+def port() -> int:
+    return int(ensure_server("etcd")["TK_ETCD_PORT"])
+
+
+@pytest.fixture
+def path() -> str:
+    return f"/triggerkit-test-{uuid.uuid4().hex}"
+
+
+@pytest.fixture
+def failures() -> LoadFailures:
+    return LoadFailures()
+
+
+@pytest.fixture
+def raw() -> Iterator[Etcd3Client]:
+    client = Etcd3Client(host="127.0.0.1", port=port())
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def make_store(path: str, failures: LoadFailures, raw: Etcd3Client) -> Iterator[Any]:
+    stores: list[EtcdJobStore] = []
+
+    def make(**kwargs: Any) -> EtcdJobStore:
+        store = EtcdJobStore(path=path, host="127.0.0.1", port=port(), **kwargs)
+        store.start(failures.scheduler, "default")
+        stores.append(store)
+        return store
+
+    yield make
+    raw.delete_prefix(path)
+    for store in stores:
+        store.shutdown()
+
+
+def aps_store(path: str) -> Any:
+    return APSEtcdJobStore(path=path, host="127.0.0.1", port=port())
+
+
+def values(raw: Etcd3Client, path: str) -> dict[bytes, bytes]:
+    return {meta.key: value for value, meta in raw.get_prefix(path + "/")}
+
+
+def test_it_opens_the_jobs_apscheduler_wrote_without_rewriting_them(
+    path: str, make_store: Any, raw: Etcd3Client
+) -> None:
+    expected = write_with_apscheduler(aps_store(path))
+    before = values(raw, path)
+    assert len(before) == 4
+    check_apscheduler_jobs(make_store(), expected)
+    assert values(raw, path) == before  # read only: nothing written back
+
+
+def test_apscheduler_reads_the_keys_triggerkit_writes_back(path: str, make_store: Any) -> None:
+    expected = write_with_apscheduler(aps_store(path))
+    store = make_store()
+    changed = store.lookup_job("every5")
+    changed.next_run_time = FIRST_RUN + timedelta(hours=2)
+    store.update_job(changed)
+    store.add_job(job("new", 0))
+
+    reader = aps_store(path)
+    reader.start(None, "default")
+    try:
+        runs = {aps_job.id: aps_job.next_run_time for aps_job in reader.get_all_jobs()}
+    finally:
+        reader.shutdown()
+    assert set(runs) == set(expected) | {"new"}
+    assert runs["every5"] == FIRST_RUN + timedelta(hours=2)
+    assert runs["new"] == T0
+
+
+def test_a_key_holds_apschedulers_pickled_dict(path: str, make_store: Any, raw: Any) -> None:
+    make_store().add_job(job("a", 30))
+    value = pickle.loads(raw.get(f"{path}/a")[0])
+    assert set(value) == {"next_run_time", "job_state"}
+    assert value["next_run_time"] == (T0 + timedelta(seconds=30)).timestamp()
+    assert value["job_state"]["id"] == "a" and value["job_state"]["func"] == "builtins:print"
+
+
+def test_keys_that_cannot_load_are_skipped_reported_and_kept(
+    path: str, make_store: Any, raw: Any, failures: LoadFailures
+) -> None:
+    store = make_store()
+    store.add_job(job("good", 10))
+    state = job("moved", 5).__getstate__()
+    state["func"] = "no_such_module_anywhere:gone"
+    moved = pickle.dumps(
+        {"next_run_time": (T0 + timedelta(seconds=5)).timestamp(), "job_state": state}
+    )
+    raw.put(f"{path}/moved", moved)
+    raw.put(f"{path}/corrupt", b"\x80\x05not a pickle at all")
+
+    assert [j.id for j in store.get_all_jobs()] == ["good"]
+    assert [j.id for j in store.get_due_jobs(T0 + timedelta(seconds=60))] == ["good"]
+    assert store.get_next_run_time() == T0 + timedelta(seconds=10)
+    assert store.lookup_job("moved") is None
+    assert sorted(values(raw, path)) == [
+        f"{path}/{n}".encode() for n in ("corrupt", "good", "moved")
+    ]
+    assert {"moved", "corrupt"} <= set(failures.job_ids())
+    assert raw.get(f"{path}/moved")[0] == moved
+
+
+def test_the_json_serializer_writes_plain_data_and_never_unpickles(
+    path: str, make_store: Any, raw: Any, failures: LoadFailures
+) -> None:
+    store = make_store(serializer="json")
+    store.add_job(job("a", 10))
+    assert json.loads(raw.get(f"{path}/a")[0])  # plain JSON, no pickle
+    assert store.lookup_job("a").next_run_time == T0 + timedelta(seconds=10)
+
+    aps_written = {"next_run_time": T0.timestamp(), "job_state": job("p", 0).__getstate__()}
+    raw.put(f"{path}/p", pickle.dumps(aps_written))
+    assert [j.id for j in store.get_all_jobs()] == ["a"]
+    assert "p" in failures.job_ids()
+    assert raw.get(f"{path}/p")[0] is not None
+
+
+def test_a_pickle_store_reads_what_a_json_store_wrote(make_store: Any) -> None:
+    make_store(serializer="json").add_job(job("a", 10))
+    assert make_store().lookup_job("a").next_run_time == T0 + timedelta(seconds=10)
+
+
+def test_it_reads_and_clears_only_its_own_path(path: str, make_store: Any, raw: Any) -> None:
+    # APScheduler's store matches the bare prefix: "/apscheduler" also reads "/apscheduler2/x".
+    sibling = path + "2"
+    neighbour = EtcdJobStore(path=sibling, host="127.0.0.1", port=port())
+    neighbour.start(None, "other")  # type: ignore[arg-type]
+    try:
+        neighbour.add_job(job("theirs", 5))
+        store = make_store()
+        store.add_job(job("mine", 10))
+        assert [j.id for j in store.get_all_jobs()] == ["mine"]
+        store.remove_all_jobs()
+        assert [j.id for j in neighbour.get_all_jobs()] == ["theirs"]
+    finally:
+        neighbour.remove_all_jobs()
+        neighbour.shutdown()
+
+
+def test_batches_larger_than_one_transaction_pass_over_removed_jobs(make_store: Any) -> None:
+    store = make_store()
+    jobs = [job(f"j{i:03d}", i) for i in range(300)]
+    for each in jobs:
+        store.add_job(each)
+    store.remove_job("j150")
+    for each in jobs:
+        each.next_run_time = T0 + timedelta(seconds=1000 - int(each.id[1:]))
+    store.update_jobs(jobs)
+    stored = store.get_all_jobs()
+    assert len(stored) == 299 and stored[0].id == "j299" and stored[-1].id == "j000"
+    assert store.lookup_job("j150") is None
+    removed = store.remove_jobs([f"j{i:03d}" for i in range(140, 300)])
+    assert removed == [f"j{i:03d}" for i in range(140, 300) if i != 150]
+    assert len(store.get_all_jobs()) == 140
+
+
+def test_ties_go_by_id_and_paused_jobs_come_last(make_store: Any) -> None:
+    store = make_store()
+    for job_id in ("z", "m", "a"):
+        store.add_job(job(job_id, 10))
+    store.add_job(job("paused", None))
+    store.add_job(job("early", 5))
+    assert [j.id for j in store.get_all_jobs()] == ["early", "a", "m", "z", "paused"]
+
+
+def test_a_client_passed_in_stays_open_unless_asked(path: str) -> None:
+    client = Etcd3Client(host="127.0.0.1", port=port())
+    try:
+        store = EtcdJobStore(path=path, client=client)
+        store.start(None, "default")  # type: ignore[arg-type]
+        store.shutdown()
+        assert client.get(f"{path}/x") == (None, None)  # still usable
+    finally:
+        client.close()
