@@ -36,6 +36,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
 from triggerkit.events import (
+    EVENT_JOB_ERROR,
     EVENT_JOB_MISSED,
     EVENT_JOB_OUTCOME_UNKNOWN,
     EVENT_JOB_SUBMITTED,
@@ -121,7 +122,10 @@ def record_run() -> None:
 
 def report(event: JobExecutionEvent) -> None:
     """Listener: write runs that were reported instead of run."""
-    kind = "unknown" if event.code == EVENT_JOB_OUTCOME_UNKNOWN else "missed"
+    kinds = {EVENT_JOB_OUTCOME_UNKNOWN: "unknown", EVENT_JOB_MISSED: "missed"}
+    kind = kinds.get(event.code, "error")
+    if kind == "error":
+        logging.getLogger("fleet").warning("job error: %s", event.exception)
     with runs_engine().begin() as connection:
         connection.execute(
             reports_t.insert().values(
@@ -146,7 +150,10 @@ def make_scheduler(
         timezone="UTC",
         **options,
     )
-    scheduler.add_listener(report, EVENT_JOB_MISSED | EVENT_JOB_OUTCOME_UNKNOWN)  # type: ignore[arg-type]
+    scheduler.add_listener(
+        report,  # type: ignore[arg-type]
+        EVENT_JOB_MISSED | EVENT_JOB_OUTCOME_UNKNOWN | EVENT_JOB_ERROR,
+    )
     return scheduler
 
 

@@ -113,8 +113,9 @@ def test_four_processes_run_every_run_exactly_once(store_url: str, tmp_path: Pat
     assert not missing, (sorted(missing)[:5], outputs)
     assert len(rows) == expected == len(runs)
     assert runs == shared_fleet.expected_runs(count, start, RUN_SECONDS)
-    # the work was shared: more than one process ran jobs
-    assert len({row.pid for row in rows}) > 1, outputs
+    # every process ran its scheduler to the end (which one claims a run is a race: the
+    # first to wake in a second may claim them all)
+    assert sum(" submitted " in out for out in outputs) == PROCESSES, outputs
     _assert_no_claims_left(store_url, table)
 
 
@@ -137,14 +138,14 @@ def test_a_process_killed_every_few_seconds(store_url: str, tmp_path: Path) -> N
         victim.communicate(timeout=30)
         killed += 1
         victim = _spawn(store_url, table, runs_url, remaining())
-    _finish([*steady, victim])
+    outputs = _finish([*steady, victim])
     runs, rows, dups, reports = shared_fleet.fetch(runs_url)
     assert killed >= 3
     assert dups == []
     assert len(rows) == len(runs)
     reported = {(r.job_id, r.run_time) for r in reports}
     # no run went unaccounted for: it ran, or it was reported (outcome unknown: it may have run)
-    assert expected - runs <= reported, sorted(expected - runs)[:5]
+    assert expected - runs <= reported, (sorted(expected - runs - reported)[:5], outputs)
     assert {r.kind for r in reports} <= {"unknown", "missed"}
     assert runs <= expected
     _assert_no_claims_left(store_url, table)
@@ -162,7 +163,8 @@ def test_prefork_parent_schedulers_started_in_children(store_url: str, tmp_path:
     assert dups == [] and reports == []
     assert runs == shared_fleet.expected_runs(count, start, seconds)
     assert len(rows) == len(runs)
-    assert len({row.pid for row in rows}) > 1, outputs
+    # the three children each started the scheduler made in the parent, and ran to the end
+    assert outputs[0].count(" submitted ") == 3, outputs
 
 
 def _assert_no_claims_left(store_url: str, table: str) -> None:
