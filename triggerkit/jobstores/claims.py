@@ -20,13 +20,36 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from ..job import Job
 
-__all__ = ["Claim", "ExpiredClaim", "PlannedRuns", "Planner", "RunKey", "plan_claim"]
+__all__ = [
+    "Claim",
+    "ExpiredClaim",
+    "PlannedRuns",
+    "Planner",
+    "RunKey",
+    "from_micros",
+    "plan_claim",
+    "to_micros",
+]
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_MICRO = timedelta(microseconds=1)
+
+
+def to_micros(moment: datetime) -> int:
+    """An aware instant as integer microseconds since the epoch (exact, unlike a float): how
+    the stores key claims."""
+    return (moment - _EPOCH) // _MICRO
+
+
+def from_micros(micros: int) -> datetime:
+    """The UTC instant :func:`to_micros` gave ``micros`` for."""
+    return _EPOCH + timedelta(microseconds=micros)
 
 #: (job id, scheduled run time): the identity of one run
 RunKey = tuple[str, datetime]

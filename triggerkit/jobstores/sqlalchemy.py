@@ -24,7 +24,7 @@ from __future__ import annotations
 import os
 import pickle
 from collections.abc import Iterable, Sequence
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 try:
@@ -56,6 +56,8 @@ from ..errors import ConflictingIdError, JobLookupError
 from ..util import maybe_ref
 from .base import BaseJobStore
 from .claims import Claim, ExpiredClaim, Planner, RunKey, plan_claim
+from .claims import from_micros as _from_micros
+from .claims import to_micros as _micros
 from .serializers import Serializer, make_serializer
 
 if TYPE_CHECKING:
@@ -67,19 +69,8 @@ __all__ = ["SQLAlchemyJobStore"]
 _UTC = timezone.utc
 # Ids per statement in IN (...) lists: far below every database's bound-parameter limit.
 _CHUNK = 500
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
-_MICRO = timedelta(microseconds=1)
 #: how long a SQLite connection waits for another process's write lock (milliseconds)
 _SQLITE_BUSY_MS = 60_000
-
-
-def _micros(run_time: datetime) -> int:
-    """An instant as integer microseconds since the epoch (exact, unlike a float)."""
-    return (run_time - _EPOCH) // _MICRO
-
-
-def _from_micros(micros: int) -> datetime:
-    return _EPOCH + timedelta(microseconds=micros)
 
 
 def _timestamp(run_time: datetime | None) -> float | None:
