@@ -201,14 +201,22 @@ def parse_report(
 ) -> tuple[Parsed | None, list[Problem]]:
     """Parse ``expr``, returning the result (or ``None``) and every problem found."""
     if dialect not in DIALECTS:
-        raise ValueError(
-            f"dialect: {dialect!r} is not a dialect; allowed: "
-            + ", ".join(repr(d) for d in DIALECTS)
+        allowed = ", ".join(repr(d) for d in DIALECTS)
+        raise CronSpecError(
+            "dialect",
+            dialect,
+            allowed,
+            f"dialect: {dialect!r} is not a dialect; allowed: {allowed}",
         )
     if not isinstance(expr, str):
         raise TypeError(f"expr: expected a string, got {type(expr).__name__}")
     if seconds and dialect != "posix":
-        raise ValueError("seconds: only the posix dialect has an optional seconds field")
+        raise CronSpecError(
+            "seconds",
+            seconds,
+            "False outside the posix dialect",
+            "seconds: only the posix dialect has an optional seconds field",
+        )
     whole = (0, len(expr))
     macro = None
     text = expr

@@ -290,6 +290,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             start, end = exc.span
             print(f"  {expr}\n  {' ' * start}{'^' * max(1, end - start)}", file=sys.stderr)
         return 1
-    except (TriggerkitValueError, ValueError, TypeError) as exc:
+    except (TriggerkitValueError, ValueError, TypeError, OverflowError) as exc:
         print(f"triggerkit: error: {exc}", file=sys.stderr)
         return 1

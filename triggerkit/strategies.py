@@ -6,7 +6,10 @@ Needs the optional dependency: ``pip install 'triggerkit[hypothesis]'``.
 * :func:`invalid_cron_expressions` -- invalid expressions with the kind of mistake and the field;
 * :func:`fire_times` -- instants at which an expression fires;
 * :func:`dst_timezones` -- zones with daylight-saving transitions (and their oddities);
-* :func:`datetimes_near_transitions` -- aware datetimes within a few hours of a DST transition.
+* :func:`datetimes_near_transitions` -- aware datetimes within a few hours of a DST transition;
+* :func:`edge_datetimes` -- datetimes at the edges of years 1 and 9999, naive or aware, in zones
+  and at offsets that push their instant out of what a datetime holds in UTC;
+* :func:`edge_numbers` -- numbers that break arithmetic: NaN, infinities, huge, negative, bools.
 """
 
 from __future__ import annotations
@@ -34,6 +37,8 @@ __all__ = [
     "cron_expressions",
     "datetimes_near_transitions",
     "dst_timezones",
+    "edge_datetimes",
+    "edge_numbers",
     "fire_times",
     "invalid_cron_expressions",
 ]
@@ -365,3 +370,40 @@ def datetimes_near_transitions(
             raise TypeError("datetimes_near_transitions: tz must be a zone name or ZoneInfo")
         zones = st.just(zone)
     return _near(zones, int(within.total_seconds()))
+
+
+# Zones far from UTC on both sides (and UTC): at the year edges their wall times and their UTC
+# instants fall on different sides of year 1 / year 9999.
+EDGE_ZONES = ("UTC", "Pacific/Kiritimati", "Asia/Tokyo", "Pacific/Pago_Pago", "America/New_York")
+
+
+def edge_datetimes(*, naive: bool | None = None) -> st.SearchStrategy[datetime]:
+    """Return a strategy for datetimes within two days of 0001-01-01 or of 9999-12-31.
+
+    Naive ones (``naive=True``), aware ones in :data:`EDGE_ZONES` or at fixed offsets up to
+    ±23:59 (``naive=False``), or both (``None``). Many denote instants a datetime cannot hold in
+    UTC: good input for checking that an API answers ``None`` or a clear error.
+    """
+    low = st.datetimes(datetime(1, 1, 1), datetime(1, 1, 2, 23, 59, 59, 999999))
+    high = st.datetimes(datetime(9999, 12, 30), datetime(9999, 12, 31, 23, 59, 59, 999999))
+    walls = low | high
+    zones = st.sampled_from(EDGE_ZONES).map(ZoneInfo) | st.integers(-1439, 1439).map(
+        lambda minutes: timezone(timedelta(minutes=minutes))
+    )
+    aware = st.builds(lambda wall, tz: wall.replace(tzinfo=tz), walls, zones)
+    if naive is True:
+        return walls
+    if naive is False:
+        return aware
+    return walls | aware
+
+
+def edge_numbers() -> st.SearchStrategy[float | int | bool]:
+    """Return a strategy for numbers that break arithmetic: NaN, ±inf, huge, tiny, negative,
+    zero and bools (which are ints to Python)."""
+    specials = st.sampled_from(
+        [float("nan"), float("inf"), float("-inf"), 1e308, -1.0, 0, 0.0, 10**12, 3650000, True]
+    )
+    return (
+        specials | st.floats(allow_nan=True, allow_infinity=True) | st.integers(-(10**15), 10**15)
+    )

@@ -121,7 +121,10 @@ def _parse_datetime_text(text: str, arg_name: str) -> datetime:
     elif tzname:
         digits = tzname[1:].replace(":", "")
         sign = 1 if tzname[0] == "+" else -1
-        tz = timezone(sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:])))
+        offset = timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))
+        if offset >= timedelta(hours=24):
+            raise InvalidDateError(arg_name, text, "a UTC offset between -23:59 and +23:59")
+        tz = timezone(sign * offset)
     # '.5' means half a second (APScheduler 3.11 reads it as 5 microseconds).
     micro = int(fraction.ljust(6, "0")) if fraction else 0
     try:
@@ -159,6 +162,7 @@ def convert_to_datetime(input: Any, tz: Any, arg_name: str) -> datetime | None:
     else:
         raise TypeError(f"Unsupported type for {arg_name}: {input.__class__.__name__}")
     if value.tzinfo is not None:
+        _check_instant(value, input, arg_name)
         return value
     if tz is None:
         raise ValueError(
@@ -166,7 +170,24 @@ def convert_to_datetime(input: Any, tz: Any, arg_name: str) -> datetime | None:
         )
     if isinstance(tz, str):
         tz = astimezone(tz)
-    return localize(value, tz)
+    try:
+        return localize(value, tz)
+    except (OverflowError, ValueError):
+        raise _out_of_range(arg_name, input) from None
+
+
+def _out_of_range(arg_name: str, value: Any) -> InvalidDateError:
+    return InvalidDateError(
+        arg_name, value, "a time whose instant lies in years 1-9999 in UTC (0001-01-01..9999-12-31)"
+    )
+
+
+def _check_instant(value: datetime, given: Any, arg_name: str) -> None:
+    """Reject an aware datetime whose instant a datetime cannot hold in UTC."""
+    try:
+        value.astimezone(UTC)
+    except (OverflowError, ValueError):
+        raise _out_of_range(arg_name, given) from None
 
 
 def datetime_to_utc_timestamp(timeval: datetime | None) -> float | None:
@@ -216,8 +237,14 @@ def timezone_repr(timezone: tzinfo) -> str:
 
 
 def normalize(dt: datetime) -> datetime:
-    """Map an aware datetime to the real instant its fields denote (PEP 495 ``fold``)."""
-    return datetime.fromtimestamp(dt.timestamp(), dt.tzinfo)
+    """Map an aware datetime to the real instant its fields denote (PEP 495 ``fold``).
+
+    Exact to the microsecond in every year (datetime arithmetic; a float timestamp loses
+    microseconds after about 2255).
+
+    :raises OverflowError: if the instant lies outside what a datetime holds in UTC
+    """
+    return dt.astimezone(UTC).astimezone(dt.tzinfo)
 
 
 def localize(dt: datetime, tzinfo: tzinfo) -> datetime:

@@ -14,8 +14,10 @@ To add a store: one line in FACTORIES, one in APSCHEDULER_TWINS.
 
 from __future__ import annotations
 
+import atexit
 import itertools
 import os
+import shutil
 import tempfile
 import uuid
 from collections.abc import Callable
@@ -43,6 +45,15 @@ def job_func(*args: Any, **kwargs: Any) -> tuple[Any, ...]:
     return args, kwargs
 
 
+#: what :func:`record` was called with, in order
+RECORDED: list[Any] = []
+
+
+def record(value: Any) -> None:
+    """A stored job that leaves a trace in :data:`RECORDED`."""
+    RECORDED.append(value)
+
+
 def other_job_func(*args: Any, **kwargs: Any) -> None:
     """Another one, to tell an update from the original."""
 
@@ -61,6 +72,7 @@ def sqlite_url() -> str:
     """A new SQLite database file (no server) in this session's temporary folder."""
     if not _sqlite_dir:
         _sqlite_dir.append(tempfile.mkdtemp(prefix="tk-sqlite-"))
+        atexit.register(shutil.rmtree, _sqlite_dir[0], True)
     return f"sqlite:///{_sqlite_dir[0]}/{unique_name('jobs')}.sqlite"
 
 

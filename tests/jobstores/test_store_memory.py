@@ -142,3 +142,17 @@ def test_a_store_rebuilds_a_job_from_its_state_bound_to_its_scheduler() -> None:
     assert rebuilt == original and rebuilt.next_run_time == original.next_run_time
     assert rebuilt._scheduler is sched and rebuilt._jobstore_alias == "saved"
     assert store._logger.name == "triggerkit.jobstores.saved"
+
+
+def test_far_future_run_times_one_microsecond_apart_keep_their_order() -> None:
+    # float timestamps cannot tell these apart after about 2255 (issue #13, item 3)
+    store = MemoryJobStore()
+    late = datetime(5000, 6, 1, 12, 0, 0, 999999, tzinfo=UTC)
+    a = SCHED.add_job(print, "interval", seconds=1, id="a", next_run_time=late)
+    b = SCHED.add_job(
+        print, "interval", seconds=1, id="b", next_run_time=late - timedelta(microseconds=1)
+    )
+    store.add_job(a)
+    store.add_job(b)
+    assert store.get_next_run_time() == b.next_run_time
+    assert store.acquire_due_jobs(late - timedelta(microseconds=1)) == [b]

@@ -324,3 +324,37 @@ def test_jobs_with_identical_cron_arguments_share_one_trigger(manual: ManualSche
     assert str(a.trigger) == "cron[hour='8-17', minute='*/5']"
     with pytest.raises(TypeError, match=r"'hours' \(did you mean 'hour'\?\)"):
         manual.add_job(dummy, "cron", hours=5)
+
+
+# -- shared cron triggers (issue #13, item 2) ----------------------------------------------------
+
+
+def test_jobs_whose_start_dates_differ_only_by_fold_get_their_own_triggers(
+    manual: ManualScheduler, clock: FakeClock
+) -> None:
+    from zoneinfo import ZoneInfo
+
+    berlin = ZoneInfo("Europe/Berlin")
+    # 2030-10-27: 03:00 CEST falls back to 02:00 CET, so 02:30 happens twice
+    clock.set(datetime(2030, 10, 26, 23, 0, tzinfo=UTC))
+    first = datetime(2030, 10, 27, 2, 30, tzinfo=berlin)
+    second = first.replace(fold=1)
+    a = manual.add_job(dummy, "cron", minute="30", start_date=first, timezone=berlin)
+    b = manual.add_job(dummy, "cron", minute="30", start_date=second, timezone=berlin)
+    assert a.trigger is not b.trigger
+    assert a.next_run_time.astimezone(UTC) == datetime(2030, 10, 27, 0, 30, tzinfo=UTC)
+    assert b.next_run_time.astimezone(UTC) == datetime(2030, 10, 27, 1, 30, tzinfo=UTC)
+
+
+def test_a_shared_trigger_never_stands_in_for_an_argument_of_another_type(
+    manual: ManualScheduler,
+) -> None:
+    from triggerkit.errors import CronSpecError
+
+    good = manual.add_job(dummy, "cron", hour=1)
+    with pytest.raises(CronSpecError, match="hour: True is a bool"):
+        manual.add_job(dummy, "cron", hour=True)
+    same = manual.add_job(dummy, "cron", hour=1)
+    assert same.trigger is good.trigger  # equal arguments of the same types still share
+    as_text = manual.add_job(dummy, "cron", hour="1")
+    assert as_text.trigger is not good.trigger

@@ -489,3 +489,76 @@ def test_a_jump_past_the_grace_time_with_no_run_inside_it_moves_on(
     assert len(submitted.scheduled_run_times) == MAX_MISSED_REPORTED
     assert manual.get_jobs()[0].next_run_time == clock.value + timedelta(seconds=5)
     assert trigger.calls < 2 * MAX_MISSED_REPORTED
+
+
+class BatchRecordingStore(MemoryJobStore):
+    """A memory store that records the batch hooks the scheduler calls."""
+
+    def __init__(self, fail_updates: bool = False) -> None:
+        super().__init__()
+        self.calls: list[tuple[str, list[str]]] = []
+        self.fail_updates = fail_updates
+
+    def update_job(self, job: Any) -> None:
+        self.calls.append(("update_job", [job.id]))
+        super().update_job(job)
+
+    def update_jobs(self, jobs: Any) -> None:
+        jobs = list(jobs)
+        self.calls.append(("update_jobs", [job.id for job in jobs]))
+        if self.fail_updates:
+            raise ConnectionError("database went away")
+        super().update_jobs(jobs)
+
+    def remove_jobs(self, job_ids: Any) -> list[str]:
+        job_ids = list(job_ids)
+        self.calls.append(("remove_jobs", job_ids))
+        return super().remove_jobs(job_ids)
+
+
+def test_a_pass_writes_its_next_run_times_in_one_batch(
+    manual: ManualScheduler, clock: FakeClock, events: list[Any]
+) -> None:
+    store = BatchRecordingStore()
+    manual.add_jobstore(store, "batch")
+    for i in range(4):
+        manual.add_job(print, "interval", seconds=10, id=f"i{i}", jobstore="batch")
+    for i in range(2):
+        manual.add_job(
+            print, "date", run_date=clock.value + timedelta(seconds=5), id=f"d{i}", jobstore="batch"
+        )
+    store.calls.clear()
+    clock.advance(10)
+    manual.tick()
+    # a finished job is removed at once (APScheduler's event order); the next run times are
+    # written after the pass in one update_jobs (whose default loops over update_job)
+    assert store.calls == [
+        ("remove_jobs", ["d0"]),
+        ("remove_jobs", ["d1"]),
+        ("update_jobs", ["i0", "i1", "i2", "i3"]),
+        *[("update_job", [f"i{i}"]) for i in range(4)],
+    ]
+    removed = [e.job_id for e in of(events, ev.EVENT_JOB_REMOVED)]
+    assert removed == ["d0", "d1"]
+    assert sorted(job.id for job in manual.get_jobs()) == ["i0", "i1", "i2", "i3"]
+    assert all(job.next_run_time > clock.value for job in manual.get_jobs())
+
+
+def test_a_failed_batch_write_is_logged_and_retried_and_the_loop_lives(
+    manual: ManualScheduler, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    store = BatchRecordingStore(fail_updates=True)
+    manual.add_jobstore(store, "flaky")
+    manual.add_job(print, "interval", seconds=60, id="j", jobstore="flaky")
+    clock.advance(60)
+    with caplog.at_level(logging.ERROR, logger="triggerkit.scheduler"):
+        wait = manual.tick()
+    assert wait == manual.jobstore_retry_interval
+    assert "Error storing the next run times of 1 job(s) in job store 'flaky'" in caplog.text
+    assert manual.get_job("j") is not None  # not lost
+    store.fail_updates = False
+    clock.advance(manual.jobstore_retry_interval)
+    manual.tick()
+    job = manual.get_job("j")
+    assert job is not None and job.next_run_time is not None
+    assert job.next_run_time > clock.value

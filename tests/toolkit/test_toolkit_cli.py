@@ -301,3 +301,44 @@ def test_python_dash_m_in_process(
         runpy.run_module("triggerkit", run_name="__main__")
     assert info.value.code == 0
     assert capsys.readouterr().out == "valid\n"
+
+
+# -- the year edges (issue #13, item 9): one line, never a traceback ---------------------------
+
+
+@pytest.mark.parametrize(
+    ("argv", "status", "words"),
+    [
+        (
+            [
+                "next",
+                "* * * * *",
+                "--tz",
+                "Pacific/Kiritimati",
+                "--after",
+                "9999-12-31T23:59:59.999999",
+            ],
+            0,
+            "has only 0 more fire time(s)",
+        ),
+        (
+            ["next", "* * * * *", "--tz", "America/New_York", "--after", "9999-12-31T23:59:00"],
+            1,
+            "time: '9999-12-31T23:59:00' is not a valid date/time",
+        ),
+        (
+            ["next", "* * * * *", "--tz", "UTC", "--after", "2030-01-01T00:00+25:00"],
+            1,
+            "UTC offset between -23:59 and +23:59",
+        ),
+        (["next", "* * * * *", "--dialect", "POSIX"], 2, "invalid choice"),
+    ],
+    ids=["past-9999", "instant-past-9999", "offset-25h", "dialect-case"],
+)
+def test_edge_inputs_print_one_line(run_cli: Run, argv: list[str], status: int, words: str) -> None:
+    done = run_cli(*argv)
+    assert done.returncode == status, done.stderr
+    assert "Traceback" not in done.stderr
+    assert words in done.stderr
+    if status != 2:  # argparse prints its usage line first
+        assert len(done.stderr.strip().splitlines()) == 1

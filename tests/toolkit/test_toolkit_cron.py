@@ -287,3 +287,11 @@ def test_a_schedule_in_the_past_ends(engine: ModuleType) -> None:
     cron = Cron("0 0 0 1 1 ? 2001", dialect="quartz")
     assert cron.next("2002-01-01") is None
     assert cron.prev("2002-01-01") == utc(2001, 1, 1)
+
+
+def test_a_naive_time_far_in_the_future_keeps_its_microseconds(engine: ModuleType) -> None:
+    # the float round trip made 12:00:59.999999 into 12:01:00 and skipped 12:01 (issue #13)
+    cron = Cron("* * * * *", tz="Europe/Berlin")
+    assert cron.next(datetime(5000, 6, 1, 12, 0, 59, 999999)) == datetime(
+        5000, 6, 1, 12, 1, tzinfo=BERLIN
+    )

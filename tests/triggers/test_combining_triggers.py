@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pickle
 from datetime import datetime, timedelta, timezone
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import apscheduler.triggers.combining as aps_combining
@@ -283,3 +284,86 @@ def test_and_with_an_interval_child_finds_the_common_times() -> None:
         start + timedelta(minutes=60),
         start + timedelta(minutes=90),
     ]
+
+
+# -- impossible combinations decided with day masks (issue #13, item 8) -------------------------
+
+DAY_SPECS = [
+    {"day": "last"},
+    {"day": "1st mon"},
+    {"day": "last fri"},
+    {"day": "2nd sun"},
+    {"day": "29", "month": "2"},
+    {"day": "31"},
+    {"day": "1-7"},
+    {"day_of_week": "fri"},
+    {"day_of_week": "sat,sun"},
+    {"week": "53"},
+    {"week": "1", "month": "12"},
+    {"month": "4,6,9,11", "day": "31"},
+    {"day": "last", "day_of_week": "mon"},
+]
+
+
+@pytest.mark.parametrize("zone", ["UTC", "Europe/Berlin", "America/New_York", "Pacific/Apia"])
+def test_the_issue_example_is_none_without_a_search(engine: Any, zone: str) -> None:
+    from triggerkit.triggers import combining
+
+    trigger = AndTrigger(
+        [CronTrigger(day="last", timezone=zone), CronTrigger(day="1st mon", timezone=zone)]
+    )
+    rounds = combining.MAX_AND_ROUNDS
+    try:
+        combining.MAX_AND_ROUNDS = 50  # a search could not reach year 9999 in 50 rounds
+        assert trigger.get_next_fire_time(None, datetime(2024, 5, 1, tzinfo=UTC)) is None
+    finally:
+        combining.MAX_AND_ROUNDS = rounds
+    assert not combining._cron_children_can_agree(trigger.triggers)
+
+
+def _common_day_within(first: CronTrigger, second: CronTrigger, years: range) -> bool:
+    from triggerkit import _engine
+
+    specs = [_engine.kernel.compile_spec(*t.field_masks) for t in (first, second)]
+    months = first.field_masks.months & second.field_masks.months
+    return any(
+        _engine.kernel.day_mask(specs[0], y, m) & _engine.kernel.day_mask(specs[1], y, m)
+        for y in years
+        for m in range(1, 13)
+        if months >> m & 1
+    )
+
+
+@pytest.mark.parametrize("first", DAY_SPECS, ids=str)
+def test_the_up_front_answer_agrees_with_four_hundred_years_of_days(
+    engine: Any, first: dict[str, str]
+) -> None:
+    from triggerkit.triggers import combining
+
+    for second in DAY_SPECS:
+        children = [CronTrigger(timezone=UTC, **first), CronTrigger(timezone=UTC, **second)]
+        can = combining._cron_children_can_agree(children)  # type: ignore[arg-type]
+        assert can == _common_day_within(*children, range(2000, 2400)), second
+
+
+def test_a_dst_gap_shift_can_make_children_agree(engine: Any) -> None:
+    # 02:30 does not exist in Berlin on 2030-03-31: rule G moves it to 03:00, where the other
+    # child fires (the old up-front check saw disjoint hours and answered None)
+    berlin = ZoneInfo("Europe/Berlin")
+    trigger = AndTrigger(
+        [
+            CronTrigger(hour=2, minute=30, timezone=berlin),
+            CronTrigger(hour=3, minute=0, timezone=berlin),
+        ]
+    )
+    found = trigger.get_next_fire_time(None, datetime(2030, 1, 1, tzinfo=UTC))
+    assert found == datetime(2030, 3, 31, 3, 0, tzinfo=berlin)
+
+
+def test_children_that_agree_on_a_special_day_still_fire(engine: Any) -> None:
+    trigger = AndTrigger(
+        [CronTrigger(day="last", timezone=UTC), CronTrigger(day_of_week="fri", timezone=UTC)]
+    )
+    assert trigger.get_next_fire_time(None, datetime(2030, 1, 1, tzinfo=UTC)) == datetime(
+        2030, 5, 31, tzinfo=UTC
+    )

@@ -22,6 +22,7 @@ from triggerkit.errors import (
     TriggerArgumentError,
     TriggerkitValueError,
 )
+from triggerkit.strategies import edge_datetimes, edge_numbers
 from triggerkit.triggers.cron import CronTrigger
 from triggerkit.triggers.date import DateTrigger
 from triggerkit.triggers.interval import IntervalTrigger
@@ -374,3 +375,149 @@ def test_the_last_second_of_9999_west_of_utc_is_none_not_an_overflow(
     assert (None if found is None else str(found)) == expected
     back = trigger.get_prev_fire_time(datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC))
     assert (None if back is None else str(back)) == expected
+
+
+# -- edges: the year range, non-finite numbers, wrong types (issue #13, item 9) -----------------
+
+
+def _named(exc: BaseException, name: str) -> bool:
+    return str(exc).startswith(f"{name}: ")
+
+
+@pytest.mark.parametrize(
+    ("build", "error", "name"),
+    [
+        (lambda: DateTrigger("0001-01-01", "Asia/Tokyo"), InvalidDateError, "run_date"),
+        (lambda: DateTrigger("2030-01-01T00:00:00+25:00"), InvalidDateError, "run_date"),
+        (lambda: IntervalTrigger(seconds=float("nan")), TriggerArgumentError, "seconds"),
+        (lambda: IntervalTrigger(minutes=float("inf")), TriggerArgumentError, "minutes"),
+        (lambda: IntervalTrigger(days=3650000), TriggerArgumentError, "interval"),
+        (lambda: IntervalTrigger(weeks=1e300), TriggerArgumentError, "interval"),
+        (lambda: CronTrigger(hour=1, jitter=float("nan")), TriggerArgumentError, "jitter"),
+        (lambda: IntervalTrigger(seconds=1, jitter=float("inf")), TriggerArgumentError, "jitter"),
+        (lambda: CronTrigger(hour=1, jitter="5"), TypeError, "jitter"),
+        (lambda: CronTrigger.from_crontab(None), TypeError, "crontab"),  # type: ignore[arg-type]
+        (
+            lambda: CronTrigger(start_date="9999-12-31 23:00", timezone="Pacific/Pago_Pago"),
+            InvalidDateError,
+            "start_date",
+        ),
+    ],
+    ids=[
+        "date-year-0",
+        "offset-25h",
+        "interval-nan",
+        "interval-inf",
+        "interval-past-9999",
+        "interval-overflow",
+        "cron-jitter-nan",
+        "interval-jitter-inf",
+        "jitter-type",
+        "crontab-none",
+        "start-past-9999-utc",
+    ],
+)
+def test_edge_inputs_give_a_documented_error_naming_the_argument(
+    build: object, error: type[Exception], name: str
+) -> None:
+    with pytest.raises(error) as info:
+        build()  # type: ignore[operator]
+    assert _named(info.value, name), str(info.value)
+    assert isinstance(info.value, (TriggerkitValueError, TypeError))
+
+
+def test_the_combining_triggers_check_their_jitter() -> None:
+    from triggerkit.triggers.combining import OrTrigger
+
+    with pytest.raises(TriggerArgumentError, match="^jitter: "):
+        OrTrigger([CronTrigger(hour=1, timezone=UTC)], jitter=float("nan"))
+
+
+def test_results_past_year_9999_are_none() -> None:
+    from triggerkit import Cron
+
+    assert Cron("* * * * *").next("9999-12-31 23:59:59.999999") is None
+    end = datetime(9999, 12, 31, tzinfo=UTC)
+    trigger = IntervalTrigger(days=1, start_date=end, timezone=UTC)
+    assert trigger.get_next_fire_time(end, end) is None
+    far = IntervalTrigger(days=3650000, start_date=datetime(2030, 1, 1, tzinfo=UTC))
+    assert far.get_next_fire_time(far.start_date, far.start_date) is None
+    jittered = CronTrigger(second="*", jitter=5, timezone=UTC)
+    late = jittered.get_next_fire_time(None, datetime(9999, 12, 31, 23, 59, 58, tzinfo=UTC))
+    assert late is not None and late.year == 9999
+
+
+def test_an_unknown_dialect_is_a_cron_spec_error() -> None:
+    from triggerkit import Cron
+
+    with pytest.raises(CronSpecError, match="^dialect: 'POSIX' is not a dialect"):
+        Cron("* * * * *", dialect="POSIX")
+
+
+# The fuzz: constructors and searches fed the year edges and non-finite numbers answer with a
+# value, None or a documented error; never OverflowError, AttributeError or a bare ValueError.
+DOCUMENTED = (TriggerkitValueError, TypeError)
+EDGE = settings(max_examples=200, deadline=None)
+
+
+@EDGE
+@given(edge_datetimes(), st.sampled_from(["UTC", "Asia/Tokyo", "Pacific/Kiritimati"]))
+def test_fuzz_date_triggers_at_the_year_edges(when: datetime, zone: str) -> None:
+    try:
+        trigger = DateTrigger(when, zone)
+    except DOCUMENTED as exc:
+        assert _named(exc, "run_date")
+        return
+    assert trigger.get_next_fire_time(None, datetime(2030, 1, 1, tzinfo=UTC)) is not None
+
+
+@EDGE
+@given(edge_datetimes(), st.sampled_from(["* * * * *", "0 0 29 2 *", "59 23 31 12 *"]))
+def test_fuzz_cron_searches_from_the_year_edges(when: datetime, expr: str) -> None:
+    from triggerkit import Cron
+
+    cron = Cron(expr, tz="Pacific/Kiritimati")
+    for step in (cron.next, cron.prev):
+        try:
+            found = step(when)
+        except DOCUMENTED as exc:
+            assert _named(exc, "after") or _named(exc, "before") or "is not a valid" in str(exc)
+            continue
+        assert found is None or isinstance(found, datetime)
+
+
+@EDGE
+@given(
+    st.sampled_from(["weeks", "days", "hours", "minutes", "seconds", "jitter"]),
+    edge_numbers(),
+    edge_datetimes(naive=False),
+)
+def test_fuzz_interval_numbers_and_edge_times(name: str, number: float, now: datetime) -> None:
+    kwargs: dict[str, object] = {name: number, "start_date": datetime(2030, 1, 1, tzinfo=UTC)}
+    if name == "jitter":
+        kwargs["seconds"] = 1
+    try:
+        trigger = IntervalTrigger(**kwargs)  # type: ignore[arg-type]
+    except DOCUMENTED as exc:
+        assert _named(exc, name) or _named(exc, "interval"), str(exc)
+        return
+    try:
+        now.astimezone(UTC)
+    except OverflowError:
+        return  # not an instant: no API receives it as one (convert_to_datetime rejects it)
+    for previous in (None, now):
+        found = trigger.get_next_fire_time(previous, now)
+        assert found is None or isinstance(found, datetime)
+
+
+@EDGE
+@given(edge_numbers())
+def test_fuzz_cron_jitter(number: float) -> None:
+    try:
+        trigger = CronTrigger(second="*", jitter=number, timezone=UTC)
+    except DOCUMENTED as exc:
+        assert _named(exc, "jitter"), str(exc)
+        return
+    end = datetime(9999, 12, 31, 23, 59, 50, tzinfo=UTC)
+    found = trigger.get_next_fire_time(None, end)
+    assert found is None or found.year == 9999

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import pickle
+import threading
 from collections.abc import Sequence
 from concurrent.futures.process import BrokenProcessPool
 from datetime import datetime
@@ -12,17 +13,36 @@ from typing import TYPE_CHECKING, Any
 from .base import BaseExecutor, run_job
 
 if TYPE_CHECKING:
+    from ..events import JobExecutionEvent
     from ..job import Job
+    from ..schedulers.base import BaseScheduler
 
 __all__ = ["BasePoolExecutor", "ProcessPoolExecutor", "ThreadPoolExecutor"]
 
 
 class BasePoolExecutor(BaseExecutor):
-    """Run jobs in a :mod:`concurrent.futures` pool."""
+    """Run jobs in a :mod:`concurrent.futures` pool.
+
+    A pool shut down with the scheduler is replaced with a fresh one when the scheduler starts
+    again (when the executor knows how to make one: the built-in pools do).
+    """
 
     def __init__(self, pool: concurrent.futures.Executor) -> None:
         super().__init__()
         self._pool = pool
+        self._pool_shut_down = False
+
+    def _new_pool(self) -> concurrent.futures.Executor | None:
+        """Return a fresh pool to replace one that was shut down (``None``: cannot)."""
+        return None
+
+    def start(self, scheduler: BaseScheduler, alias: str) -> None:
+        super().start(scheduler, alias)
+        if self._pool_shut_down:
+            fresh = self._new_pool()
+            if fresh is not None:
+                self._pool = fresh
+                self._pool_shut_down = False
 
     def _submit(self, job: Job, run_times: Sequence[datetime]) -> concurrent.futures.Future[Any]:
         return self._pool.submit(run_job, job, job._jobstore_alias, run_times, self._logger.name)
@@ -37,8 +57,15 @@ class BasePoolExecutor(BaseExecutor):
 
         self._submit(job, run_times).add_done_callback(callback)
 
+    def _in_own_worker(self) -> bool:
+        """True when called from a job running in this executor's pool."""
+        return False
+
     def shutdown(self, wait: bool = True) -> None:
-        self._pool.shutdown(wait)
+        # A job may shut the scheduler down from one of the pool's threads: waiting would join
+        # that very thread, so the pool is shut without waiting for the jobs still running.
+        self._pool.shutdown(wait and not self._in_own_worker())
+        self._pool_shut_down = True
 
 
 class ThreadPoolExecutor(BasePoolExecutor):
@@ -52,8 +79,29 @@ class ThreadPoolExecutor(BasePoolExecutor):
     """
 
     def __init__(self, max_workers: int = 10, pool_kwargs: dict[str, Any] | None = None) -> None:
-        pool_kwargs = pool_kwargs or {}
-        super().__init__(concurrent.futures.ThreadPoolExecutor(int(max_workers), **pool_kwargs))
+        self._max_workers = int(max_workers)
+        self._pool_kwargs = pool_kwargs or {}
+        self._worker_state = threading.local()
+        super().__init__(self._new_pool())
+
+    def _new_pool(self) -> concurrent.futures.ThreadPoolExecutor:
+        return concurrent.futures.ThreadPoolExecutor(self._max_workers, **self._pool_kwargs)
+
+    def _submit(self, job: Job, run_times: Sequence[datetime]) -> concurrent.futures.Future[Any]:
+        return self._pool.submit(self._run_marked, job, run_times, self._logger.name)
+
+    def _run_marked(
+        self, job: Job, run_times: Sequence[datetime], logger_name: str
+    ) -> list[JobExecutionEvent]:
+        state = self._worker_state
+        state.running = True
+        try:
+            return run_job(job, job._jobstore_alias, run_times, logger_name)
+        finally:
+            state.running = False
+
+    def _in_own_worker(self) -> bool:
+        return bool(getattr(self._worker_state, "running", False))
 
 
 class ProcessPoolExecutor(BasePoolExecutor):

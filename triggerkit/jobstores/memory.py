@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import heapq
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from itertools import count
 
 from ..errors import ConflictingIdError, JobLookupError
@@ -12,10 +12,18 @@ from .base import BaseJobStore
 
 __all__ = ["MemoryJobStore"]
 
-# A heap entry: (next run timestamp, job id, version). An entry is live only while the job's
-# current version equals the entry's; updates and removals leave stale entries behind, which
-# are dropped when they surface at the top or when the heap is compacted.
-_Entry = tuple[float, str, int]
+# A heap entry: (next run time in integer microseconds since the epoch, job id, version). An
+# entry is live only while the job's current version equals the entry's; updates and removals
+# leave stale entries behind, which are dropped when they surface at the top or when the heap
+# is compacted.
+_Entry = tuple[int, str, int]
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_MICROSECOND = timedelta(microseconds=1)
+
+
+def _instant(value: datetime) -> int:
+    """An exact sort key (a float timestamp loses microseconds after about 2255)."""
+    return (value - _EPOCH) // _MICROSECOND
 
 
 class MemoryJobStore(BaseJobStore):
@@ -27,7 +35,7 @@ class MemoryJobStore(BaseJobStore):
 
     def __init__(self) -> None:
         super().__init__()
-        self._jobs: dict[str, tuple[Job, float | None, int]] = {}
+        self._jobs: dict[str, tuple[Job, int | None, int]] = {}
         self._heap: list[_Entry] = []
         self._versions = count()
 
@@ -48,7 +56,7 @@ class MemoryJobStore(BaseJobStore):
         return self.acquire_due_jobs(now)
 
     def acquire_due_jobs(self, now: datetime, limit: int | None = None) -> list[Job]:
-        now_ts = now.timestamp()
+        now_ts = _instant(now)
         heap = self._heap
         due: list[_Entry] = []
         while heap and heap[0][0] <= now_ts and (limit is None or len(due) < limit):
@@ -69,13 +77,13 @@ class MemoryJobStore(BaseJobStore):
     def get_all_jobs(self) -> list[Job]:
         items = sorted(
             self._jobs.values(),
-            key=lambda item: (item[1] is None, item[1] or 0.0, item[0].id),
+            key=lambda item: (item[1] is None, item[1] or 0, item[0].id),
         )
         return [item[0] for item in items]
 
     def _store(self, job: Job) -> None:
         run_time = job.next_run_time
-        timestamp = run_time.timestamp() if run_time is not None else None
+        timestamp = _instant(run_time) if run_time is not None else None
         version = next(self._versions)
         self._jobs[job.id] = (job, timestamp, version)
         if timestamp is not None:
@@ -108,4 +116,7 @@ class MemoryJobStore(BaseJobStore):
         self._heap.clear()
 
     def shutdown(self) -> None:
-        self.remove_all_jobs()
+        """Keep the jobs: a scheduler started again after :meth:`shutdown` still has them.
+
+        (APScheduler 3 empties the store here, so its restarted scheduler has lost its jobs.)
+        """

@@ -71,7 +71,14 @@ from . import _clock
 from ._plugins import load_plugin
 from ._runtimes import plan_runs
 
-__all__ = ["STATE_PAUSED", "STATE_RUNNING", "STATE_STOPPED", "TIMEOUT_MAX", "BaseScheduler"]
+__all__ = [
+    "MAX_SLEEP",
+    "STATE_PAUSED",
+    "STATE_RUNNING",
+    "STATE_STOPPED",
+    "TIMEOUT_MAX",
+    "BaseScheduler",
+]
 
 #: constant indicating a scheduler's stopped state
 STATE_STOPPED = 0
@@ -82,6 +89,9 @@ STATE_PAUSED = 2
 
 #: The longest single sleep of a scheduler loop, in seconds (``threading.TIMEOUT_MAX``).
 TIMEOUT_MAX = 4294967  # Maximum value accepted by Event.wait() on Windows
+#: The longest sleep while a job is waiting, in seconds: the loop wakes at least this often
+#: and reads the wall clock again, so a step of the clock either way is noticed within it.
+MAX_SLEEP = 60.0
 
 _PREFIXES = ("apscheduler.", "triggerkit.")
 #: the longest back-off between retries of a failing job store, unless the retry interval is longer
@@ -276,7 +286,10 @@ class BaseScheduler(metaclass=ABCMeta):
             for job, jobstore_alias, replace_existing in self._pending_jobs:
                 self._real_add_job(job, jobstore_alias, replace_existing)
             del self._pending_jobs[:]
-        self.state = STATE_PAUSED if paused else STATE_RUNNING
+            # Still under the lock: an add_job from another thread waits for it and then sees
+            # the started state, so it stores its job instead of queueing it on the emptied
+            # pending list (where APScheduler 3 loses it).
+            self.state = STATE_PAUSED if paused else STATE_RUNNING
         self._logger.info("Scheduler started")
         self._dispatch_event(SchedulerEvent(EVENT_SCHEDULER_START))
         if not paused:
@@ -980,7 +993,10 @@ class BaseScheduler(metaclass=ABCMeta):
             self._logger.debug("No jobs; waiting until a job is added")
             return None
         wait_seconds = (next_wakeup_time - self._now().astimezone(_UTC)).total_seconds()
-        wait_seconds = min(max(wait_seconds, 0.0), TIMEOUT_MAX)
+        # Every kind of scheduler sleeps on a monotonic timer: a wall clock stepped back by two
+        # hours would otherwise hold every job for two hours. Sleeping in slices of at most
+        # MAX_SLEEP and reading the clock again bounds that delay (APScheduler 3 has none).
+        wait_seconds = min(max(wait_seconds, 0.0), MAX_SLEEP)
         self._logger.debug(
             "Next wakeup is due at %s (in %f seconds)",
             next_wakeup_time.astimezone(self.timezone),
@@ -1256,19 +1272,14 @@ class BaseScheduler(metaclass=ABCMeta):
         store: BaseJobStore,
         batch: _PassBatch,
     ) -> bool:
-        """Hand the pass's due jobs back to ``store`` in one batch each way; False on error."""
+        """Write the pass's next run times to ``store`` in one batch; False on error."""
         try:
             if batch.updates:
                 store.update_jobs(batch.updates)
-            if batch.removals:
-                # Dispatched at once, as APScheduler 3's remove_job does (before SUBMITTED).
-                for job_id in store.remove_jobs(batch.removals):
-                    self._dispatch_event(JobEvent(EVENT_JOB_REMOVED, job_id, store_alias))
-                    self._logger.info("Removed job %s", job_id)
         except Exception:
             self._logger.exception(
                 "Error storing the next run times of %d job(s) in job store %r",
-                len(batch.updates) + len(batch.removals),
+                len(batch.updates),
                 store_alias,
             )
             return False
@@ -1341,13 +1352,16 @@ class BaseScheduler(metaclass=ABCMeta):
             next_run = plan.next_fire  # the trigger's answer after run_times[-1], already known
         else:
             next_run = job.next_run_time
-        # Written by _write_batch after the pass; the batch hooks pass over a job that removed
-        # itself while running inline.
+        # Updates are written by _write_batch after the pass. A finished job is removed at once,
+        # as APScheduler 3 does, so its EVENT_JOB_REMOVED keeps its place among the pass's
+        # events; remove_jobs passes over a job that removed itself while running inline.
         if next_run is not None:
             job._modify(next_run_time=next_run)
             batch.updates.append(job)
         else:
-            batch.removals.append(job.id)
+            for job_id in store.remove_jobs([job.id]):
+                self._dispatch_event(JobEvent(EVENT_JOB_REMOVED, job_id, store_alias))
+                self._logger.info("Removed job %s", job_id)
 
 
 #: the event codes that end a run (its claim is released when they are dispatched)
@@ -1371,13 +1385,12 @@ def _earliest(current: datetime | None, candidate: datetime | None) -> datetime 
 
 
 class _PassBatch:
-    """The due jobs of one store in one pass: to update, and to remove (no next run time)."""
+    """The due jobs of one store in one pass whose next run times are written after it."""
 
-    __slots__ = ("removals", "updates")
+    __slots__ = ("updates",)
 
     def __init__(self) -> None:
         self.updates: list[Job] = []
-        self.removals: list[str] = []
 
 
 # Cron triggers are immutable and read no clock when built, so jobs with the same cron
@@ -1387,19 +1400,58 @@ _SHAREABLE_TRIGGERS = frozenset({"cron"})
 
 
 def _shared_trigger_key(alias: str, args: dict[str, Any]) -> tuple[str, tuple[Any, ...]] | None:
+    """Return the cache key of a shareable trigger, or ``None`` when it cannot be shared.
+
+    The key holds each argument with its exact type and, for datetimes, the instant, the
+    ``fold`` and the zone: ``==`` alone would take ``True`` for ``1`` and the two 01:30s of a
+    fall-back night for each other (Python ignores ``fold`` comparing times of one zone).
+    """
     if alias not in _SHAREABLE_TRIGGERS:
         return None
-    items = tuple(sorted(args.items()))
+    items = []
+    for name, value in sorted(args.items()):
+        exact = _exact_key(value)
+        if exact is None:
+            return None
+        items.append((name, value, exact))
+    key = tuple(items)
     try:
-        hash(items)
+        hash(key)
     except TypeError:
         return None
-    return alias, items
+    return alias, key
+
+
+_PLAIN_TYPES = frozenset({str, int, float, bool, type(None)})
+
+
+def _exact_key(value: Any) -> tuple[Any, ...] | None:
+    """A hashable stand-in for ``value`` equal only for interchangeable values (else None)."""
+    kind = type(value)
+    if kind in _PLAIN_TYPES:
+        return (kind, repr(value))
+    if kind is datetime:
+        zone = _exact_key(value.tzinfo) if value.tzinfo is not None else (None,)
+        if zone is None:
+            return None
+        return (kind, value.isoformat(), value.fold, zone)
+    if isinstance(value, tzinfo):
+        return (kind, id(value), str(value))
+    if kind is tuple:
+        parts = [_exact_key(item) for item in value]
+        if any(part is None for part in parts):
+            return None
+        return (kind, tuple(parts))
+    return None
 
 
 @functools.lru_cache(maxsize=4096)
 def _build_shared_trigger(alias: str, items: tuple[Any, ...]) -> Any:
-    return load_plugin("trigger", alias, BaseTrigger)(**dict(items))
+    return load_plugin("trigger", alias, BaseTrigger)(**_args_of(items))
+
+
+def _args_of(items: tuple[Any, ...]) -> dict[str, Any]:
+    return {name: value for name, value, _ in items}
 
 
 def _shared_trigger(sched: BaseScheduler, alias: str, items: tuple[Any, ...]) -> Any:
@@ -1407,7 +1459,7 @@ def _shared_trigger(sched: BaseScheduler, alias: str, items: tuple[Any, ...]) ->
         return _build_shared_trigger(alias, items)
     except TypeError:
         # Not cached: let the normal path build it again and explain a wrong argument name.
-        return sched._create_plugin_instance("trigger", alias, dict(items))
+        return sched._create_plugin_instance("trigger", alias, _args_of(items))
 
 
 def _package_version() -> str:

@@ -2,11 +2,32 @@
 
 from __future__ import annotations
 
+import math
 import random
 from abc import ABCMeta, abstractmethod
 from datetime import datetime, timedelta
+from typing import Any
 
-__all__ = ["BaseTrigger"]
+from ..errors import TriggerArgumentError
+
+__all__ = ["BaseTrigger", "check_jitter"]
+
+
+def check_jitter(jitter: Any) -> None:
+    """Accept ``None`` or a finite number of seconds >= 0 as a trigger's ``jitter``.
+
+    :raises TypeError: for a value that is not a number
+    :raises TriggerArgumentError: for a bool, a negative or a non-finite number
+    """
+    if jitter is None:
+        return
+    allowed = "None or a finite number of seconds >= 0"
+    if isinstance(jitter, bool):
+        raise TriggerArgumentError("jitter", jitter, allowed)
+    if not isinstance(jitter, (int, float)):
+        raise TypeError(f"jitter: expected None or a number, got {type(jitter).__name__}")
+    if not math.isfinite(jitter) or jitter < 0:
+        raise TriggerArgumentError("jitter", jitter, allowed)
 
 
 class BaseTrigger(metaclass=ABCMeta):
@@ -30,4 +51,7 @@ class BaseTrigger(metaclass=ABCMeta):
         """Add a random delay of up to ``jitter`` seconds to ``next_fire_time``."""
         if next_fire_time is None or not jitter:
             return next_fire_time
-        return next_fire_time + timedelta(seconds=random.uniform(0, jitter))
+        try:
+            return next_fire_time + timedelta(seconds=random.uniform(0, jitter))
+        except OverflowError:
+            return next_fire_time  # no delay fits before the end of year 9999

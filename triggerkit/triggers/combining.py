@@ -6,11 +6,16 @@ two datetimes of the same zone, which would confuse the two occurrences of a rep
 
 from __future__ import annotations
 
+import calendar
+import functools
 from datetime import datetime, timezone
+from types import ModuleType
 from typing import Any
 
+from .. import _engine, _tz
+from .._schedule import Masks
 from ..marshalling import obj_to_ref, ref_to_obj
-from .base import BaseTrigger
+from .base import BaseTrigger, check_jitter
 
 __all__ = ["AndTrigger", "BaseCombiningTrigger", "OrTrigger"]
 
@@ -30,6 +35,7 @@ class BaseCombiningTrigger(BaseTrigger):
     __slots__ = ("jitter", "triggers")
 
     def __init__(self, triggers: list[BaseTrigger], jitter: float | None = None) -> None:
+        check_jitter(jitter)
         self.triggers = triggers
         self.jitter = jitter
 
@@ -74,29 +80,134 @@ class BaseCombiningTrigger(BaseTrigger):
 
 
 def _cron_children_can_agree(triggers: list[BaseTrigger]) -> bool:
-    """False when all children are cron triggers in one zone whose fields share no value."""
+    """False when the children are cron triggers in one zone that can never fire together.
+
+    Decided with the kernel's day masks over every calendar type of year (the weekday of
+    1 January, leap year, previous year leap: 21 types, repeating within 400 years), so day
+    specials (``last``, ``1st mon``, ISO weeks, ...) count; the answer is cached per set of
+    masks. The wall-clock masks only compare within one zone, and only where DST cannot move
+    a fire time onto another child's: a gap shift moves times within the day (so the days
+    compare exactly unless the zone has a gap across midnight), and can move a time onto
+    another hour, minute or second (so those compare only in zones without gaps, or when no
+    child shifts).
+    """
     from .cron import CronTrigger
 
-    if not triggers or not all(isinstance(t, CronTrigger) for t in triggers):
+    if len(triggers) < 2 or not all(type(t) is CronTrigger for t in triggers):
         return True
-    # The masks select wall-clock times: they can only be compared within one zone.
-    if any(t.timezone != triggers[0].timezone for t in triggers):  # type: ignore[attr-defined]
+    crons = [t for t in triggers if isinstance(t, CronTrigger)]
+    tz = crons[0].timezone
+    if tz is None or any(t.timezone != tz for t in crons):
         return True
-    masks = [t._core.masks for t in triggers]  # type: ignore[attr-defined]
-    # A cron day must match its day group AND its weekday, so disjoint weekdays never agree.
-    for name in ("months", "hours", "minutes", "seconds", "weeks", "weekdays"):
-        common = -1
-        for m in masks:
-            common &= getattr(m, name)
-        if not common:
+    days_exact, clock_exact = _zone_exactness(tz)
+    if not clock_exact and all(t.dst_gap != "shift" for t in crons):
+        clock_exact = True
+    if not (days_exact or clock_exact):
+        return True
+    masks = tuple(t.field_masks for t in crons)
+    return _masks_can_agree(_engine.kernel, masks, days_exact, clock_exact)
+
+
+@functools.lru_cache(maxsize=256)
+def _zone_exactness(tz: Any) -> tuple[bool, bool]:
+    """``(days, clock)``: whether DST keeps each fire time on its wall date / wall time."""
+    zone = _tz.zone_for(tz)
+    if zone.fixed is not None:
+        return True, True
+    table = zone.table()
+    if table is None:
+        return False, False  # offsets not known in advance: compare nothing
+    gaps = _gaps(table.utc, table.offsets)
+    days = all(start // 86400 == (end - 1) // 86400 for start, end in gaps)
+    return days, not gaps
+
+
+def _gaps(utc: list[int], offsets: list[int]) -> list[tuple[int, int]]:
+    """The wall-clock gaps ``[start, end)`` (local epoch seconds) of a transition table."""
+    return [
+        (utc[i] + offsets[i - 1], utc[i] + offsets[i])
+        for i in range(1, len(utc))
+        if offsets[i] > offsets[i - 1]
+    ]
+
+
+_EVERY_WEEK = ((1 << 54) - 1) & ~1  # ISO weeks 1..53: the kernel's mask for "every week"
+
+
+def _year_allowed(years: tuple[tuple[int, int, int], ...], year: int) -> bool:
+    return any(a <= year <= b and (year - a) % step == 0 for a, b, step in years)
+
+
+@functools.lru_cache(maxsize=1024)
+def _masks_can_agree(
+    kernel: ModuleType, masks: tuple[Masks, ...], days_exact: bool, clock_exact: bool
+) -> bool:
+    if clock_exact:
+        for name in ("hours", "minutes", "seconds"):
+            common = -1
+            for m in masks:
+                common &= getattr(m, name)
+            if not common:
+                return False
+    if not days_exact:
+        return True
+    months = -1
+    for m in masks:
+        months &= m.months
+    months &= 0x1FFE
+    if not months:
+        return False
+    specs = [kernel.compile_spec(*m) for m in masks]
+    # Without ISO-week rules a month's selected days depend only on its length and the
+    # weekday of its 1st: each such pair is checked once (at most 28 of them).
+    by_shape = all(m.weeks == _EVERY_WEEK for m in masks)
+    first = max(min((a for a, _, _ in m.years), default=kernel.MAX_YEAR + 1) for m in masks)
+    every_year = all(m.years == ((m.years[0][0], kernel.MAX_YEAR, 1),) for m in masks)
+    seen: set[int] = set()
+    shapes: set[tuple[int, int]] = set()
+    scanned = 0
+    for year in range(max(first, kernel.MIN_YEAR), kernel.MAX_YEAR + 1):
+        if not every_year and not all(_year_allowed(m.years, year) for m in masks):
+            continue
+        kind = _year_kind(kernel, year)
+        if kind in seen:
+            scanned += 1
+            if scanned > 800:  # two 400-year cycles of common years: nothing new to see
+                return False
+            continue
+        seen.add(kind)
+        bits = months
+        while bits:
+            month = (bits & -bits).bit_length() - 1
+            bits &= bits - 1
+            if by_shape:
+                shape = (
+                    calendar.monthrange(year, month)[1],
+                    kernel.days_from_civil(year, month, 1) % 7,
+                )
+                if shape in shapes:
+                    continue
+                shapes.add(shape)
+            common = -1
+            for spec in specs:
+                common &= kernel.day_mask(spec, year, month)
+                if not common:
+                    break
+            if common:
+                return True
+        if len(seen) == 21:  # every calendar type of year has been tried
             return False
-    if all(m.last_days == m.nth_weekdays == m.last_weekdays == 0 for m in masks):
-        common = -1
-        for m in masks:
-            common &= m.days
-        if not common:
-            return False
-    return True
+    return False
+
+
+def _year_kind(kernel: ModuleType, year: int) -> int:
+    """The calendar type of ``year``: weekday of 1 January, leap, previous year leap."""
+
+    def leap(y: int) -> bool:
+        return y % 4 == 0 and (y % 100 != 0 or y % 400 == 0)
+
+    first_weekday = (int(kernel.days_from_civil(year, 1, 1)) + 3) % 7
+    return first_weekday * 4 + leap(year) * 2 + leap(year - 1)
 
 
 class AndTrigger(BaseCombiningTrigger):

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import math
 import random
 from datetime import datetime, timedelta, timezone, tzinfo
 from typing import Any
 
 from ..errors import TriggerArgumentError
 from ..util import astimezone, convert_to_datetime, datetime_repr
-from .base import BaseTrigger
+from .base import BaseTrigger, check_jitter
 
 __all__ = ["IntervalTrigger"]
 
 _UTC = timezone.utc
+_INTERVAL_RANGE = "weeks/days/hours/minutes/seconds adding up to less than 999,999,999 days"
 
 
 class IntervalTrigger(BaseTrigger):
@@ -55,6 +57,13 @@ class IntervalTrigger(BaseTrigger):
         ):
             if isinstance(value, bool) or not isinstance(value, (int, float)):
                 raise TriggerArgumentError(name, value, "a number >= 0")
+            if not math.isfinite(value):
+                raise TriggerArgumentError(
+                    name,
+                    value,
+                    "a finite number >= 0",
+                    f"{name}: {value!r} is not a finite number; allowed: a finite number >= 0",
+                )
             if value < 0:
                 raise TriggerArgumentError(
                     name,
@@ -62,9 +71,18 @@ class IntervalTrigger(BaseTrigger):
                     "a number >= 0",
                     f"{name}: {value!r} is negative; allowed: a number >= 0",
                 )
-        self.interval = timedelta(
-            weeks=weeks, days=days, hours=hours, minutes=minutes, seconds=seconds
-        )
+        try:
+            self.interval = timedelta(
+                weeks=weeks, days=days, hours=hours, minutes=minutes, seconds=seconds
+            )
+        except OverflowError:
+            raise TriggerArgumentError(
+                "interval",
+                {"weeks": weeks, "days": days, "hours": hours, "minutes": minutes},
+                _INTERVAL_RANGE,
+                f"interval: weeks={weeks!r}, days={days!r}, hours={hours!r}, "
+                f"minutes={minutes!r}, seconds={seconds!r} is too long; allowed: {_INTERVAL_RANGE}",
+            ) from None
         self.interval_length = self.interval.total_seconds()
         if self.interval_length == 0:
             self.interval = timedelta(seconds=1)
@@ -80,7 +98,16 @@ class IntervalTrigger(BaseTrigger):
 
             self.timezone = _local_zone()
         if start_date is None:
-            start_date = datetime.now(self.timezone) + self.interval
+            try:
+                start_date = datetime.now(self.timezone) + self.interval
+            except OverflowError:
+                raise TriggerArgumentError(
+                    "interval",
+                    self.interval,
+                    "an interval whose first run (now + interval) comes before year 10000",
+                    f"interval: {self.interval} from now is past year 9999; give a shorter "
+                    "interval or a start_date",
+                ) from None
         self.start_date = convert_to_datetime(start_date, self.timezone, "start_date")
         self.end_date = convert_to_datetime(end_date, self.timezone, "end_date")
         if self.end_date is not None and self.start_date is not None:
@@ -91,8 +118,7 @@ class IntervalTrigger(BaseTrigger):
                     f"a time at or after start_date ({self.start_date})",
                     f"end_date: {self.end_date} is before start_date {self.start_date}",
                 )
-        if jitter is not None and (isinstance(jitter, bool) or jitter < 0):
-            raise TriggerArgumentError("jitter", jitter, "None or a number of seconds >= 0")
+        check_jitter(jitter)
         self.jitter = jitter
 
     def get_next_fire_time(
@@ -103,19 +129,22 @@ class IntervalTrigger(BaseTrigger):
         # all arithmetic in UTC: same-zone datetimes subtract as wall clocks
         start = self.start_date.astimezone(_UTC)
         now = now.astimezone(_UTC)
-        if previous_fire_time is not None:
-            found = previous_fire_time.astimezone(_UTC) + self.interval
-        elif start > now:
-            found = start
-        else:
-            # ceil((now - start) / interval), exactly: O(1) however long ago start was
-            steps = -((start - now) // self.interval)
-            found = start + self.interval * steps
-        if self.jitter is not None:
-            found += timedelta(seconds=random.uniform(0, self.jitter))
-        if self.end_date is not None and found > self.end_date.astimezone(_UTC):
-            return None
-        return found.astimezone(self.timezone)
+        try:
+            if previous_fire_time is not None:
+                found = previous_fire_time.astimezone(_UTC) + self.interval
+            elif start > now:
+                found = start
+            else:
+                # ceil((now - start) / interval), exactly: O(1) however long ago start was
+                steps = -((start - now) // self.interval)
+                found = start + self.interval * steps
+            if self.jitter is not None:
+                found += timedelta(seconds=random.uniform(0, self.jitter))
+            if self.end_date is not None and found > self.end_date.astimezone(_UTC):
+                return None
+            return found.astimezone(self.timezone)
+        except OverflowError:
+            return None  # past year 9999: the schedule is over
 
     def __getstate__(self) -> dict[str, Any]:
         return {

@@ -9,7 +9,7 @@ from typing import Any
 from ..._schedule import CronCore, Masks
 from ...errors import CronSpecError, TriggerArgumentError
 from ...util import astimezone, convert_to_datetime, datetime_repr
-from ..base import BaseTrigger
+from ..base import BaseTrigger, check_jitter
 from .fields import (
     DEFAULT_VALUES,
     BaseField,
@@ -150,8 +150,7 @@ class CronTrigger(BaseTrigger):
                 f"a time at or after start_date ({self.start_date})",
                 f"end_date: {self.end_date} is before start_date {self.start_date}",
             )
-        if jitter is not None and (isinstance(jitter, bool) or jitter < 0):
-            raise TriggerArgumentError("jitter", jitter, "None or a number of seconds >= 0")
+        check_jitter(jitter)
         self.jitter = jitter
         self.dst_gap = dst_gap
         self.dst_overlap = dst_overlap
@@ -198,7 +197,10 @@ class CronTrigger(BaseTrigger):
         day AND day_of_week (see the ``aps`` dialect in ``docs/dialects.md``).
 
         :raises CronSpecError: for a wrong number of fields or a bad field
+        :raises TypeError: if ``expr`` is not a string
         """
+        if not isinstance(expr, str):
+            raise TypeError(f"crontab: expected a string, got {type(expr).__name__}")
         values = expr.split()
         if len(values) != 5:
             raise CronSpecError(
@@ -249,6 +251,12 @@ class CronTrigger(BaseTrigger):
         if end is not None and found.astimezone(_UTC) > end.astimezone(_UTC):
             return end
         return found
+
+    @property
+    def field_masks(self) -> Masks:
+        """The compiled field masks: the arguments of the kernel's ``compile_spec``."""
+        masks: Masks = self._core.masks
+        return masks
 
     def get_prev_fire_time(self, before: datetime, inclusive: bool = False) -> datetime | None:
         """Return the last fire time before ``before`` (not before ``start_date``), or ``None``.
