@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import os
 import shlex
+import shutil
+import socket
 import subprocess
 import tempfile
 from pathlib import Path
@@ -71,3 +73,63 @@ def stop_started_servers() -> None:
             check=False,
         )
     _started_dirs.clear()
+
+
+#: the variable that sets each server's port (postgres takes its port from TK_PG_PORT)
+PORT_VARS = {
+    "postgres": "TK_PG_PORT",
+    "redis": "TK_REDIS_PORT",
+    "zookeeper": "TK_ZK_PORT",
+    "etcd": "TK_ETCD_PORT",
+    "mongo": "TK_MONGO_PORT",
+    "rethinkdb": "TK_RETHINK_PORT",
+}
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+class PrivateServer:
+    """A server of one test's own (own folder, own port), for tests that stop and start it.
+
+    The shared servers other tests use are never touched. ``env`` adds variables for the
+    start-up script (``TK_REDIS_ARGS``...).
+    """
+
+    def __init__(self, name: str, **env: str) -> None:
+        self.name = name
+        self.port = free_port()
+        self.srv_dir = tempfile.mkdtemp(prefix=f"tk-private-{name}-")
+        os.chmod(self.srv_dir, 0o755)
+        self.env = {k: v for k, v in os.environ.items() if not k.startswith("TK_")}
+        self.env.update(env, TK_SRV_DIR=self.srv_dir, **{PORT_VARS[name]: str(self.port)})
+
+    def start(self) -> None:
+        proc = subprocess.run(
+            ["bash", str(SCRIPT), "start", self.name],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=False,
+        )
+        if proc.returncode != 0:
+            pytest.fail(f"could not start a private {self.name}:\n{proc.stderr[-2000:]}")
+
+    def stop(self) -> None:
+        subprocess.run(
+            ["bash", str(SCRIPT), "stop"], env=self.env, capture_output=True, timeout=120
+        )
+
+    def __enter__(self) -> PrivateServer:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+        shutil.rmtree(self.srv_dir, ignore_errors=True)

@@ -9,7 +9,7 @@ without CI starts the server itself and a missing server fails the test, never s
 location as ``store`` (same table/key/collection): the contract suite writes rows with it and
 reads them with triggerkit. Every persistent store must have a twin (a test checks it).
 
-To add a store: one line in FACTORIES, one in APSCHEDULER_TWINS.
+To add a store: one line in FACTORIES, one in APSCHEDULER_TWINS, one in RECIPES.
 """
 
 from __future__ import annotations
@@ -232,6 +232,55 @@ APSCHEDULER_TWINS: dict[str, Callable[[BaseJobStore], Any]] = {
     "zookeeper": zookeeper_twin,
     "etcd": etcd_twin,
     "rethinkdb": rethinkdb_twin,
+}
+
+
+def sqlalchemy_recipe(store: Any) -> dict[str, Any]:
+    return {
+        "class": "triggerkit.jobstores.sqlalchemy:SQLAlchemyJobStore",
+        "kwargs": {
+            "url": store.engine.url.render_as_string(hide_password=False),
+            "tablename": store.jobs_t.name,
+        },
+    }
+
+
+def redis_recipe(store: Any) -> dict[str, Any]:
+    kwargs = store.redis.connection_pool.connection_kwargs
+    return {
+        "class": "triggerkit.jobstores.redis:RedisJobStore",
+        "kwargs": {
+            "jobs_key": store.jobs_key,
+            "run_times_key": store.run_times_key,
+            "host": kwargs["host"],
+            "port": kwargs["port"],
+        },
+    }
+
+
+def mongo_recipe(store: Any) -> dict[str, Any]:
+    host, port = store.client.address
+    return {
+        "class": "triggerkit.jobstores.mongodb:MongoDBJobStore",
+        "kwargs": {
+            "database": store.collection.database.name,
+            "collection": store.collection.name,
+            "host": host,
+            "port": port,
+            "directConnection": True,
+            "serverSelectionTimeoutMS": 10_000,
+        },
+    }
+
+
+#: ``RECIPES[name](store)``: how another process opens the same store, as JSON-able data
+#: ``{"class": "module:Class", "kwargs": {...}}`` (the fault tests run schedulers in
+#: subprocesses). Every persistent store must have one (a test checks it).
+RECIPES: dict[str, Callable[[BaseJobStore], dict[str, Any]]] = {
+    "sqlite": sqlalchemy_recipe,
+    "postgres": sqlalchemy_recipe,
+    "redis": redis_recipe,
+    "mongo": mongo_recipe,
 }
 
 #: the stores that keep jobs as bytes (every store but memory)

@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import ConflictingIdError, JobLookupError
 from ..util import datetime_to_utc_timestamp, maybe_ref, utc_timestamp_to_datetime
-from ._unloadable import UnloadableRows
 from .base import BaseJobStore
 from .serializers import make_serializer
 
@@ -79,7 +78,6 @@ class MongoDBJobStore(BaseJobStore):
             connect_args.setdefault("w", 1)
             self.client = MongoClient(**connect_args)
         self.collection: Any = self.client[database][collection]
-        self._unloadable = UnloadableRows()
 
     def start(self, scheduler: BaseScheduler, alias: str) -> None:
         super().start(scheduler, alias)
@@ -101,7 +99,7 @@ class MongoDBJobStore(BaseJobStore):
         document = self.collection.find_one({"_id": job_id}, ["job_state"])
         if document is None:
             return None
-        return self._unloadable.decode(self.decode_job, job_id, document["job_state"])
+        return self.decode_job(job_id, document["job_state"])
 
     def get_due_jobs(self, now: datetime) -> list[Job]:
         return self.acquire_due_jobs(now)
@@ -113,24 +111,25 @@ class MongoDBJobStore(BaseJobStore):
             cursor = cursor.limit(limit)
         jobs = []
         for document in cursor:
-            job = self._unloadable.decode(self.decode_job, document["_id"], document["job_state"])
+            job = self.decode_job(document["_id"], document["job_state"])
             if job is not None:
                 jobs.append(job)
         return jobs
 
     def get_next_run_time(self) -> datetime | None:
         conditions: dict[str, Any] = {"next_run_time": {"$ne": None}}
-        if self._unloadable:
+        known_bad = self.unloadable_job_ids
+        if known_bad:
             # Rows that failed to load keep their run times: look past them, or the scheduler
             # would wake up for them at once, again and again.
-            conditions["_id"] = {"$nin": self._unloadable.ids()}
+            conditions["_id"] = {"$nin": sorted(known_bad)}
         document = self.collection.find_one(conditions, ["next_run_time"], sort=_ORDER)
         return utc_timestamp_to_datetime(document["next_run_time"]) if document else None
 
     def get_all_jobs(self) -> list[Job]:
         jobs = []
         for document in self.collection.find({}, _STATE, sort=_ORDER):
-            job = self._unloadable.decode(self.decode_job, document["_id"], document["job_state"])
+            job = self.decode_job(document["_id"], document["job_state"])
             if job is not None:
                 jobs.append(job)
         self._fix_paused_jobs_sorting(jobs)
@@ -152,7 +151,7 @@ class MongoDBJobStore(BaseJobStore):
 
     def update_job(self, job: Job) -> None:
         result = self.collection.update_one({"_id": job.id}, {"$set": self._changes(job)})
-        self._unloadable.forget(job.id)
+        self.forget_unloadable(job.id)
         if result and result.matched_count == 0:
             raise JobLookupError(job.id)
 
@@ -161,13 +160,13 @@ class MongoDBJobStore(BaseJobStore):
         requests = []
         for job in jobs:
             requests.append(UpdateOne({"_id": job.id}, {"$set": self._changes(job)}))
-            self._unloadable.forget(job.id)
+            self.forget_unloadable(job.id)
         if requests:
             self.collection.bulk_write(requests, ordered=False)
 
     def remove_job(self, job_id: str) -> None:
         result = self.collection.delete_one({"_id": job_id})
-        self._unloadable.forget(job_id)
+        self.forget_unloadable(job_id)
         if result and result.deleted_count == 0:
             raise JobLookupError(job_id)
 
@@ -180,12 +179,12 @@ class MongoDBJobStore(BaseJobStore):
         if found:
             self.collection.delete_many({"_id": {"$in": list(found)}})
         for job_id in ids:
-            self._unloadable.forget(job_id)
+            self.forget_unloadable(job_id)
         return [job_id for job_id in ids if job_id in found]
 
     def remove_all_jobs(self) -> None:
         self.collection.delete_many({})
-        self._unloadable.clear()
+        self.forget_unloadable()
 
     def shutdown(self) -> None:
         self.client.close()

@@ -21,7 +21,6 @@ from typing import TYPE_CHECKING, Any
 from ..errors import ConflictingIdError, JobLookupError
 from ..util import datetime_to_utc_timestamp, utc_timestamp_to_datetime
 from . import _redis_claims
-from ._unloadable import UnloadableRows
 from .base import BaseJobStore
 from .claims import Claim, ExpiredClaim, Planner, RunKey, from_micros, plan_claim, to_micros
 from .serializers import make_serializer
@@ -117,7 +116,6 @@ class RedisJobStore(BaseJobStore):
         self.redis: Any = Redis(db=int(db), **connect_args)
         self._add_script = self.redis.register_script(_ADD)
         self._update_script = self.redis.register_script(_UPDATE)
-        self._unloadable = UnloadableRows()
         #: shared mode's keys, beside APScheduler 3's two (see triggerkit.jobstores._redis_claims)
         self.locks_key = f"{jobs_key}.locks"
         self.leases_key = f"{jobs_key}.leases"
@@ -129,7 +127,7 @@ class RedisJobStore(BaseJobStore):
 
     def lookup_job(self, job_id: str) -> Job | None:
         data = self.redis.hget(self.jobs_key, job_id)
-        return self._unloadable.decode(self.decode_job, job_id, data) if data else None
+        return self.decode_job(job_id, data) if data else None
 
     def get_due_jobs(self, now: datetime) -> list[Job]:
         return self.acquire_due_jobs(now)
@@ -150,7 +148,7 @@ class RedisJobStore(BaseJobStore):
         for raw_id, data in zip(ids, states, strict=True):
             if data is None:  # a run time without a job: written by hand; nothing to run
                 continue
-            job = self._unloadable.decode(self.decode_job, _text(raw_id), data)
+            job = self.decode_job(_text(raw_id), data)
             if job is not None:
                 jobs.append(job)
         return jobs
@@ -158,9 +156,8 @@ class RedisJobStore(BaseJobStore):
     def get_next_run_time(self) -> datetime | None:
         # Rows that failed to load keep their run times; look past them, or the scheduler
         # would wake up for them at once, again and again.
-        skip = len(self._unloadable)
-        entries = self.redis.zrange(self.run_times_key, 0, skip, withscores=True)
-        known_bad = set(self._unloadable.ids()) if skip else ()
+        known_bad = self.unloadable_job_ids
+        entries = self.redis.zrange(self.run_times_key, 0, len(known_bad), withscores=True)
         for raw_id, score in entries:
             if _text(raw_id) not in known_bad:
                 return utc_timestamp_to_datetime(score)
@@ -169,7 +166,7 @@ class RedisJobStore(BaseJobStore):
     def get_all_jobs(self) -> list[Job]:
         jobs = []
         for raw_id, data in self.redis.hgetall(self.jobs_key).items():
-            job = self._unloadable.decode(self.decode_job, _text(raw_id), data)
+            job = self.decode_job(_text(raw_id), data)
             if job is not None:
                 jobs.append(job)
         jobs.sort(key=_sort_key)
@@ -197,7 +194,7 @@ class RedisJobStore(BaseJobStore):
         args: list[Any] = []
         for job in jobs:
             args += (job.id, self.encode_job(job), _score(job))
-            self._unloadable.forget(job.id)
+            self.forget_unloadable(job.id)
         if not args:
             return []
         result: list[int] = self._update_script(keys=[self.jobs_key, self.run_times_key], args=args)
@@ -218,7 +215,7 @@ class RedisJobStore(BaseJobStore):
             pipe.zrem(self.run_times_key, *ids)
             counts = pipe.execute()
         for job_id in ids:
-            self._unloadable.forget(job_id)
+            self.forget_unloadable(job_id)
         return [job_id for job_id, count in zip(ids, counts[: len(ids)], strict=True) if count]
 
     def remove_all_jobs(self) -> None:
@@ -226,7 +223,7 @@ class RedisJobStore(BaseJobStore):
             pipe.delete(self.jobs_key)
             pipe.delete(self.run_times_key)
             pipe.execute()
-        self._unloadable.clear()
+        self.forget_unloadable()
 
     # -- shared by several schedulers (Lua scripts; see triggerkit.jobstores._redis_claims) --
 
@@ -255,7 +252,7 @@ class RedisJobStore(BaseJobStore):
         planned: list[Claim | None] = []
         for index in range(0, len(locked), 3):
             job_id, data, live = _text(locked[index]), locked[index + 1], int(locked[index + 2])
-            job = self._unloadable.decode(self.decode_job, job_id, data)
+            job = self.decode_job(job_id, data)
             if job is None:
                 args += (job_id, "U", data, b"", "", 0)
                 planned.append(None)
@@ -319,7 +316,7 @@ class RedisJobStore(BaseJobStore):
             data = taken[index + 3]
             job = None
             if not started and data:
-                job = self._unloadable.decode(self.decode_job, job_id, data)
+                job = self.decode_job(job_id, data)
             expired.append(
                 ExpiredClaim(
                     job_id, from_micros(int(micros)), _text(taken[index + 1]), started, job
