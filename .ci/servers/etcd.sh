@@ -1,12 +1,13 @@
 # etcd (Debian etcd-server, etcdctl from etcd-client) on 127.0.0.1:$TK_ETCD_PORT, single member.
-# The peer port is non-default too (TK_ETCD_PEER_PORT), so a stray etcd on 2379/2380 never collides.
+# The peer port is non-default too (TK_ETCD_PEER_PORT, default: the client port + 1), so a stray
+# etcd on 2379/2380 never collides.
 start_etcd() {
-  local port=${TK_ETCD_PORT:-12379} peer=${TK_ETCD_PEER_PORT:-12380} d="$TK_SRV_DIR/etcd"
+  local port=${TK_ETCD_PORT:-12379} d="$TK_SRV_DIR/etcd"
+  local peer=${TK_ETCD_PEER_PORT:-$((port + 1))}
   tk_apt etcd-server etcd-client || return 1
   tk_port_free "$port" || { echo "port $port is busy (TK_ETCD_PORT)" >&2; return 1; }
   tk_port_free "$peer" || { echo "port $peer is busy (TK_ETCD_PEER_PORT)" >&2; return 1; }
-  rm -rf "$d/data"
-  mkdir -p "$d"
+  mkdir -p "$d"  # data kept across a stop and start (the outage tests restart the server)
   etcd --name triggerkit --data-dir "$d/data" \
     --listen-client-urls "http://127.0.0.1:$port" --advertise-client-urls "http://127.0.0.1:$port" \
     --listen-peer-urls "http://127.0.0.1:$peer" --initial-advertise-peer-urls "http://127.0.0.1:$peer" \

@@ -4,8 +4,7 @@ start_zookeeper() {
   local port=${TK_ZK_PORT:-12181} d="$TK_SRV_DIR/zookeeper" cp
   tk_apt zookeeper || return 1
   tk_port_free "$port" || { echo "port $port is busy (TK_ZK_PORT)" >&2; return 1; }
-  rm -rf "$d/data"
-  mkdir -p "$d/data"
+  mkdir -p "$d/data"  # kept across a stop and start (the outage tests restart the server)
   # admin.enableServer=false: otherwise Jetty's AdminServer binds 8080 on every interface.
   # 4lw whitelist: kazoo's server_version() sends `envi`; the readiness probe sends `ruok`.
   cat >"$d/zoo.cfg" <<CFG
@@ -14,6 +13,7 @@ dataDir=$d/data
 clientPort=$port
 clientPortAddress=127.0.0.1
 maxClientCnxns=0
+forceSync=no
 admin.enableServer=false
 4lw.commands.whitelist=ruok,envi,srvr,stat
 CFG

@@ -273,6 +273,32 @@ def mongo_recipe(store: Any) -> dict[str, Any]:
     }
 
 
+def zookeeper_recipe(store: Any) -> dict[str, Any]:
+    return {
+        "class": "triggerkit.jobstores.zookeeper:ZooKeeperJobStore",
+        "kwargs": {"path": store.path, "hosts": _zk_hosts(), "close_connection_on_exit": True},
+    }
+
+
+def etcd_recipe(store: Any) -> dict[str, Any]:
+    return {
+        "class": "triggerkit.jobstores.etcd:EtcdJobStore",
+        "kwargs": {"path": store.path, "host": "127.0.0.1", "port": _etcd_port()},
+    }
+
+
+def rethinkdb_recipe(store: Any) -> dict[str, Any]:
+    return {
+        "class": "triggerkit.jobstores.rethinkdb:RethinkDBJobStore",
+        "kwargs": {
+            "database": store.database,
+            "table": store.table_name,
+            "host": "127.0.0.1",
+            "port": _rethink_port(),
+        },
+    }
+
+
 #: ``RECIPES[name](store)``: how another process opens the same store, as JSON-able data
 #: ``{"class": "module:Class", "kwargs": {...}}`` (the fault tests run schedulers in
 #: subprocesses). Every persistent store must have one (a test checks it).

@@ -21,6 +21,7 @@ from apscheduler_written import (
     write_with_apscheduler,
 )
 from rethinkdb import RethinkDB
+from rethinkdb.errors import ReqlDriverError
 from servers import ensure_server
 
 from triggerkit.jobstores.rethinkdb import RethinkDBJobStore
@@ -202,3 +203,19 @@ def test_due_jobs_leave_paused_ones_out_and_ties_go_by_id(make_store: Any) -> No
         "z",
     ]
     assert [j.id for j in store.get_all_jobs()] == ["early", "a", "m", "z", "later", "paused"]
+
+
+def test_a_dropped_connection_is_replaced_on_the_next_operation(make_store: Any) -> None:
+    store = make_store()
+    store.add_job(job("a", 10))
+    dropped = store.conn
+    dropped.close(noreply_wait=False)  # as if the server had closed it
+    assert [j.id for j in store.get_all_jobs()] == ["a"]
+    assert store.conn is not dropped and store.conn.is_open()
+
+
+def test_after_shutdown_the_store_does_not_connect_again(make_store: Any) -> None:
+    store = make_store()
+    store.shutdown()
+    with pytest.raises(ReqlDriverError):
+        store.get_all_jobs()

@@ -20,6 +20,7 @@ from apscheduler_written import (
     write_with_apscheduler,
 )
 from kazoo.client import KazooClient
+from kazoo.exceptions import ConnectionLoss
 from servers import ensure_server
 
 from triggerkit.jobstores.zookeeper import ZooKeeperJobStore
@@ -191,3 +192,15 @@ def test_a_client_passed_in_stays_open_unless_asked(path: str) -> None:
     finally:
         client.stop()
         client.close()
+
+
+def test_an_operation_while_disconnected_fails_at_once(make_store: Any) -> None:
+    store = make_store()
+    store.add_job(job("a", 10))
+    store.client.stop()  # as if the server went away: the client is no longer connected
+    try:
+        with pytest.raises(ConnectionLoss, match="not connected"):
+            store.get_due_jobs(T0)
+    finally:
+        store.client.start()
+    assert [j.id for j in store.get_all_jobs()] == ["a"]

@@ -8,6 +8,7 @@ secondary index on ``next_run_time``; ``job_state`` holds the pickled ``Job.__ge
 
 from __future__ import annotations
 
+import contextlib
 import pickle
 from collections.abc import Iterable
 from datetime import datetime
@@ -20,6 +21,7 @@ from .serializers import make_serializer
 
 try:
     from rethinkdb import RethinkDB
+    from rethinkdb.errors import ReqlDriverError
 except ImportError as exc:  # pragma: no cover - depends on the environment
     raise ImportError(
         "RethinkDBJobStore requires rethinkdb: pip install 'triggerkit[rethinkdb]'"
@@ -74,18 +76,24 @@ class RethinkDBJobStore(BaseJobStore):
         self.connect_args = connect_args
         self.r = RethinkDB()
         self.conn: Any = None
+        self._closed = False
 
     def start(self, scheduler: BaseScheduler, alias: str) -> None:
         super().start(scheduler, alias)
         self._open()
 
     def _open(self) -> Any:
-        """Connect, create the database, table and index when missing; return the table.
+        """Return the table, connected: every operation starts here.
 
-        Also on first use, so that a store used before (or without) start() works; after
-        shutdown() the closed connection stays closed.
+        The first call connects and creates the database, table and index when missing (so a
+        store used before or without start() works). Later calls connect again when the server
+        dropped the connection (it went away and came back: the operation that met the outage
+        raised the driver's error, the scheduler retried). After shutdown() the connection
+        stays closed.
         """
         if self.table is not None:
+            if not self._closed and not self._connection_open():
+                self._reconnect()
             return self.table
         r = self.r
         if self.client:
@@ -104,7 +112,24 @@ class RethinkDBJobStore(BaseJobStore):
         self.table = table
         return table
 
+    def _connection_open(self) -> bool:
+        try:
+            return bool(self.conn.is_open())
+        except AttributeError:  # the driver's is_open() fails once the socket is gone
+            return False
+
+    def _reconnect(self) -> None:
+        if self.client:  # the caller's connection: reopen it in place
+            self.conn.reconnect(noreply_wait=False)
+            return
+        # A fresh connection: the driver cannot reopen one whose socket broke (its close()
+        # and reconnect() fail on the missing socket).
+        broken, self.conn = self.conn, self.r.connect(db=self.database, **self.connect_args)
+        with contextlib.suppress(AttributeError, OSError, ReqlDriverError):
+            broken.close(noreply_wait=False)
+
     def shutdown(self) -> None:
+        self._closed = True
         if self.conn is not None:
             self.conn.close()
 

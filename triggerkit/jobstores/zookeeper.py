@@ -21,7 +21,7 @@ from .serializers import make_serializer
 
 try:
     from kazoo.client import KazooClient
-    from kazoo.exceptions import NodeExistsError, NoNodeError
+    from kazoo.exceptions import ConnectionLoss, NodeExistsError, NoNodeError
 except ImportError as exc:  # pragma: no cover - depends on the environment
     raise ImportError(
         "ZooKeeperJobStore requires kazoo: pip install 'triggerkit[zookeeper]'"
@@ -69,16 +69,35 @@ class ZooKeeperJobStore(BaseJobStore):
         self.client = maybe_ref(client) if client else KazooClient(**connect_args)
         self._ensured_path = False
         self._closed = False
+        self._started_client = False
+        # how long one operation waits for the server (kazoo's own default session timeout)
+        self._op_timeout = float(connect_args.get("timeout", 10.0))
 
     def start(self, scheduler: BaseScheduler, alias: str) -> None:
         super().start(scheduler, alias)
         self._connect()
 
     def _connect(self) -> None:
-        # Also on first use, so that a store used before (or without) start() works; a client
-        # the store closed at shutdown stays closed.
-        if not self.client.connected and not self._closed:
+        """Make sure the client is connected before an operation.
+
+        The first use starts the client (so a store used before or without start() works). A
+        client that lost its server reconnects in the background: the operation fails at once
+        (``ConnectionLoss``) instead of waiting in kazoo's queue until the server is back, so
+        the scheduler logs it and retries. A client closed at shutdown stays closed.
+        """
+        if self.client.connected or self._closed:
+            return
+        if not self._started_client:
+            self._started_client = True
             self.client.start()
+            return
+        raise ConnectionLoss(
+            f"not connected to ZooKeeper (state {self.client.state}); kazoo is reconnecting"
+        )
+
+    def _wait(self, result: Any) -> Any:
+        """The outcome of a kazoo async call, waiting at most the operation timeout."""
+        return result.get(timeout=self._op_timeout)
 
     def shutdown(self) -> None:
         if self.close_connection_on_exit:
@@ -92,13 +111,13 @@ class ZooKeeperJobStore(BaseJobStore):
     def _ensure_path(self) -> None:
         self._connect()
         if not self._ensured_path:
-            self.client.ensure_path(self.path)
+            self._wait(self.client.ensure_path_async(self.path))
             self._ensured_path = True
 
     def lookup_job(self, job_id: str) -> Job | None:
         self._ensure_path()
         try:
-            data, _stat = self.client.get(self._node(job_id))
+            data, _stat = self._wait(self.client.get_async(self._node(job_id)))
         except NoNodeError:
             return None
         return self.decode_job(job_id, data)
@@ -121,7 +140,7 @@ class ZooKeeperJobStore(BaseJobStore):
         data = self.encode_job(job)
         self._ensure_path()
         try:
-            self.client.create(self._node(job.id), value=data)
+            self._wait(self.client.create_async(self._node(job.id), data))
         except NodeExistsError:
             raise ConflictingIdError(job.id) from None
 
@@ -129,14 +148,14 @@ class ZooKeeperJobStore(BaseJobStore):
         data = self.encode_job(job)
         self._ensure_path()
         try:
-            self.client.set(self._node(job.id), value=data)
+            self._wait(self.client.set_async(self._node(job.id), data))
         except NoNodeError:
             raise JobLookupError(job.id) from None
 
     def remove_job(self, job_id: str) -> None:
         self._ensure_path()
         try:
-            self.client.delete(self._node(job_id))
+            self._wait(self.client.delete_async(self._node(job_id)))
         except NoNodeError:
             raise JobLookupError(job_id) from None
 
@@ -149,7 +168,7 @@ class ZooKeeperJobStore(BaseJobStore):
         ]
         for job_id, result in results:
             try:
-                result.get()
+                self._wait(result)
             except NoNodeError:
                 self.logger.debug("Job %s was removed while it was being processed", job_id)
 
@@ -160,7 +179,7 @@ class ZooKeeperJobStore(BaseJobStore):
         removed = []
         for job_id, result in results:
             try:
-                result.get()
+                self._wait(result)
             except NoNodeError:
                 continue
             removed.append(job_id)
@@ -180,12 +199,12 @@ class ZooKeeperJobStore(BaseJobStore):
         Order: next run time, then creation time (APScheduler's order); paused jobs last.
         """
         self._ensure_path()
-        names = self.client.get_children(self.path)
+        names = self._wait(self.client.get_children_async(self.path))
         pending = [(name, self.client.get_async(self._node(name))) for name in names]
         loaded: list[tuple[float, int, str, Job]] = []
         for name, result in pending:
             try:
-                data, stat = result.get()
+                data, stat = self._wait(result)
             except NoNodeError:  # removed since it was listed
                 continue
             job = self.decode_job(name, data)
