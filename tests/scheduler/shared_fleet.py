@@ -3,7 +3,10 @@ tests (test_sched_shared.py) and bench/shared.py.
 
 Run as a script, one process per scheduler::
 
-    python shared_fleet.py worker STORE_URL TABLE RUNS_URL SECONDS [--prefork N]
+    python shared_fleet.py worker STORE TABLE RUNS_URL SECONDS [--prefork N]
+
+``STORE`` is an SQLAlchemy URL (``TABLE`` is the jobs table) or ``redis://HOST:PORT`` (``TABLE``
+is the key prefix).
 
 Every job calls :func:`record_run`, which inserts the run's identity (job id, scheduled time, from
 :func:`triggerkit.runs.current_run`) into the ``fleet_runs`` table of ``RUNS_URL`` (a unique key):
@@ -42,6 +45,7 @@ from triggerkit.events import (
     EVENT_JOB_SUBMITTED,
     JobExecutionEvent,
 )
+from triggerkit.jobstores.base import BaseJobStore
 from triggerkit.jobstores.sqlalchemy import SQLAlchemyJobStore
 from triggerkit.runs import current_run
 from triggerkit.schedulers.background import BackgroundScheduler
@@ -137,10 +141,22 @@ def report(event: JobExecutionEvent) -> None:
         )
 
 
+def open_store(store_url: str, table: str) -> BaseJobStore:
+    """The store the fleet shares: SQLAlchemy, or Redis for a ``redis://host:port`` URL."""
+    if store_url.startswith("redis://"):
+        from triggerkit.jobstores.redis import RedisJobStore
+
+        host, _, port = store_url[len("redis://") :].partition(":")
+        return RedisJobStore(
+            jobs_key=f"{table}.jobs", run_times_key=f"{table}.run_times", host=host, port=int(port)
+        )
+    return SQLAlchemyJobStore(url=store_url, tablename=table)
+
+
 def make_scheduler(
-    store_url: str, table: str, store: SQLAlchemyJobStore | None = None, **options: Any
+    store_url: str, table: str, store: BaseJobStore | None = None, **options: Any
 ) -> BackgroundScheduler:
-    store = store or SQLAlchemyJobStore(url=store_url, tablename=table)
+    store = store or open_store(store_url, table)
     options.setdefault("shared_lease", 3)
     options.setdefault("shared_poll_interval", 0.5)
     scheduler = BackgroundScheduler(
@@ -207,13 +223,14 @@ def worker(store_url: str, table: str, runs_url: str, seconds: float, prefork: i
     logging.basicConfig(
         level=logging.WARNING, format=f"%(asctime)s [{os.getpid()}] %(name)s %(message)s"
     )
-    store = SQLAlchemyJobStore(url=store_url, tablename=table)
+    store = open_store(store_url, table)
     scheduler = make_scheduler(store_url, table, store)
     if prefork:
         # gunicorn-style: the scheduler (and its store's engine, with a pooled connection) is
         # made in the parent; each forked child starts it.
-        with store.engine.connect():
-            pass
+        if isinstance(store, SQLAlchemyJobStore):
+            with store.engine.connect():
+                pass
         children = []
         for _ in range(prefork):
             pid = os.fork()

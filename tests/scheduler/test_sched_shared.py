@@ -86,18 +86,31 @@ def _finish(procs: list[Any]) -> list[str]:
     return outputs
 
 
+def _url(name: str, tmp_path: Path) -> str:
+    if name == "sqlite":
+        return f"sqlite:///{tmp_path}/{unique_name('jobs')}.sqlite"
+    if name == "redis":
+        return f"redis://127.0.0.1:{ensure_server('redis')['TK_REDIS_PORT']}"
+    return ensure_server("postgres")["TK_PG_URL"]
+
+
 @pytest.fixture(params=["sqlite", "postgres"])
 def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path}/{unique_name('jobs')}.sqlite"
-    return ensure_server("postgres")["TK_PG_URL"]
+    return _url(request.param, tmp_path)
+
+
+@pytest.fixture(params=["sqlite", "postgres", "redis"])
+def fleet_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The stores the process tests run on."""
+    return _url(request.param, tmp_path)
 
 
 def _jobs_for(url: str) -> int:
     return 20 if url.startswith("sqlite") else 40
 
 
-def test_four_processes_run_every_run_exactly_once(store_url: str, tmp_path: Path) -> None:
+def test_four_processes_run_every_run_exactly_once(fleet_url: str, tmp_path: Path) -> None:
+    store_url = fleet_url
     table, runs_url, count = unique_name("shared"), _runs_url(tmp_path), _jobs_for(store_url)
     start = _start_at(6)
     expected = shared_fleet.add_jobs(store_url, table, count, start, RUN_SECONDS)
@@ -119,7 +132,8 @@ def test_four_processes_run_every_run_exactly_once(store_url: str, tmp_path: Pat
     _assert_no_claims_left(store_url, table)
 
 
-def test_a_process_killed_every_few_seconds(store_url: str, tmp_path: Path) -> None:
+def test_a_process_killed_every_few_seconds(fleet_url: str, tmp_path: Path) -> None:
+    store_url = fleet_url
     table, runs_url, count = unique_name("shared"), _runs_url(tmp_path), _jobs_for(store_url)
     start = _start_at(6)
     expected = shared_fleet.expected_runs(count, start, RUN_SECONDS)
@@ -151,7 +165,8 @@ def test_a_process_killed_every_few_seconds(store_url: str, tmp_path: Path) -> N
     _assert_no_claims_left(store_url, table)
 
 
-def test_prefork_parent_schedulers_started_in_children(store_url: str, tmp_path: Path) -> None:
+def test_prefork_parent_schedulers_started_in_children(fleet_url: str, tmp_path: Path) -> None:
+    store_url = fleet_url
     table, runs_url, count = unique_name("shared"), _runs_url(tmp_path), 10
     start = _start_at(6)
     seconds = 6
@@ -168,7 +183,8 @@ def test_prefork_parent_schedulers_started_in_children(store_url: str, tmp_path:
 
 
 def _assert_no_claims_left(store_url: str, table: str) -> None:
-    store = SQLAlchemyJobStore(url=store_url, tablename=table)
+    store = shared_fleet.open_store(store_url, table)
+    store.enable_shared()
     try:
         assert store.live_claim_owners(datetime(1970, 1, 1, tzinfo=UTC)) == {}
     finally:
