@@ -5,6 +5,8 @@ Run as a script, one process per scheduler::
 
     python shared_fleet.py worker STORE TABLE RUNS_URL SECONDS [--prefork N]
 
+(``SECONDS`` < 0: run until stdin is closed; a worker prints ``<pid> started`` once running.)
+
 ``STORE`` is an SQLAlchemy URL (``TABLE`` is the jobs table) or ``redis://HOST:PORT`` (``TABLE``
 is the key prefix).
 
@@ -87,8 +89,11 @@ def micros(moment: datetime) -> int:
     return (moment - EPOCH) // timedelta(microseconds=1)
 
 
-def create_runs_tables(url: str) -> None:
-    """Create the runs tables (in the parent, before the workers start: no create race)."""
+def create_runs_tables(url: str, fresh: bool = False) -> None:
+    """Create the runs tables (in the parent, before the workers start: no create race);
+    ``fresh`` drops them first (a server database used for several runs)."""
+    if fresh:
+        metadata.drop_all(runs_engine(url))
     metadata.create_all(runs_engine(url))
 
 
@@ -221,7 +226,7 @@ def expected_runs(count: int, start: datetime, seconds: int) -> set[tuple[str, i
 def worker(store_url: str, table: str, runs_url: str, seconds: float, prefork: int = 0) -> None:
     os.environ[RUNS_ENV] = runs_url
     logging.basicConfig(
-        level=logging.WARNING, format=f"%(asctime)s [{os.getpid()}] %(name)s %(message)s"
+        level=os.environ.get("TK_FLEET_LOG", "WARNING"), format=f"%(asctime)s [{os.getpid()}] %(name)s %(message)s"
     )
     store = open_store(store_url, table)
     scheduler = make_scheduler(store_url, table, store)
@@ -246,10 +251,15 @@ def worker(store_url: str, table: str, runs_url: str, seconds: float, prefork: i
 
 
 def _run(scheduler: BackgroundScheduler, seconds: float) -> None:
+    """Run the scheduler for ``seconds`` (negative: until stdin is closed)."""
     submitted: list[int] = []
     scheduler.add_listener(lambda event: submitted.append(1), EVENT_JOB_SUBMITTED)
     scheduler.start()
-    time.sleep(seconds)
+    print(f"{os.getpid()} started", flush=True)
+    if seconds < 0:
+        sys.stdin.read()
+    else:
+        time.sleep(seconds)
     scheduler.shutdown(wait=True)
     print(f"{os.getpid()} submitted {len(submitted)}", flush=True)
 

@@ -37,8 +37,8 @@ from .serializers import PickleSerializer, Serializer
 
 if TYPE_CHECKING:
     from ..job import Job
-    from .claims import Claim, ExpiredClaim, Planner, RunKey
     from ..schedulers.base import BaseScheduler
+    from .claims import Claim, ExpiredClaim, Planner, RunKey
 
 __all__ = ["BaseJobStore", "ConflictingIdError", "JobLookupError", "TransientJobError"]
 

@@ -51,6 +51,7 @@ def from_micros(micros: int) -> datetime:
     """The UTC instant :func:`to_micros` gave ``micros`` for."""
     return _EPOCH + timedelta(microseconds=micros)
 
+
 #: (job id, scheduled run time): the identity of one run
 RunKey = tuple[str, datetime]
 

@@ -243,7 +243,13 @@ class RedisJobStore(BaseJobStore):
     ) -> list[Claim]:
         now_score = datetime_to_utc_timestamp(now)
         locked = self._claim_scripts["LOCK"](
-            keys=[self.jobs_key, self.run_times_key, self.locks_key, self.leases_key, self.claims_key],
+            keys=[
+                self.jobs_key,
+                self.run_times_key,
+                self.locks_key,
+                self.leases_key,
+                self.claims_key,
+            ],
             args=[repr(now_score), to_micros(now), owner, to_micros(lease_until), limit],
         )
         if not locked:
@@ -273,9 +279,7 @@ class RedisJobStore(BaseJobStore):
             self.claim_states_key,
         ]
         done = self._claim_scripts["COMMIT"](keys=keys, args=args)
-        return [
-            claim for claim, ok in zip(planned, done, strict=True) if claim is not None and ok
-        ]
+        return [claim for claim, ok in zip(planned, done, strict=True) if claim is not None and ok]
 
     @staticmethod
     def _members(runs: Iterable[RunKey]) -> list[str]:

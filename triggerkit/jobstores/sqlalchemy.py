@@ -43,7 +43,6 @@ try:
         event,
         func,
         select,
-        tuple_,
     )
     from sqlalchemy.exc import IntegrityError
     from sqlalchemy.sql.expression import ColumnElement, null

@@ -45,8 +45,8 @@ from ..events import (
     EVENT_JOB_EXECUTED,
     EVENT_JOB_MAX_INSTANCES,
     EVENT_JOB_MISSED,
-    EVENT_JOB_OUTCOME_UNKNOWN,
     EVENT_JOB_MODIFIED,
+    EVENT_JOB_OUTCOME_UNKNOWN,
     EVENT_JOB_REMOVED,
     EVENT_JOB_SUBMITTED,
     EVENT_JOBSTORE_ADDED,
@@ -1050,7 +1050,14 @@ class BaseScheduler(metaclass=ABCMeta):
         except Exception as exc:
             return self._store_failed(alias, now, exc)
         self._store_failures.pop(alias, None)
-        return store_next.astimezone(_UTC) if store_next else None
+        if store_next is None:
+            return None
+        store_next = store_next.astimezone(_UTC)
+        if not claims and store_next <= now.astimezone(_UTC):
+            # Due, but another scheduler holds those jobs (locked, or in its transaction): look
+            # again shortly rather than spin on the store until it commits.
+            return now.astimezone(_UTC) + timedelta(seconds=_CONTENDED_RETRY)
+        return store_next
 
     def _plan_shared(self, job: Job, now: datetime) -> PlannedRuns:
         """The planner a shared store calls for each due job it locked (see jobstores.claims)."""
@@ -1069,9 +1076,7 @@ class BaseScheduler(metaclass=ABCMeta):
         job._modify(next_run_time=next_run)
         return PlannedRuns(plan.run_times, next_run, plan.skipped)
 
-    def _submit_claim(
-        self, alias: str, claim: Claim, events: list[SchedulerEvent]
-    ) -> list[RunKey]:
+    def _submit_claim(self, alias: str, claim: Claim, events: list[SchedulerEvent]) -> list[RunKey]:
         """Submit the runs a claim gave this scheduler; return those handed to the executor."""
         job = claim.job
         if claim.skipped is not None:
@@ -1109,8 +1114,7 @@ class BaseScheduler(metaclass=ABCMeta):
             executor.submit_job(job, run_times)
         except MaxInstancesReachedError:
             self._logger.warning(
-                'Execution of job "%s" skipped: maximum number of running instances reached '
-                "(%d)",
+                'Execution of job "%s" skipped: maximum number of running instances reached (%d)',
                 job,
                 job.max_instances,
             )
@@ -1142,7 +1146,7 @@ class BaseScheduler(metaclass=ABCMeta):
         late = now.astimezone(_UTC) - run_time
         if expired.started:
             self._logger.warning(
-                'Run of job %r scheduled at %s was handed to an executor by scheduler %s, whose '
+                "Run of job %r scheduled at %s was handed to an executor by scheduler %s, whose "
                 "claim expired: its outcome is unknown; it is not run again",
                 job_id,
                 run_time,
@@ -1368,6 +1372,8 @@ class BaseScheduler(metaclass=ABCMeta):
 _RUN_ENDED = EVENT_JOB_EXECUTED | EVENT_JOB_ERROR | EVENT_JOB_MISSED
 #: the most due jobs one shared pass claims from a store (the rest in the next pass, at once)
 _CLAIMS = 500
+#: seconds before a shared pass looks again at due jobs another scheduler is claiming
+_CONTENDED_RETRY = 0.05
 
 
 class _UnwrittenBatch(Exception):
