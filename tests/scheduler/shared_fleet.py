@@ -226,7 +226,8 @@ def expected_runs(count: int, start: datetime, seconds: int) -> set[tuple[str, i
 def worker(store_url: str, table: str, runs_url: str, seconds: float, prefork: int = 0) -> None:
     os.environ[RUNS_ENV] = runs_url
     logging.basicConfig(
-        level=os.environ.get("TK_FLEET_LOG", "WARNING"), format=f"%(asctime)s [{os.getpid()}] %(name)s %(message)s"
+        level=os.environ.get("TK_FLEET_LOG", "WARNING"),
+        format=f"%(asctime)s [{os.getpid()}] %(name)s %(message)s",
     )
     store = open_store(store_url, table)
     scheduler = make_scheduler(store_url, table, store)
