@@ -7,7 +7,9 @@
 N scheduler processes (tests/scheduler/shared_fleet.py workers) share one store holding
 ``--jobs`` interval jobs that fire every second for ``--seconds`` runs each. Every run inserts its
 identity (job id, scheduled time) into a runs table with a unique key (an SQLite file), so the
-figures count only runs done once; duplicates and missing runs are printed too (both must be 0).
+figures count only runs done once; duplicates and missing runs are printed too (both must be 0),
+and runs the schedulers reported instead of running (missed, max instances, outcome unknown).
+Worker logs go to a temporary folder (kept only for the run).
 The runs table is in the PostgreSQL database itself for PostgreSQL, in a second SQLite file for
 SQLite and Redis.
 
@@ -66,6 +68,7 @@ def one(name: str, processes: int, jobs: int, seconds: int, folder: str) -> dict
     shared_fleet.create_runs_tables(runs_url, fresh=True)
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(FLEET_DIR), str(ROOT / "tests")]))
     command = [sys.executable, str(FLEET_DIR / "shared_fleet.py"), "worker", url, table]
+    log = open(f"{folder}/workers-{table}.log", "w")  # noqa: SIM115 - closed below
     # The workers start first (on a busy machine a Python process takes seconds to import its
     # way to a running scheduler); the jobs are added once every one of them is running.
     procs = [
@@ -74,7 +77,7 @@ def one(name: str, processes: int, jobs: int, seconds: int, folder: str) -> dict
             env=env,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
+            stderr=log,
             text=True,
         )
         for _ in range(processes)
@@ -82,13 +85,17 @@ def one(name: str, processes: int, jobs: int, seconds: int, folder: str) -> dict
     for proc in procs:
         assert proc.stdout is not None
         line = proc.stdout.readline()
-        assert line.endswith("started\n"), line
+        while line and not line.endswith(" started\n"):
+            line = proc.stdout.readline()
+        if not line:
+            raise SystemExit(f"a worker did not start; see {log.name}")
     start = (datetime.now(UTC) + timedelta(seconds=LEAD)).replace(microsecond=0)
     shared_fleet.add_jobs(url, table, jobs, start, seconds)
     time.sleep(max(0.0, (start - datetime.now(UTC)).total_seconds() + seconds + 3))
     for proc in procs:
         proc.communicate("", timeout=120)
-    runs, rows, dups, _ = shared_fleet.fetch(runs_url)
+    log.close()
+    runs, rows, dups, reports = shared_fleet.fetch(runs_url)
     late = [row.ran_at - row.run_time / 1e6 for row in rows]
     expected = shared_fleet.expected_runs(jobs, start, seconds)
     return {
@@ -97,6 +104,7 @@ def one(name: str, processes: int, jobs: int, seconds: int, folder: str) -> dict
         "p99": percentile(late, 0.99) if late else float("nan"),
         "duplicates": float(len(dups)),
         "missing": float(len(expected - runs)),
+        "reported": float(len(reports)),
     }
 
 
@@ -163,8 +171,8 @@ def main() -> None:
         f"Python {platform.python_version()}, {os.cpu_count()} cores, "
         f"load average {os.getloadavg()[0]:.1f} at the start\n"
     )
-    print("| store | N | runs/s | lateness p50 (s) | p99 (s) | duplicates | missing |")
-    print("|---|---|---|---|---|---|---|")
+    print("| store | N | runs/s | lateness p50 (s) | p99 (s) | duplicates | missing | reported |")
+    print("|---|---|---|---|---|---|---|---|")
     with tempfile.TemporaryDirectory(prefix="tk-bench-shared-") as folder:
         for name in args.stores.split(","):
             for processes in (int(n) for n in args.processes.split(",")):
@@ -172,7 +180,8 @@ def main() -> None:
                 results.setdefault(name, {})[processes] = r
                 print(
                     f"| {name} | {processes} | {r['runs_per_s']:.1f} | {r['p50']:.3f} | "
-                    f"{r['p99']:.3f} | {r['duplicates']:.0f} | {r['missing']:.0f} |",
+                    f"{r['p99']:.3f} | {r['duplicates']:.0f} | {r['missing']:.0f} | "
+                    f"{r['reported']:.0f} |",
                     flush=True,
                 )
     if args.svg:

@@ -42,10 +42,10 @@ from sqlalchemy.exc import IntegrityError
 
 from triggerkit.events import (
     EVENT_JOB_ERROR,
+    EVENT_JOB_MAX_INSTANCES,
     EVENT_JOB_MISSED,
     EVENT_JOB_OUTCOME_UNKNOWN,
     EVENT_JOB_SUBMITTED,
-    JobExecutionEvent,
 )
 from triggerkit.jobstores.base import BaseJobStore
 from triggerkit.jobstores.sqlalchemy import SQLAlchemyJobStore
@@ -129,21 +129,22 @@ def record_run() -> None:
             connection.execute(dups_t.insert().values(**key))
 
 
-def report(event: JobExecutionEvent) -> None:
-    """Listener: write runs that were reported instead of run."""
-    kinds = {EVENT_JOB_OUTCOME_UNKNOWN: "unknown", EVENT_JOB_MISSED: "missed"}
-    kind = kinds.get(event.code, "error")
+def report(event: Any) -> None:
+    """Listener: write runs that were reported instead of run (and job errors)."""
+    if event.code == EVENT_JOB_MAX_INSTANCES:
+        kind, run_times = "busy", list(event.scheduled_run_times)
+    else:
+        kinds = {EVENT_JOB_OUTCOME_UNKNOWN: "unknown", EVENT_JOB_MISSED: "missed"}
+        kind, run_times = kinds.get(event.code, "error"), [event.scheduled_run_time]
     if kind == "error":
         logging.getLogger("fleet").warning("job error: %s", event.exception)
     with runs_engine().begin() as connection:
-        connection.execute(
-            reports_t.insert().values(
-                job_id=event.job_id,
-                run_time=micros(event.scheduled_run_time),
-                kind=kind,
-                pid=os.getpid(),
+        for run_time in run_times:
+            connection.execute(
+                reports_t.insert().values(
+                    job_id=event.job_id, run_time=micros(run_time), kind=kind, pid=os.getpid()
+                )
             )
-        )
 
 
 def open_store(store_url: str, table: str) -> BaseJobStore:
@@ -172,8 +173,8 @@ def make_scheduler(
         **options,
     )
     scheduler.add_listener(
-        report,  # type: ignore[arg-type]
-        EVENT_JOB_MISSED | EVENT_JOB_OUTCOME_UNKNOWN | EVENT_JOB_ERROR,
+        report,
+        EVENT_JOB_MISSED | EVENT_JOB_OUTCOME_UNKNOWN | EVENT_JOB_ERROR | EVENT_JOB_MAX_INSTANCES,
     )
     return scheduler
 
@@ -198,7 +199,7 @@ def add_jobs(
                 id=f"job{number:04d}",
                 coalesce=False,
                 misfire_grace_time=grace,
-                max_instances=5,
+                max_instances=50,
             )
     finally:
         scheduler.shutdown()
