@@ -66,6 +66,7 @@ def one(name: str, processes: int, jobs: int, seconds: int, folder: str) -> dict
         url if name == "postgres" else f"sqlite:///{folder}/runs-{uuid.uuid4().hex[:8]}.sqlite"
     )
     shared_fleet.create_runs_tables(runs_url, fresh=True)
+    shared_fleet.add_jobs(url, table, 0, datetime.now(UTC), 1)  # the store's tables
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(FLEET_DIR), str(ROOT / "tests")]))
     command = [sys.executable, str(FLEET_DIR / "shared_fleet.py"), "worker", url, table]
     log = open(f"{folder}/workers-{table}.log", "w")  # noqa: SIM115 - closed below
@@ -88,7 +89,9 @@ def one(name: str, processes: int, jobs: int, seconds: int, folder: str) -> dict
         while line and not line.endswith(" started\n"):
             line = proc.stdout.readline()
         if not line:
-            raise SystemExit(f"a worker did not start; see {log.name}")
+            log.close()
+            tail = Path(log.name).read_text(encoding="utf-8")[-3000:]
+            raise SystemExit(f"a worker did not start:\n{tail}")
     start = (datetime.now(UTC) + timedelta(seconds=LEAD)).replace(microsecond=0)
     shared_fleet.add_jobs(url, table, jobs, start, seconds)
     time.sleep(max(0.0, (start - datetime.now(UTC)).total_seconds() + seconds + 3))

@@ -42,9 +42,10 @@ try:
         create_engine,
         event,
         func,
+        inspect,
         select,
     )
-    from sqlalchemy.exc import IntegrityError
+    from sqlalchemy.exc import DBAPIError, IntegrityError
     from sqlalchemy.sql.expression import ColumnElement, null
 except ImportError as exc:  # pragma: no cover - exercised without the extra installed
     raise ImportError(
@@ -159,7 +160,7 @@ class SQLAlchemyJobStore(BaseJobStore):
             # must not be used (nor closed) here; open new ones.
             self.engine.dispose(close=False)
             self._engine_pid = os.getpid()
-        self.jobs_t.create(self.engine, checkfirst=True)
+        self._create(self.jobs_t)
 
     # -- reading -------------------------------------------------------------------------------
 
@@ -309,7 +310,16 @@ class SQLAlchemyJobStore(BaseJobStore):
             event.listen(self.engine, "begin", _sqlite_begin)
             self.engine.dispose()  # connections opened before the listeners: reopen them
         self._shared = True
-        self.claims_t.create(self.engine, checkfirst=True)
+        self._create(self.claims_t)
+
+    def _create(self, table: Table) -> None:
+        """Create ``table`` unless it exists; several processes starting at once on a new
+        database race here, and the loser finds the winner's table."""
+        try:
+            table.create(self.engine, checkfirst=True)
+        except DBAPIError:
+            if not inspect(self.engine).has_table(table.name, schema=table.schema):
+                raise
 
     def claim_due_runs(
         self,

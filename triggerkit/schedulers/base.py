@@ -1120,14 +1120,26 @@ class BaseScheduler(metaclass=ABCMeta):
             )
             events.append(JobSubmissionEvent(EVENT_JOB_MAX_INSTANCES, job.id, alias, run_times))
         except BaseException:
+            # Not handed to the executor (shut down under us, or broken): keep the claims,
+            # unrenewed, so that when their lease ends a running scheduler takes the runs over
+            # within the grace time, or reports them missed.
             if self.state != STATE_STOPPED:
                 self._logger.exception(
                     'Error submitting job "%s" to executor "%s"', job, job.executor
                 )
+            self._logger.warning(
+                'Run(s) of job "%s" at %s not submitted: left to another scheduler when '
+                "the claim's lease ends",
+                job,
+                ", ".join(str(run_time) for run_time in run_times),
+            )
+            with self._in_flight_lock:
+                self._in_flight.get(alias, set()).difference_update(keys)
+            return []
         else:
             events.append(JobSubmissionEvent(EVENT_JOB_SUBMITTED, job.id, alias, run_times))
             return keys
-        for key in keys:  # never handed to the executor: nothing runs, free the claims
+        for key in keys:  # skipped (max instances, reported): nothing runs, free the claims
             self._release_run(alias, key)
         return []
 
