@@ -1027,22 +1027,40 @@ class BaseScheduler(metaclass=ABCMeta):
         owner = self.scheduler_id
         assert owner is not None
         lease_until = now + timedelta(seconds=self.shared_lease)
-        started: list[RunKey] = []
+        to_run: list[tuple[Job, list[datetime]]] = []
         try:
             self._renew_leases(alias, store, now)
             for expired in store.take_expired_claims(now, owner, lease_until):
-                started.extend(self._recover_run(alias, store, expired, now, events))
+                job = self._recover_run(alias, store, expired, now, events)
+                if job is not None:
+                    to_run.append((job, [expired.run_time]))
             claims = store.claim_due_runs(
                 now, owner, lease_until, functools.partial(self._plan_shared, now=now), _CLAIMS
             )
         except Exception as exc:
-            retry_at = self._store_failed(alias, now, exc)
-            self._mark_started(alias, store, started)
-            return retry_at
+            # Runs taken over or claimed here stay unstarted: when their lease ends, a
+            # scheduler takes them over.
+            return self._store_failed(alias, now, exc)
         for claim in claims:
-            started.extend(self._submit_claim(alias, claim, events))
-        if not self._mark_started(alias, store, started):
-            return self._store_failed(alias, now, _UnwrittenBatch())
+            if self._report_claim(alias, claim, events):
+                to_run.append((claim.job, claim.run_times))
+        keys = [(job.id, run_time) for job, run_times in to_run for run_time in run_times]
+        if keys:
+            # Marked started BEFORE the executor has them: a run can end before any later write,
+            # and a crash after this point must never let another scheduler run it again (it is
+            # reported as of unknown outcome instead).
+            try:
+                store.mark_runs_started(owner, keys)
+            except Exception as exc:
+                self._logger.warning(
+                    "Could not record %d claimed run(s) as started in job store %r: not running "
+                    "them; a scheduler takes them over when their lease ends",
+                    len(keys),
+                    alias,
+                )
+                return self._store_failed(alias, now, exc)
+        for job, run_times in to_run:
+            self._submit_runs(alias, job, run_times, events)
         if len(claims) >= _CLAIMS:
             return now.astimezone(_UTC)  # more are due: claim them in the next pass, at once
         try:
@@ -1076,8 +1094,8 @@ class BaseScheduler(metaclass=ABCMeta):
         job._modify(next_run_time=next_run)
         return PlannedRuns(plan.run_times, next_run, plan.skipped)
 
-    def _submit_claim(self, alias: str, claim: Claim, events: list[SchedulerEvent]) -> list[RunKey]:
-        """Submit the runs a claim gave this scheduler; return those handed to the executor."""
+    def _report_claim(self, alias: str, claim: Claim, events: list[SchedulerEvent]) -> bool:
+        """Log and report what a claim skipped or removed; True if it has runs to submit."""
         job = claim.job
         if claim.skipped is not None:
             self._logger.warning(
@@ -1099,9 +1117,7 @@ class BaseScheduler(metaclass=ABCMeta):
         if claim.removed:
             self._dispatch_event(JobEvent(EVENT_JOB_REMOVED, job.id, alias))
             self._logger.info("Removed job %s", job.id)
-        if not claim.run_times:
-            return []
-        return self._submit_runs(alias, job, claim.run_times, events)
+        return bool(claim.run_times)
 
     def _submit_runs(
         self, alias: str, job: Job, run_times: list[datetime], events: list[SchedulerEvent]
@@ -1120,21 +1136,19 @@ class BaseScheduler(metaclass=ABCMeta):
             )
             events.append(JobSubmissionEvent(EVENT_JOB_MAX_INSTANCES, job.id, alias, run_times))
         except BaseException:
-            # Not handed to the executor (shut down under us, or broken): keep the claims,
-            # unrenewed, so that when their lease ends a running scheduler takes the runs over
-            # within the grace time, or reports them missed.
+            # Not handed to the executor (shut down under us, or broken): the run is known not
+            # to have started; report it missed and free its claim.
             if self.state != STATE_STOPPED:
                 self._logger.exception(
                     'Error submitting job "%s" to executor "%s"', job, job.executor
                 )
             self._logger.warning(
-                'Run(s) of job "%s" at %s not submitted: left to another scheduler when '
-                "the claim's lease ends",
+                'Run(s) of job "%s" at %s not submitted: reported as missed',
                 job,
                 ", ".join(str(run_time) for run_time in run_times),
             )
-            with self._in_flight_lock:
-                self._in_flight.get(alias, set()).difference_update(keys)
+            for run_time in run_times:
+                self._dispatch_event(JobExecutionEvent(EVENT_JOB_MISSED, job.id, alias, run_time))
             return []
         else:
             events.append(JobSubmissionEvent(EVENT_JOB_SUBMITTED, job.id, alias, run_times))
@@ -1150,8 +1164,9 @@ class BaseScheduler(metaclass=ABCMeta):
         expired: ExpiredClaim,
         now: datetime,
         events: list[SchedulerEvent],
-    ) -> list[RunKey]:
-        """Run or report a run whose claiming scheduler stopped renewing its lease."""
+    ) -> Job | None:
+        """Return the job of a run to take over, or report the run (whose claiming scheduler
+        stopped renewing its lease) and release it."""
         job_id, run_time = expired.job_id, expired.run_time
         key: RunKey = (job_id, run_time)
         job = expired.job
@@ -1191,28 +1206,12 @@ class BaseScheduler(metaclass=ABCMeta):
                 run_time,
                 expired.previous_owner,
             )
-            return self._submit_runs(alias, job, [run_time], events)
+            return job
         events.append(JobExecutionEvent(code, job_id, alias, run_time))
         owner = self.scheduler_id
         assert owner is not None
         store.release_runs(owner, [key])
-        return []
-
-    def _mark_started(self, alias: str, store: BaseJobStore, started: list[RunKey]) -> bool:
-        if not started:
-            return True
-        owner = self.scheduler_id
-        assert owner is not None
-        try:
-            store.mark_runs_started(owner, started)
-        except Exception:
-            # The claims stay "not started": after a crash another scheduler could run them
-            # again within the grace time. Say so; the next pass retries nothing (they run).
-            self._logger.exception(
-                "Could not record %d run(s) as started in job store %r", len(started), alias
-            )
-            return False
-        return True
+        return None
 
     def _renew_leases(self, alias: str, store: BaseJobStore, now: datetime) -> None:
         """Extend the leases of this scheduler's runs in flight, every third of a lease."""
