@@ -95,10 +95,7 @@ class JsonSerializer:
         document = {
             "format": JSON_FORMAT,
             "version": JSON_VERSION,
-            "state": {
-                key: _encode(value, job_id, key if key != "func" else "func")
-                for key, value in job_state.items()
-            },
+            "state": {key: _encode(value, job_id, key) for key, value in job_state.items()},
         }
         return json.dumps(document, separators=(",", ":"), allow_nan=True).encode("utf-8")
 

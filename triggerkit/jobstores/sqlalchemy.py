@@ -282,7 +282,7 @@ class SQLAlchemyJobStore(BaseJobStore):
         id_col = self.jobs_t.c.id
         with self.engine.begin() as connection:
             for chunk in _chunks(wanted):
-                if self.engine.dialect.delete_returning:
+                if getattr(self.engine.dialect, "delete_returning", False):  # SQLAlchemy 2
                     delete = self.jobs_t.delete().where(id_col.in_(chunk)).returning(id_col)
                     removed.extend(connection.execute(delete).scalars())
                 else:
