@@ -196,9 +196,94 @@ def postgres_pair() -> StorePair:
     )
 
 
+def _redis_bulk_fill(store: Any, jobs: list[Any]) -> None:
+    """Write the hash and sorted set entries the store's add_job would, pipelined."""
+    import pickle
+
+    encode = getattr(store, "encode_job", None)
+    r = store.redis
+    for start in range(0, len(jobs), 5000):
+        with r.pipeline(transaction=False) as pipe:
+            for job in jobs[start : start + 5000]:
+                state = (
+                    encode(job)
+                    if encode
+                    else pickle.dumps(job.__getstate__(), store.pickle_protocol)
+                )
+                pipe.hset(store.jobs_key, job.id, state)
+                pipe.zadd(store.run_times_key, {job.id: job.next_run_time.timestamp()})
+            pipe.execute()
+
+
+def redis_pair() -> StorePair:
+    from apscheduler.jobstores.redis import RedisJobStore as Aps
+
+    from triggerkit.jobstores.redis import RedisJobStore
+
+    port = int(ensure_server("redis")["TK_REDIS_PORT"])
+
+    def keys() -> dict[str, str]:
+        key = _table()
+        return {"jobs_key": f"{key}.jobs", "run_times_key": f"{key}.run_times"}
+
+    return StorePair(
+        "Redis",
+        lambda: RedisJobStore(host="127.0.0.1", port=port, **keys()),
+        lambda: Aps(host="127.0.0.1", port=port, **keys()),
+        _redis_bulk_fill,
+    )
+
+
+def _mongo_bulk_fill(store: Any, jobs: list[Any]) -> None:
+    """Insert the documents the store's add_job would, in batches."""
+    import pickle
+
+    from bson.binary import Binary
+
+    encode = getattr(store, "encode_job", None)
+    docs = [
+        {
+            "_id": job.id,
+            "next_run_time": job.next_run_time.timestamp(),
+            "job_state": Binary(
+                encode(job) if encode else pickle.dumps(job.__getstate__(), store.pickle_protocol)
+            ),
+        }
+        for job in jobs
+    ]
+    for start in range(0, len(docs), 5000):
+        store.collection.insert_many(docs[start : start + 5000], ordered=False)
+
+
+def mongo_pair() -> StorePair:
+    from apscheduler.jobstores.mongodb import MongoDBJobStore as Aps
+
+    from triggerkit.jobstores.mongodb import MongoDBJobStore
+
+    port = int(ensure_server("mongo")["TK_MONGO_PORT"])
+    connect = {"host": "127.0.0.1", "port": port, "directConnection": True}
+    database = f"bench_{os.getpid()}"
+
+    def drop() -> None:
+        from pymongo import MongoClient
+
+        with MongoClient(**connect) as client:
+            client.drop_database(database)
+
+    return StorePair(
+        "MongoDB (nx-27017 stand-in)",
+        lambda: MongoDBJobStore(database=database, collection=_table(), **connect),
+        lambda: Aps(database=database, collection=_table(), **connect),
+        _mongo_bulk_fill,
+        [drop],
+    )
+
+
 STORES: dict[str, Callable[[], StorePair]] = {
     "sqlite": sqlite_pair,
     "postgres": postgres_pair,
+    "redis": redis_pair,
+    "mongo": mongo_pair,
 }
 
 

@@ -68,7 +68,7 @@ def test_consecutive_failures_back_off_and_a_success_resets(
     clock: FakeClock, caplog: pytest.LogCaptureFixture
 ) -> None:
     sched, store, _ = flaky_scheduler(retry=2.0)
-    sched.add_job(noop, "interval", seconds=1000, id="j", next_run_time=clock.value)
+    sched.add_job(noop, "interval", seconds=50, id="j", next_run_time=clock.value)
     store.down = {"acquire_due_jobs"}
     with caplog.at_level(logging.WARNING, logger="triggerkit.scheduler"):
         waits = [sched.tick() for _ in range(8)]
@@ -77,7 +77,7 @@ def test_consecutive_failures_back_off_and_a_success_resets(
     assert len(messages) == 8 and all("the server went away" in m for m in messages)
     assert "failure 3; retrying in 8 s" in messages[2]
     store.down = set()
-    assert sched.tick() == 1000.0  # ran the job; the next wake-up is the job's again
+    assert sched.tick() == 50.0  # ran the job; the next wake-up is the job's again
     store.down = {"acquire_due_jobs"}
     assert sched.tick() == 2.0  # the back-off started over
     sched.shutdown()

@@ -34,8 +34,9 @@ if TYPE_CHECKING:
 
 __all__ = ["MongoDBJobStore"]
 
-# Ties in next run time come back by id, so every listing has one order.
-_ORDER = [("next_run_time", ASCENDING), ("_id", ASCENDING)]
+# The index serves this order; ties in next run time are put in id order here, in Python (a
+# sort on ("next_run_time", "_id") would make the server sort every matching document itself).
+_ORDER = [("next_run_time", ASCENDING)]
 _STATE = ["_id", "job_state"]
 
 
@@ -105,16 +106,14 @@ class MongoDBJobStore(BaseJobStore):
         return self.acquire_due_jobs(now)
 
     def acquire_due_jobs(self, now: datetime, limit: int | None = None) -> list[Job]:
-        timestamp = datetime_to_utc_timestamp(now)
-        cursor = self.collection.find({"next_run_time": {"$lte": timestamp}}, _STATE, sort=_ORDER)
+        conditions: dict[str, Any] = {"next_run_time": {"$lte": datetime_to_utc_timestamp(now)}}
+        known_bad = self.unloadable_job_ids
+        if known_bad:  # reported once already; get_job()/get_jobs() try them again
+            conditions["_id"] = {"$nin": sorted(known_bad)}
+        cursor = self.collection.find(conditions, _STATE, sort=_ORDER)
         if limit is not None:
             cursor = cursor.limit(limit)
-        jobs = []
-        for document in cursor:
-            job = self.decode_job(document["_id"], document["job_state"])
-            if job is not None:
-                jobs.append(job)
-        return jobs
+        return self._decode_all(cursor)
 
     def get_next_run_time(self) -> datetime | None:
         conditions: dict[str, Any] = {"next_run_time": {"$ne": None}}
@@ -127,12 +126,18 @@ class MongoDBJobStore(BaseJobStore):
         return utc_timestamp_to_datetime(document["next_run_time"]) if document else None
 
     def get_all_jobs(self) -> list[Job]:
+        jobs = self._decode_all(self.collection.find({}, _STATE, sort=_ORDER))
+        self._fix_paused_jobs_sorting(jobs)
+        return jobs
+
+    def _decode_all(self, documents: Iterable[dict[str, Any]]) -> list[Job]:
+        """Restore the documents' jobs (passing over unloadable ones), ties in id order."""
         jobs = []
-        for document in self.collection.find({}, _STATE, sort=_ORDER):
+        for document in documents:
             job = self.decode_job(document["_id"], document["job_state"])
             if job is not None:
                 jobs.append(job)
-        self._fix_paused_jobs_sorting(jobs)
+        jobs.sort(key=_tie_order)  # stable: only jobs with equal run times move
         return jobs
 
     # -- writing ---------------------------------------------------------------------------
@@ -191,3 +196,8 @@ class MongoDBJobStore(BaseJobStore):
 
     def __repr__(self) -> str:
         return f"<{self.__class__.__name__} (client={self.client})>"
+
+
+def _tie_order(job: Job) -> tuple[bool, float, str]:
+    timestamp = datetime_to_utc_timestamp(job.next_run_time)
+    return (timestamp is None, timestamp or 0.0, job.id)

@@ -63,6 +63,18 @@ end
 return result
 """
 
+# KEYS as above. ARGV: the due time (score), the most jobs to return (-1: all). Returns the due
+# ids and their states, interleaved, in one round trip (a state is nil if the hash lacks it).
+_DUE = """
+local ids = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', ARGV[1], 'LIMIT', 0, ARGV[2])
+local result = {}
+for i, id in ipairs(ids) do
+  result[2 * i - 1] = id
+  result[2 * i] = redis.call('HGET', KEYS[1], id)
+end
+return result
+"""
+
 # Jobs per script call in update_jobs: keeps one call from blocking the server for long.
 _BATCH = 1000
 
@@ -116,6 +128,7 @@ class RedisJobStore(BaseJobStore):
         self.redis: Any = Redis(db=int(db), **connect_args)
         self._add_script = self.redis.register_script(_ADD)
         self._update_script = self.redis.register_script(_UPDATE)
+        self._due_script = self.redis.register_script(_DUE)
         #: shared mode's keys, beside APScheduler 3's two (see triggerkit.jobstores._redis_claims)
         self.locks_key = f"{jobs_key}.locks"
         self.leases_key = f"{jobs_key}.leases"
@@ -133,22 +146,20 @@ class RedisJobStore(BaseJobStore):
         return self.acquire_due_jobs(now)
 
     def acquire_due_jobs(self, now: datetime, limit: int | None = None) -> list[Job]:
-        timestamp = datetime_to_utc_timestamp(now)
-        # '-inf', not APScheduler's 0: a job due before 1970 is due too.
-        if limit is None:
-            ids = self.redis.zrangebyscore(self.run_times_key, "-inf", timestamp)
-        else:
-            ids = self.redis.zrangebyscore(
-                self.run_times_key, "-inf", timestamp, start=0, num=limit
-            )
-        if not ids:
+        # One round trip for the ids and the states. '-inf', not APScheduler's 0: a job due
+        # before 1970 is due too.
+        timestamp = repr(datetime_to_utc_timestamp(now))
+        count = -1 if limit is None else limit
+        if count == 0:
             return []
-        states = self.redis.hmget(self.jobs_key, ids)
+        reply = self._due_script(keys=[self.jobs_key, self.run_times_key], args=[timestamp, count])
+        known_bad = self.unloadable_job_ids  # reported once already; get_job() tries them again
         jobs = []
-        for raw_id, data in zip(ids, states, strict=True):
-            if data is None:  # a run time without a job: written by hand; nothing to run
+        for index in range(0, len(reply), 2):
+            job_id, data = _text(reply[index]), reply[index + 1]
+            if data is None or job_id in known_bad:  # None: a run time without a job
                 continue
-            job = self.decode_job(_text(raw_id), data)
+            job = self.decode_job(job_id, data)
             if job is not None:
                 jobs.append(job)
         return jobs
