@@ -25,7 +25,9 @@ T0 = datetime(2030, 1, 1, tzinfo=UTC)
 _SCHEDULER = BackgroundScheduler(timezone="UTC")
 
 
-def make_job(job_id: str, offset: int | None, func: Any = print) -> Job:
+def make_job(
+    job_id: str, offset: int | None, func: Any = print, kwargs: dict[str, Any] | None = None
+) -> Job:
     """A complete triggerkit job (as the scheduler hands it to a store) running ``offset``
     seconds after 2030-01-01 UTC, or paused when ``offset`` is None."""
     run = None if offset is None else T0 + timedelta(seconds=offset)
@@ -36,7 +38,7 @@ def make_job(job_id: str, offset: int | None, func: Any = print) -> Job:
         trigger=IntervalTrigger(seconds=1, timezone=UTC),
         executor="default",
         args=(),
-        kwargs={},
+        kwargs=kwargs or {},
         name=job_id,
         misfire_grace_time=1,
         coalesce=True,

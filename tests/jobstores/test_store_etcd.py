@@ -193,6 +193,16 @@ def test_batches_larger_than_one_transaction_pass_over_removed_jobs(make_store: 
     assert len(store.get_all_jobs()) == 140
 
 
+def test_it_reads_more_than_grpcs_default_4_mb_in_one_pass(make_store: Any) -> None:
+    store = make_store()
+    blob = "x" * 600_000  # etcd takes puts up to 1.5 MB
+    for i in range(8):  # 4.8 MB of job states in all
+        store.add_job(job(f"big{i}", i, func=dict, kwargs={"blob": blob}))
+    jobs = store.get_all_jobs()
+    assert [j.id for j in jobs] == [f"big{i}" for i in range(8)]
+    assert all(j.kwargs["blob"] == blob for j in jobs)
+
+
 def test_ties_go_by_id_and_paused_jobs_come_last(make_store: Any) -> None:
     store = make_store()
     for job_id in ("z", "m", "a"):

@@ -76,6 +76,10 @@ class EtcdJobStore(BaseJobStore):
         self.close_connection_on_exit = close_connection_on_exit
         self.serializer = NodeValue(make_serializer(serializer, pickle_protocol))
         self._owns_client = not client
+        if not client:
+            # One range request reads every job; gRPC's default 4 MB cap on a reply would stop
+            # it at a few thousand jobs (APScheduler's store fails there).
+            connect_args.setdefault("grpc_options", [("grpc.max_receive_message_length", -1)])
         self.client = maybe_ref(client) if client else Etcd3Client(**connect_args)
         self._prefix = path.rstrip("/") + "/"
 
