@@ -25,6 +25,7 @@ __all__ = [
     "EVENT_JOB_MAX_INSTANCES",
     "EVENT_JOB_MISSED",
     "EVENT_JOB_MODIFIED",
+    "EVENT_JOB_OUTCOME_UNKNOWN",
     "EVENT_JOB_REMOVED",
     "EVENT_JOB_SUBMITTED",
     "EVENT_SCHEDULER_PAUSED",
@@ -58,6 +59,9 @@ EVENT_JOB_SUBMITTED = 2**15
 EVENT_JOB_MAX_INSTANCES = 2**16
 #: triggerkit's own: a stored job could not be restored (its row is kept; see JobLoadFailedEvent)
 EVENT_JOB_LOAD_FAILED = 2**17
+#: triggerkit's own (shared stores): a run claimed by a scheduler that died after handing it to
+#: its executor; whether it ran is unknown, and it is not run again (a JobExecutionEvent)
+EVENT_JOB_OUTCOME_UNKNOWN = 2**18
 EVENT_ALL = (
     EVENT_SCHEDULER_STARTED
     | EVENT_SCHEDULER_SHUTDOWN
@@ -77,10 +81,11 @@ EVENT_ALL = (
     | EVENT_JOB_SUBMITTED
     | EVENT_JOB_MAX_INSTANCES
     | EVENT_JOB_LOAD_FAILED
+    | EVENT_JOB_OUTCOME_UNKNOWN
 )
 #: APScheduler 3's ``EVENT_ALL`` (every code but ours): ``add_listener``'s default mask, so a
 #: listener written for APScheduler 3 gets no event kind it does not know.
-EVENT_ALL_APSCHEDULER = EVENT_ALL & ~EVENT_JOB_LOAD_FAILED
+EVENT_ALL_APSCHEDULER = EVENT_ALL & ~(EVENT_JOB_LOAD_FAILED | EVENT_JOB_OUTCOME_UNKNOWN)
 
 
 class SchedulerEvent:

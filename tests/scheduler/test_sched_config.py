@@ -44,11 +44,18 @@ def test_every_event_constant_has_apschedulers_value() -> None:
         assert getattr(triggerkit.events, name) == getattr(apscheduler.events, name), name
 
 
-def test_event_all_adds_only_the_load_failed_code_on_the_next_free_bit() -> None:
+def test_event_all_adds_only_our_codes_on_the_next_free_bits() -> None:
     ours = triggerkit.events.EVENT_ALL
     theirs = apscheduler.events.EVENT_ALL
     assert triggerkit.events.EVENT_JOB_LOAD_FAILED == theirs + 1  # the next free bit
-    assert ours == theirs | triggerkit.events.EVENT_JOB_LOAD_FAILED
+    # shared stores (issue #15): a run whose scheduler died after starting it
+    assert triggerkit.events.EVENT_JOB_OUTCOME_UNKNOWN == 2 * (theirs + 1)
+    assert ours == (
+        theirs
+        | triggerkit.events.EVENT_JOB_LOAD_FAILED
+        | triggerkit.events.EVENT_JOB_OUTCOME_UNKNOWN
+    )
+    assert triggerkit.events.EVENT_ALL_APSCHEDULER == theirs
 
 
 def test_event_objects_carry_apschedulers_attributes() -> None:

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import MaxInstancesReachedError
 from ..events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, EVENT_JOB_MISSED, JobExecutionEvent
+from ..runs import running
 from ..schedulers import _clock
 
 if TYPE_CHECKING:
@@ -179,7 +180,8 @@ def run_job(
             continue
         logger.info('Running job "%s" (scheduled at %s)', job, run_time)
         try:
-            retval = job.func(*job.args, **job.kwargs)
+            with running(job.id, run_time, jobstore_alias):
+                retval = job.func(*job.args, **job.kwargs)
         except BaseException:
             events.append(_failed(job, jobstore_alias, run_time, logger))
         else:
@@ -203,7 +205,8 @@ async def run_coroutine_job(
             continue
         logger.info('Running job "%s" (scheduled at %s)', job, run_time)
         try:
-            retval = await job.func(*job.args, **job.kwargs)
+            with running(job.id, run_time, jobstore_alias):
+                retval = await job.func(*job.args, **job.kwargs)
         except BaseException:
             events.append(_failed(job, jobstore_alias, run_time, logger))
         else:

@@ -38,6 +38,7 @@ from .serializers import PickleSerializer, Serializer
 if TYPE_CHECKING:
     from ..job import Job
     from ..schedulers.base import BaseScheduler
+    from .claims import Claim, ExpiredClaim, Planner, RunKey
 
 __all__ = ["BaseJobStore", "ConflictingIdError", "JobLookupError", "TransientJobError"]
 
@@ -201,6 +202,62 @@ class BaseJobStore(metaclass=ABCMeta):
         """
         jobs = self.get_due_jobs(now)
         return jobs if limit is None else jobs[:limit]
+
+    # -- several schedulers on one store (``shared=True``; see triggerkit.jobstores.claims) ----
+
+    #: ``True`` in a store that implements the claim methods below
+    supports_shared: bool = False
+
+    def enable_shared(self) -> None:
+        """Prepare the store for claims (create a claims table, ...); called by a scheduler
+        started with ``shared=True``, after :meth:`start`.
+
+        :raises TypeError: if the store cannot be shared between schedulers
+        """
+        raise TypeError(
+            f"{type(self).__name__} cannot be shared between schedulers (shared=True): use a "
+            "store that supports it (SQLAlchemyJobStore, RedisJobStore)"
+        )
+
+    def claim_due_runs(
+        self,
+        now: datetime,
+        owner: str,
+        lease_until: datetime,
+        planner: Planner,
+        limit: int = 500,
+    ) -> list[Claim]:
+        """Atomically claim the due runs of up to ``limit`` due jobs, earliest first.
+
+        For each due job, in one atomic step: call ``planner(job)``, store the job with the
+        planned next run time (delete it if there is none), and record one claim row per planned
+        run time, owned by ``owner`` until ``lease_until`` -- unless ``max_instances`` claims
+        of the job are live already, in which case the runs are returned as ``busy``.
+        """
+        raise NotImplementedError
+
+    def mark_runs_started(self, owner: str, runs: Iterable[RunKey]) -> None:
+        """Record that ``owner`` handed these claimed runs to an executor."""
+        raise NotImplementedError
+
+    def renew_claims(self, owner: str, runs: Iterable[RunKey], lease_until: datetime) -> None:
+        """Extend the leases of ``owner``'s claims on these runs to ``lease_until``."""
+        raise NotImplementedError
+
+    def release_runs(self, owner: str, runs: Iterable[RunKey]) -> None:
+        """Delete ``owner``'s claims on these runs (they ended, or were reported)."""
+        raise NotImplementedError
+
+    def take_expired_claims(
+        self, now: datetime, owner: str, lease_until: datetime, limit: int = 100
+    ) -> list[ExpiredClaim]:
+        """Atomically move the claims whose lease ended before ``now`` to ``owner`` (new lease
+        ``lease_until``) and return them; the caller runs or reports each and releases it."""
+        raise NotImplementedError
+
+    def live_claim_owners(self, now: datetime) -> dict[RunKey, str]:
+        """Every claim with a lease still running at ``now`` -> its owner (for tests, tools)."""
+        raise NotImplementedError
 
     @abstractmethod
     def get_next_run_time(self) -> datetime | None:

@@ -20,7 +20,9 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import ConflictingIdError, JobLookupError
 from ..util import datetime_to_utc_timestamp, utc_timestamp_to_datetime
+from . import _redis_claims
 from .base import BaseJobStore
+from .claims import Claim, ExpiredClaim, Planner, RunKey, from_micros, plan_claim, to_micros
 from .serializers import make_serializer
 
 try:
@@ -127,6 +129,12 @@ class RedisJobStore(BaseJobStore):
         self._add_script = self.redis.register_script(_ADD)
         self._update_script = self.redis.register_script(_UPDATE)
         self._due_script = self.redis.register_script(_DUE)
+        #: shared mode's keys, beside APScheduler 3's two (see triggerkit.jobstores._redis_claims)
+        self.locks_key = f"{jobs_key}.locks"
+        self.leases_key = f"{jobs_key}.leases"
+        self.claims_key = f"{jobs_key}.claims"
+        self.claim_states_key = f"{jobs_key}.claim_states"
+        self._claim_scripts: dict[str, Any] = {}
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -227,6 +235,119 @@ class RedisJobStore(BaseJobStore):
             pipe.delete(self.run_times_key)
             pipe.execute()
         self.forget_unloadable()
+
+    # -- shared by several schedulers (Lua scripts; see triggerkit.jobstores._redis_claims) --
+
+    supports_shared = True
+
+    def enable_shared(self) -> None:
+        for name in ("LOCK", "COMMIT", "MARK", "RENEW", "RELEASE", "TAKE", "LIVE"):
+            self._claim_scripts[name] = self.redis.register_script(getattr(_redis_claims, name))
+
+    def claim_due_runs(
+        self,
+        now: datetime,
+        owner: str,
+        lease_until: datetime,
+        planner: Planner,
+        limit: int = 500,
+    ) -> list[Claim]:
+        now_score = datetime_to_utc_timestamp(now)
+        locked = self._claim_scripts["LOCK"](
+            keys=[
+                self.jobs_key,
+                self.run_times_key,
+                self.locks_key,
+                self.leases_key,
+                self.claims_key,
+            ],
+            args=[repr(now_score), to_micros(now), owner, to_micros(lease_until), limit],
+        )
+        if not locked:
+            return []
+        args: list[Any] = [owner, to_micros(lease_until)]
+        planned: list[Claim | None] = []
+        for index in range(0, len(locked), 3):
+            job_id, data, live = _text(locked[index]), locked[index + 1], int(locked[index + 2])
+            job = self.decode_job(job_id, data)
+            if job is None:
+                args += (job_id, "U", data, b"", "", 0)
+                planned.append(None)
+                continue
+            claim = plan_claim(job, planner, live)
+            action = "D" if claim.removed else "S"
+            new = b"" if claim.removed else self.encode_job(job)
+            score = "" if claim.removed else _score(job)
+            args += (job_id, action, data, new, score, len(claim.run_times))
+            args += [to_micros(run_time) for run_time in claim.run_times]
+            planned.append(claim)
+        keys = [
+            self.jobs_key,
+            self.run_times_key,
+            self.locks_key,
+            self.leases_key,
+            self.claims_key,
+            self.claim_states_key,
+        ]
+        done = self._claim_scripts["COMMIT"](keys=keys, args=args)
+        return [claim for claim, ok in zip(planned, done, strict=True) if claim is not None and ok]
+
+    @staticmethod
+    def _members(runs: Iterable[RunKey]) -> list[str]:
+        return [f"{to_micros(run_time)}:{job_id}" for job_id, run_time in runs]
+
+    def mark_runs_started(self, owner: str, runs: Iterable[RunKey]) -> None:
+        members = self._members(runs)
+        if members:
+            self._claim_scripts["MARK"](keys=[self.claims_key], args=[owner, *members])
+
+    def renew_claims(self, owner: str, runs: Iterable[RunKey], lease_until: datetime) -> None:
+        members = self._members(runs)
+        if members:
+            self._claim_scripts["RENEW"](
+                keys=[self.leases_key, self.claims_key],
+                args=[owner, to_micros(lease_until), *members],
+            )
+
+    def release_runs(self, owner: str, runs: Iterable[RunKey]) -> None:
+        members = self._members(runs)
+        if members:
+            self._claim_scripts["RELEASE"](
+                keys=[self.leases_key, self.claims_key, self.claim_states_key],
+                args=[owner, *members],
+            )
+
+    def take_expired_claims(
+        self, now: datetime, owner: str, lease_until: datetime, limit: int = 100
+    ) -> list[ExpiredClaim]:
+        taken = self._claim_scripts["TAKE"](
+            keys=[self.leases_key, self.claims_key, self.claim_states_key],
+            args=[to_micros(now), owner, to_micros(lease_until), limit],
+        )
+        expired = []
+        for index in range(0, len(taken), 4):
+            micros, _, job_id = _text(taken[index]).partition(":")
+            started = _text(taken[index + 2]) == "1"
+            data = taken[index + 3]
+            job = None
+            if not started and data:
+                job = self.decode_job(job_id, data)
+            expired.append(
+                ExpiredClaim(
+                    job_id, from_micros(int(micros)), _text(taken[index + 1]), started, job
+                )
+            )
+        return expired
+
+    def live_claim_owners(self, now: datetime) -> dict[RunKey, str]:
+        live = self._claim_scripts["LIVE"](
+            keys=[self.leases_key, self.claims_key], args=[to_micros(now)]
+        )
+        owners: dict[RunKey, str] = {}
+        for index in range(0, len(live), 2):
+            micros, _, job_id = _text(live[index]).partition(":")
+            owners[(job_id, from_micros(int(micros)))] = _text(live[index + 1])
+        return owners
 
     def shutdown(self) -> None:
         self.redis.connection_pool.disconnect()

@@ -9,10 +9,19 @@ when their job changes.
 
 SQLite needs no server: ``SQLAlchemyJobStore(url="sqlite:///jobs.sqlite")``. The scheduler's
 due-jobs pass writes all its next run times in one transaction (:meth:`update_jobs`).
+
+Shared by several schedulers (``shared=True``, see :mod:`triggerkit.jobstores.claims`), the store
+adds a side table ``<tablename>_claims`` (``job_id``, ``run_time`` in integer microseconds since
+the epoch, both the primary key; ``owner``; ``lease_until``; ``started``; ``job_state``, the job
+as it was claimed, for a takeover after a crash) and leaves the jobs table
+as APScheduler 3.11 lays it out. A claim locks the due rows with ``SELECT ... FOR UPDATE SKIP
+LOCKED`` (PostgreSQL; other schedulers pass over locked rows instead of waiting) or runs in a
+``BEGIN IMMEDIATE`` transaction on a WAL-mode file (SQLite: one writer at a time across processes).
 """
 
 from __future__ import annotations
 
+import os
 import pickle
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timezone
@@ -20,6 +29,8 @@ from typing import TYPE_CHECKING, Any
 
 try:
     from sqlalchemy import (
+        BigInteger,
+        Boolean,
         Column,
         Float,
         LargeBinary,
@@ -29,9 +40,12 @@ try:
         and_,
         bindparam,
         create_engine,
+        event,
+        func,
+        inspect,
         select,
     )
-    from sqlalchemy.exc import IntegrityError
+    from sqlalchemy.exc import DBAPIError, IntegrityError
     from sqlalchemy.sql.expression import ColumnElement, null
 except ImportError as exc:  # pragma: no cover - exercised without the extra installed
     raise ImportError(
@@ -41,6 +55,9 @@ except ImportError as exc:  # pragma: no cover - exercised without the extra ins
 from ..errors import ConflictingIdError, JobLookupError
 from ..util import maybe_ref
 from .base import BaseJobStore
+from .claims import Claim, ExpiredClaim, Planner, RunKey, plan_claim
+from .claims import from_micros as _from_micros
+from .claims import to_micros as _micros
 from .serializers import Serializer, make_serializer
 
 if TYPE_CHECKING:
@@ -52,6 +69,8 @@ __all__ = ["SQLAlchemyJobStore"]
 _UTC = timezone.utc
 # Ids per statement in IN (...) lists: far below every database's bound-parameter limit.
 _CHUNK = 500
+#: how long a SQLite connection waits for another process's write lock (milliseconds)
+_SQLITE_BUSY_MS = 60_000
 
 
 def _timestamp(run_time: datetime | None) -> float | None:
@@ -118,10 +137,30 @@ class SQLAlchemyJobStore(BaseJobStore):
             Column("job_state", LargeBinary, nullable=False),
             schema=tableschema,
         )
+        self.claims_t = Table(
+            f"{tablename}_claims",
+            metadata,
+            Column("job_id", Unicode(191), primary_key=True),
+            Column("run_time", BigInteger, primary_key=True, autoincrement=False),
+            Column("owner", Unicode(191), nullable=False),
+            Column("lease_until", BigInteger, nullable=False, index=True),
+            Column("started", Boolean, nullable=False, default=False),
+            Column("job_state", LargeBinary, nullable=False),
+            # the last run time of each submission: one instance for max_instances
+            Column("counted", Boolean, nullable=False, default=False),
+            schema=tableschema,
+        )
+        self._engine_pid = os.getpid()
+        self._shared = False
 
     def start(self, scheduler: BaseScheduler, alias: str) -> None:
         super().start(scheduler, alias)
-        self.jobs_t.create(self.engine, checkfirst=True)
+        if os.getpid() != self._engine_pid:
+            # Created before a fork (gunicorn's pre-fork model): the parent's pooled connections
+            # must not be used (nor closed) here; open new ones.
+            self.engine.dispose(close=False)
+            self._engine_pid = os.getpid()
+        self._create(self.jobs_t)
 
     # -- reading -------------------------------------------------------------------------------
 
@@ -259,8 +298,214 @@ class SQLAlchemyJobStore(BaseJobStore):
             connection.execute(self.jobs_t.delete())
         self.forget_unloadable()
 
+    # -- shared by several schedulers ------------------------------------------------------------
+
+    supports_shared = True
+
+    def enable_shared(self) -> None:
+        """Create the claims table; on SQLite, switch the file to WAL and every transaction to
+        ``BEGIN IMMEDIATE`` (the write lock is taken first, so two claims never interleave)."""
+        if not self._shared and self.engine.dialect.name == "sqlite":
+            event.listen(self.engine, "connect", _sqlite_connect)
+            event.listen(self.engine, "begin", _sqlite_begin)
+            self.engine.dispose()  # connections opened before the listeners: reopen them
+        self._shared = True
+        self._create(self.claims_t)
+
+    def _create(self, table: Table) -> None:
+        """Create ``table`` unless it exists; several processes starting at once on a new
+        database race here, and the loser finds the winner's table."""
+        try:
+            table.create(self.engine, checkfirst=True)
+        except DBAPIError:
+            if not inspect(self.engine).has_table(table.name, schema=table.schema):
+                raise
+
+    def claim_due_runs(
+        self,
+        now: datetime,
+        owner: str,
+        lease_until: datetime,
+        planner: Planner,
+        limit: int = 500,
+    ) -> list[Claim]:
+        jobs_t, claims_t = self.jobs_t, self.claims_t
+        conditions: list[ColumnElement[bool]] = [jobs_t.c.next_run_time <= now.timestamp()]
+        skipped = self.unloadable_job_ids
+        if skipped:
+            conditions.append(jobs_t.c.id.not_in(sorted(skipped)))
+        query = (
+            select(jobs_t.c.id, jobs_t.c.job_state)
+            .where(and_(*conditions))
+            .order_by(jobs_t.c.next_run_time, jobs_t.c.id)
+            .limit(limit)
+            .with_for_update(of=jobs_t, skip_locked=True)
+        )
+        now_us, lease_us = _micros(now), _micros(lease_until)
+        claims: list[Claim] = []
+        with self.engine.begin() as connection:
+            rows = connection.execute(query).all()
+            if not rows:
+                return claims
+            live: dict[str, int] = {}
+            ids = [row[0] for row in rows]
+            for chunk in _chunks(ids):
+                count = (
+                    select(claims_t.c.job_id, func.count())
+                    .where(
+                        claims_t.c.job_id.in_(chunk),
+                        claims_t.c.lease_until >= now_us,
+                        claims_t.c.counted,
+                    )
+                    .group_by(claims_t.c.job_id)
+                )
+                live.update({job_id: n for job_id, n in connection.execute(count).all()})
+            updates: list[dict[str, Any]] = []
+            removals: list[str] = []
+            new_claims: list[dict[str, Any]] = []
+            for job_id, data in rows:
+                job = self.decode_job(job_id, data)
+                if job is None:
+                    continue
+                claim = plan_claim(job, planner, live.get(job_id, 0))
+                claims.append(claim)
+                new_claims.extend(
+                    {
+                        "job_id": job_id,
+                        "run_time": _micros(run_time),
+                        "owner": owner,
+                        "lease_until": lease_us,
+                        "started": False,
+                        "job_state": data,
+                        "counted": run_time is claim.run_times[-1],
+                    }
+                    for run_time in claim.run_times
+                )
+                if claim.removed:
+                    removals.append(job_id)
+                else:
+                    updates.append(
+                        {
+                            "b_id": job_id,
+                            "b_next_run_time": _timestamp(job.next_run_time),
+                            "b_job_state": self.encode_job(job),
+                        }
+                    )
+            if updates:
+                update = (
+                    jobs_t.update()
+                    .where(jobs_t.c.id == bindparam("b_id"))
+                    .values(
+                        next_run_time=bindparam("b_next_run_time"),
+                        job_state=bindparam("b_job_state"),
+                    )
+                )
+                connection.execute(update, updates)
+            for chunk in _chunks(removals):
+                connection.execute(jobs_t.delete().where(jobs_t.c.id.in_(chunk)))
+            if new_claims:
+                connection.execute(claims_t.insert(), new_claims)
+        return claims
+
+    def _claim_keys(self, runs: Iterable[RunKey]) -> list[dict[str, Any]]:
+        return [{"k_job_id": job_id, "k_run_time": _micros(run_time)} for job_id, run_time in runs]
+
+    def _claim_where(self, owner: str) -> ColumnElement[bool]:
+        c = self.claims_t.c
+        return and_(
+            c.job_id == bindparam("k_job_id"),
+            c.run_time == bindparam("k_run_time"),
+            c.owner == owner,
+        )
+
+    def mark_runs_started(self, owner: str, runs: Iterable[RunKey]) -> None:
+        keys = self._claim_keys(runs)
+        if keys:
+            update = self.claims_t.update().where(self._claim_where(owner)).values(started=True)
+            with self.engine.begin() as connection:
+                connection.execute(update, keys)
+
+    def renew_claims(self, owner: str, runs: Iterable[RunKey], lease_until: datetime) -> None:
+        keys = self._claim_keys(runs)
+        if keys:
+            update = (
+                self.claims_t.update()
+                .where(self._claim_where(owner))
+                .values(lease_until=_micros(lease_until))
+            )
+            with self.engine.begin() as connection:
+                connection.execute(update, keys)
+
+    def release_runs(self, owner: str, runs: Iterable[RunKey]) -> None:
+        keys = self._claim_keys(runs)
+        if keys:
+            delete = self.claims_t.delete().where(self._claim_where(owner))
+            with self.engine.begin() as connection:
+                connection.execute(delete, keys)
+
+    def take_expired_claims(
+        self, now: datetime, owner: str, lease_until: datetime, limit: int = 100
+    ) -> list[ExpiredClaim]:
+        c = self.claims_t.c
+        query = (
+            select(c.job_id, c.run_time, c.owner, c.started, c.job_state)
+            .where(c.lease_until < _micros(now))
+            .order_by(c.run_time)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        with self.engine.begin() as connection:
+            rows = connection.execute(query).all()
+            if not rows:
+                return []
+            update = (
+                self.claims_t.update()
+                .where(
+                    and_(
+                        c.job_id == bindparam("k_job_id"),
+                        c.run_time == bindparam("k_run_time"),
+                        c.owner == bindparam("k_owner"),
+                    )
+                )
+                .values(owner=owner, lease_until=_micros(lease_until))
+            )
+            connection.execute(
+                update,
+                [{"k_job_id": j, "k_run_time": r, "k_owner": o} for j, r, o, _, _ in rows],
+            )
+        return [
+            ExpiredClaim(
+                job_id,
+                _from_micros(run_time),
+                previous,
+                bool(started),
+                None if started else self.decode_job(job_id, data),
+            )
+            for job_id, run_time, previous, started, data in rows
+        ]
+
+    def live_claim_owners(self, now: datetime) -> dict[RunKey, str]:
+        c = self.claims_t.c
+        query = select(c.job_id, c.run_time, c.owner).where(c.lease_until >= _micros(now))
+        with self.engine.begin() as connection:
+            rows = connection.execute(query).all()
+        return {(job_id, _from_micros(run_time)): o for job_id, run_time, o in rows}
+
     def shutdown(self) -> None:
         self.engine.dispose()
 
     def __repr__(self) -> str:
         return f"<{self.__class__.__name__} (url={self.engine.url})>"
+
+
+def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
+    # Transactions are begun by _sqlite_begin (the driver's own implicit BEGIN is turned off).
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute(f"PRAGMA busy_timeout = {_SQLITE_BUSY_MS}")
+    cursor.execute("PRAGMA journal_mode = WAL")
+    cursor.close()
+
+
+def _sqlite_begin(connection: Any) -> None:
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
