@@ -659,6 +659,8 @@ def next_datetime(
     ``False`` when the answer needs the general search of ``_tz`` (DST rules G and O
     near a transition, an input in another zone, a zone without a table).
     """
+    if not isinstance(after, datetime):
+        raise TypeError(f"after: expected a datetime, got {type(after).__name__}")
     t = _instant(rules, after)
     if t is None:
         return UNDECIDED
@@ -697,6 +699,8 @@ def prev_datetime(
 
     The mirror of :func:`next_datetime` (no rule G is owed at the end of a backward search).
     """
+    if not isinstance(before, datetime):
+        raise TypeError(f"before: expected a datetime, got {type(before).__name__}")
     t = _instant(rules, before)
     if t is None:
         return UNDECIDED
