@@ -143,7 +143,8 @@ def pyx_constants() -> dict[str, int]:
     found = {
         m["name"]: int(m["value"], 0)
         for m in re.finditer(
-            r"^cdef (?:u?int64_t|int) (?P<name>[A-Z][A-Z0-9_]*) = (?P<value>-?(?:0x)?[0-9A-Fa-f]+)$",
+            r"^cdef (?:u?int64_t|int) (?P<name>[A-Z][A-Z0-9_]*) = "
+            r"(?P<value>-?(?:0x)?[0-9A-Fa-f]+)$",
             text,
             re.MULTILINE,
         )
