@@ -567,6 +567,16 @@ cdef inline void _split(
     second[0] = rem % 60
 
 
+cdef inline bint _plain_day_selected(Spec spec, int64_t year, int month, int day) noexcept nogil:
+    """Whether a spec of plain days selects this (valid) date: the search's common first step."""
+    return (
+        spec.plain_days
+        and (spec.days >> day) & 1
+        and (spec.months >> month) & 1
+        and _next_year(spec, year) == year
+    )
+
+
 cdef bint _next_match(Spec spec, int64_t t, int64_t *out) noexcept nogil:
     """``next_match`` on C integers: store the answer in ``out``; false for ``None``."""
     cdef int64_t year, y
@@ -575,6 +585,11 @@ cdef bint _next_match(Spec spec, int64_t t, int64_t *out) noexcept nogil:
     if not _searchable(spec):
         return False
     _split(t, &year, &month, &day, &hour, &minute, &second)
+    if _plain_day_selected(spec, year, month, day):  # only the time of day moves
+        found = _first_time_of_day(spec, hour, minute, second)
+        if found >= 0:
+            out[0] = t - (hour * 3600 + minute * 60 + second) + found
+            return True
     while True:
         if year > C_MAX_YEAR:
             return False
@@ -614,6 +629,11 @@ cdef bint _prev_match(Spec spec, int64_t t, int64_t *out) noexcept nogil:
     if not _searchable(spec):
         return False
     _split(t, &year, &month, &day, &hour, &minute, &second)
+    if _plain_day_selected(spec, year, month, day):  # only the time of day moves
+        found = _last_time_of_day(spec, hour, minute, second)
+        if found >= 0:
+            out[0] = t - (hour * 3600 + minute * 60 + second) + found
+            return True
     while True:
         if year < C_MIN_YEAR:
             return False

@@ -422,20 +422,21 @@ def _first_time_of_day(spec: Spec, hour: int, minute: int, second: int) -> int:
 
     Each loop runs at most twice: a field that overflows moves to the next value of the field
     above and restarts below it at its minimum, which always exists (masks are not empty).
+    ``_low_bit`` is written out here (``(x & -x).bit_length() - 1``): the hottest helper.
     """
     hours = spec.hours >> hour << hour
     while hours:
-        h = _low_bit(hours)
+        h = (hours & -hours).bit_length() - 1
         if h != hour:
             minute = second = 0
         minutes = spec.minutes >> minute << minute
         while minutes:
-            mi = _low_bit(minutes)
+            mi = (minutes & -minutes).bit_length() - 1
             if mi != minute:
                 second = 0
             seconds = spec.seconds >> second << second
             if seconds:
-                return h * 3600 + mi * 60 + _low_bit(seconds)
+                return h * 3600 + mi * 60 + (seconds & -seconds).bit_length() - 1
             minutes &= minutes - 1
             second = 0
         hours &= hours - 1
@@ -447,17 +448,17 @@ def _last_time_of_day(spec: Spec, hour: int, minute: int, second: int) -> int:
     """Return the last selected time of day (seconds) at or before the given one, or -1."""
     hours = spec.hours & ((2 << hour) - 1)
     while hours:
-        h = _high_bit(hours)
+        h = hours.bit_length() - 1
         if h != hour:
             minute = second = 59
         minutes = spec.minutes & ((2 << minute) - 1)
         while minutes:
-            mi = _high_bit(minutes)
+            mi = minutes.bit_length() - 1
             if mi != minute:
                 second = 59
             seconds = spec.seconds & ((2 << second) - 1)
             if seconds:
-                return h * 3600 + mi * 60 + _high_bit(seconds)
+                return h * 3600 + mi * 60 + seconds.bit_length() - 1
             minutes &= ~(1 << mi)
             second = 59
         hours &= ~(1 << h)
@@ -465,11 +466,25 @@ def _last_time_of_day(spec: Spec, hour: int, minute: int, second: int) -> int:
     return -1
 
 
+def _plain_day_selected(spec: Spec, year: int, month: int, day: int) -> bool:
+    """Whether a spec of plain days selects this (valid) date: the search's common first step."""
+    return bool(
+        spec.plain_days
+        and spec.days >> day & 1
+        and spec.months >> month & 1
+        and _next_year(spec, year) == year
+    )
+
+
 def next_match(spec: Spec, t: int) -> int | None:
     """Return the smallest selected local epoch second ``>= t``, or ``None``."""
     if not _searchable(spec):
         return None
     year, month, day, hour, minute, second = _split(t)
+    if _plain_day_selected(spec, year, month, day):  # only the time of day moves
+        found = _first_time_of_day(spec, hour, minute, second)
+        if found >= 0:
+            return t - (hour * 3600 + minute * 60 + second) + found
     while True:
         if year > MAX_YEAR:
             return None
@@ -507,6 +522,10 @@ def prev_match(spec: Spec, t: int) -> int | None:
     if not _searchable(spec):
         return None
     year, month, day, hour, minute, second = _split(t)
+    if _plain_day_selected(spec, year, month, day):  # only the time of day moves
+        found = _last_time_of_day(spec, hour, minute, second)
+        if found >= 0:
+            return t - (hour * 3600 + minute * 60 + second) + found
     while True:
         if year < MIN_YEAR:
             return None
