@@ -262,14 +262,19 @@ class CronTrigger(BaseTrigger):
         at ``now`` if that is earlier), otherwise at ``max(now, start_date)``; the result is
         never past ``end_date``. DST is handled by rules G and O.
         """
-        if (
-            previous_fire_time is None
-            and self.start_date is None
-            and self.end_date is None
-            and not self.jitter
-            and now.tzinfo is not None
-        ):
-            return self._core.next(now, inclusive=True)  # the common case: no conversions
+        if self.start_date is None and self.end_date is None and not self.jitter:
+            # the common cases, without conversions
+            if previous_fire_time is None:
+                if now.tzinfo is not None:
+                    return self._core.next(now, inclusive=True)
+            elif previous_fire_time is now or (
+                previous_fire_time.tzinfo is now.tzinfo
+                and type(now.tzinfo) is timezone
+                and previous_fire_time <= now
+            ):
+                # previous at or before now (a fixed offset: wall clocks compare as instants):
+                # the search starts just after previous, as below
+                return self._core.next(previous_fire_time)
         # Instants are compared and shifted in UTC: same-zone datetimes compare (and subtract)
         # as wall clocks, ignoring fold.
         now_utc = now.astimezone(_UTC)
