@@ -3,8 +3,11 @@
 """The compiled engine kernel: ``triggerkit._pyengine`` in C, helper by helper.
 
 See ``triggerkit/_pyengine.py`` for the data layout and the rules. This module has the same
-functions in the same order, each private helper a ``cdef inline`` function of the same name,
-and the same constants by name, with C integers: field masks are ``uint64_t``, instants
+public functions, every private helper of the pure kernel as a ``cdef`` function of the same
+name (``tests/engine/test_signatures.py`` checks the names and the constants), and only a few
+of its own that stand in for Python semantics (``_fdiv``/``_fmod`` for ``//``/``%``, ``_clamp``
+for unbounded integers, ``_bisect_right``, ``_next_match``/``_prev_match`` as the C bodies of
+the public searches). It works with C integers: field masks are ``uint64_t``, instants
 ``int64_t``, years a C array of ``(first, last, step)`` ranges, and bit scans use the
 compiler's count-trailing/leading-zeros. Nothing inside the search touches a Python object.
 Instants beyond the range of the years the kernel knows are clamped on entry to an instant
