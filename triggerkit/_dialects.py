@@ -6,8 +6,8 @@ posix      Vixie cron / cronie: ``minute hour day-of-month month day-of-week``; 
            names; ``@yearly``..``@hourly``; ``H`` (hashed per job id, as Jenkins does);
            with ``seconds=True`` a leading seconds field (6 fields).
 quartz     ``second minute hour day-of-month month day-of-week [year]``; 1 = Sunday;
-           ``?``, ``L``, ``L-3``, ``LW``, ``15W``, ``5L``, ``FRI#3``; one of the day fields
-           must be ``?``.
+           ``?``, ``L``, ``L-3``, ``LW``, ``L-3W``, ``15W``, ``5L``, ``FRI#3``; one of the
+           day fields must be ``?``.
 aps        APScheduler 3's ``CronTrigger.from_crontab``: 0 = Monday, day AND day of week;
            parsed by :mod:`triggerkit.triggers.cron.fields` itself.
 =========  ==========================================================================
@@ -24,8 +24,17 @@ from dataclasses import dataclass
 from datetime import timezone
 from typing import Any
 
-from . import _pyengine
-from ._schedule import Masks
+from ._constants import (
+    ALL_DAYS,
+    ALL_WEEKDAYS,
+    ALL_WEEKS,
+    ALL_YEARS,
+    FLAG_DAY_OR,
+    FLAG_LAST_BUSINESS_DAY,
+    MONTH_NAMES,
+    WEEKDAY_NAMES_SUNDAY_FIRST,
+    Masks,
+)
 from .errors import CronSpecError
 
 __all__ = [
@@ -59,14 +68,7 @@ MACROS = {
     "@midnight": "0 0 * * *",
     "@hourly": "0 * * * *",
 }
-# Years without a year field, in every dialect (as APScheduler 3's '*').
-ALL_YEARS = ((1970, 9999, 1),)
-_ALL_DAYS = 0xFFFFFFFE
-_ALL_WEEKDAYS = 0x7F
-_ALL_WEEKS = ((1 << 54) - 1) & ~1
-
-MONTH_NAMES = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
-SUNDAY_FIRST = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
+SUNDAY_FIRST = WEEKDAY_NAMES_SUNDAY_FIRST
 
 _POSIX_FIELDS = ("minute", "hour", "day", "month", "day_of_week")
 _QUARTZ_FIELDS = ("second", "minute", "hour", "day", "month", "day_of_week", "year")
@@ -99,7 +101,8 @@ _RANGE_RE = re.compile(
 )
 _STAR_RE = re.compile(rf"\*{_STEP}$", re.ASCII)
 _HASH_RE = re.compile(rf"H(?:\((?P<first>\d+)-(?P<last>\d+)\))?{_STEP}$", re.ASCII)
-_LAST_DAY_RE = re.compile(r"L(?:-(?P<offset>\d+))?$", re.IGNORECASE | re.ASCII)
+# L, L-n, and with a W the weekday nearest them: LW, L-nW
+_LAST_DAY_RE = re.compile(r"L(?:-(?P<offset>\d+))?(?P<near>W)?$", re.IGNORECASE | re.ASCII)
 _NEAR_RE = re.compile(r"(?P<day>\d+)W$", re.IGNORECASE | re.ASCII)
 _NTH_RE = re.compile(r"(?P<weekday>[0-9a-z]+)#(?P<n>\d+)$", re.IGNORECASE | re.ASCII)
 _LAST_WD_RE = re.compile(r"(?P<weekday>[0-9a-z]+)L$", re.IGNORECASE | re.ASCII)
@@ -360,6 +363,7 @@ class _Field:
         self.nth = 0
         self.last_weekdays = 0
         self.near = 0
+        self.near_last = 0
         self.lw = False
         self.any = False  # quartz '?'
         self.bare_last = False  # quartz 'L' alone in day of week
@@ -428,14 +432,18 @@ def _parse_item(
         if m:
             offset = _int(m["offset"] or "0")
             if offset > 30:
-                raise _Fail(
-                    item, "L-0 to L-30", f"'{item}' offset {offset} is out of range 0-30", span
-                )
-            out.last_days |= 1 << offset
+                allowed = "L-0W to L-30W" if m["near"] else "L-0 to L-30"
+                raise _Fail(item, allowed, f"'{item}' offset {offset} is out of range 0-30", span)
+            if m["near"] and offset == 0:
+                out.lw = True  # LW (and L-0W): the last weekday of the month
+            elif m["near"]:
+                out.near_last |= 1 << offset  # L-nW: the weekday nearest L-n, in the month
+            else:
+                out.last_days |= 1 << offset
             return
-        if item.upper() == "LW":
-            out.lw = True
-            return
+        if item[:1] in "lL":
+            allowed = "L, L-n, LW or L-nW (n from 0 to 30)"
+            raise _Fail(item, allowed, f"'{item}' is not {allowed}", span)
         m = _NEAR_RE.match(item)
         if m:
             out.near |= 1 << _number(dialect, name, m["day"], span)
@@ -589,12 +597,12 @@ def _parse_cron(
     flags = 0
     if dialect == "quartz":
         if dom.any:
-            days = 0 if (dow.nth or dow.last_weekdays) else _ALL_DAYS
-            weekdays = _ALL_WEEKDAYS if (dow.nth or dow.last_weekdays) else weekdays
+            days = 0 if (dow.nth or dow.last_weekdays) else ALL_DAYS
+            weekdays = ALL_WEEKDAYS if (dow.nth or dow.last_weekdays) else weekdays
         else:
-            days, weekdays = dom.mask, _ALL_WEEKDAYS
+            days, weekdays = dom.mask, ALL_WEEKDAYS
         if dom.lw:
-            flags |= _pyengine.FLAG_LAST_BUSINESS_DAY
+            flags |= FLAG_LAST_BUSINESS_DAY
     else:
         days = dom.mask
         dom_text = fields[index_of["day"] - 1].text
@@ -602,7 +610,7 @@ def _parse_cron(
         # Vixie cron: a day field starting with '*' ('*', '*/2') is "unrestricted"; when both
         # are restricted, a day matches if EITHER matches.
         if not dom_text.startswith("*") and not dow_text.startswith("*"):
-            flags |= _pyengine.FLAG_DAY_OR
+            flags |= FLAG_DAY_OR
     years: tuple[tuple[int, int, int], ...] = ALL_YEARS
     if "year" in results:
         years = _year_ranges(fields[index_of["year"] - 1], results["year"])
@@ -616,10 +624,11 @@ def _parse_cron(
         near_weekdays=dom.near,
         flags=flags,
         weekdays=weekdays,
-        weeks=_ALL_WEEKS,
+        weeks=ALL_WEEKS,
         hours=results["hour"].mask,
         minutes=results["minute"].mask,
         seconds=seconds,
+        near_last_days=dom.near_last,
     )
     follows = any(
         fields[index_of[n] - 1].text.startswith("*") or results[n].hashed_step

@@ -1,9 +1,15 @@
 """The pure-Python engine kernel: the reference implementation.
 
-Plain integers in, plain integers (or ``None``) out: no datetime objects, no time zones, no
-messages. Wall-clock instants are *local epoch seconds*: seconds since 1970-01-01 00:00:00 of
-the wall clock, as if the wall clock were UTC. ``_speedups/_speedups.pyx`` implements the same
-functions with the same signatures; ``triggerkit._engine`` picks one.
+Two layers. The *search* works on plain integers: field masks in, *local epoch seconds* (the wall
+clock read as if it were UTC) in and out, no time zones, no messages. The *datetime layer*
+(:class:`ZoneRules`, :func:`next_datetime`, :func:`prev_datetime`) is the hot path of
+``CronCore``: it reads an aware datetime's fields, converts them with a fixed offset or a zone's
+verified transition table (built by ``triggerkit._tz``), searches, and builds the result
+datetime; whatever it cannot decide alone (a DST transition nearby, a zone without a table, an
+input in another zone) it hands back as ``False`` and ``_tz`` takes the general path.
+
+``_speedups/_speedups.pyx`` implements the same functions, helper by helper, under the same
+names and constants; ``triggerkit._engine`` picks one.
 
 A compiled spec holds one bitmask per field:
 
@@ -15,6 +21,7 @@ last_days       bit k: the k-th day before the last day of the month (bit 0: the
 nth_weekdays    bit ``(n - 1) * 7 + wd``: the n-th (1..5) weekday ``wd`` (0 = Monday)
 last_weekdays   bit wd: the last weekday ``wd`` of the month
 near_weekdays   bit d: the weekday (Mon-Fri) nearest to day d, within the month (Quartz W)
+near_last_days  bit k: the weekday nearest to the k-th day before the last day (Quartz L-kW)
 flags           FLAG_DAY_OR, FLAG_LAST_BUSINESS_DAY
 weekdays        bits 0..6, 0 = Monday
 weeks           bits 1..53, ISO week numbers
@@ -22,13 +29,35 @@ hours, minutes, seconds   bits 0..23, 0..59, 0..59
 ==============  =====================================================================
 
 A day matches when its *day group* (``days``, ``last_days``, ``nth_weekdays``,
-``last_weekdays``, ``near_weekdays``, LW) AND its weekday AND its ISO week match; with
-FLAG_DAY_OR the day group and the weekday are OR-ed instead (POSIX cron), and the week still
-ANDs. The search jumps from field to field with bit tricks; it never walks seconds, minutes or
-days one by one, and it stops at ``MAX_YEAR``/``MIN_YEAR``.
+``last_weekdays``, ``near_weekdays``, ``near_last_days``, LW) AND its weekday AND its ISO week
+match; with FLAG_DAY_OR the day group and the weekday are OR-ed instead (POSIX cron), and the
+week still ANDs. The search jumps from field to field with bit tricks; it never walks seconds,
+minutes or days one by one, and it stops at ``MAX_YEAR``/``MIN_YEAR``. A compiled spec is never
+changed after ``compile_spec``: it may be shared by any number of schedules.
 """
 
 from __future__ import annotations
+
+from bisect import bisect_right
+from datetime import date, datetime, timezone, tzinfo
+from typing import Literal
+
+from ._constants import (
+    ALL_DAYS,
+    ALL_HOURS,
+    ALL_LAST_DAYS,
+    ALL_MINUTES,
+    ALL_MONTHS,
+    ALL_NTH_WEEKDAYS,
+    ALL_SECONDS,
+    ALL_WEEKDAYS,
+    ALL_WEEKS,
+    FLAG_DAY_OR,
+    FLAG_LAST_BUSINESS_DAY,
+    FLAGS,
+    MAX_YEAR,
+    MIN_YEAR,
+)
 
 __all__ = [
     "FLAG_DAY_OR",
@@ -36,26 +65,35 @@ __all__ = [
     "MAX_YEAR",
     "MIN_YEAR",
     "Spec",
+    "ZoneRules",
     "civil_from_days",
     "compile_spec",
     "day_mask",
     "days_from_civil",
     "is_feasible",
     "matches",
+    "next_datetime",
     "next_match",
+    "prev_datetime",
     "prev_match",
 ]
 
-MIN_YEAR = 1
-MAX_YEAR = 9999
-FLAG_DAY_OR = 1
-FLAG_LAST_BUSINESS_DAY = 2
+_date = date
+_fromordinal = date.fromordinal
 
-_ALL_DAYS = 0xFFFFFFFE  # bits 1..31
-_ALL_WEEKDAYS = 0x7F
-_ALL_WEEKS = ((1 << 54) - 1) & ~1  # bits 1..53
-_WEEK_PATTERN = 1 | 1 << 7 | 1 << 14 | 1 << 21 | 1 << 28 | 1 << 35
-_DAYS_BEFORE_MONTH = (0, 0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334)
+# Weekday bits 0, 7, .., 35: one weekday in each of the six weeks a month can touch.
+WEEK_PATTERN = 1 | 1 << 7 | 1 << 14 | 1 << 21 | 1 << 28 | 1 << 35
+DAYS_BEFORE_MONTH = (0, 0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334)
+SATURDAY = 5
+SUNDAY = 6
+# The instants a datetime can hold in UTC (0001-01-01 00:00:00 .. 9999-12-31 23:59:59): a wall
+# time at the edge of year 9999 in a zone west of UTC is later than that, and is no answer.
+FIRST_INSTANT = -62135596800
+LAST_INSTANT = 253402300799
+UNIX_EPOCH_ORDINAL = 719163  # date(1970, 1, 1).toordinal()
+MAX_ORDINAL = 3652059  # date(9999, 12, 31).toordinal()
+# What the datetime layer returns when the general search of ``_tz`` must answer.
+UNDECIDED: Literal[False] = False
 
 
 class Spec:
@@ -69,6 +107,7 @@ class Spec:
         "nth_weekdays",
         "last_weekdays",
         "near_weekdays",
+        "near_last_days",
         "flags",
         "weekdays",
         "weeks",
@@ -82,7 +121,6 @@ class Spec:
         "max_minute",
         "min_second",
         "max_second",
-        "selected_day",
     )
 
     years: tuple[tuple[int, int, int], ...]
@@ -92,6 +130,7 @@ class Spec:
     nth_weekdays: int
     last_weekdays: int
     near_weekdays: int
+    near_last_days: int
     flags: int
     weekdays: int
     weeks: int
@@ -105,7 +144,6 @@ class Spec:
     max_minute: int
     min_second: int
     max_second: int
-    selected_day: int  # a day (days since 1970-01-01) known to be selected, as a shortcut
 
 
 def compile_spec(
@@ -122,6 +160,7 @@ def compile_spec(
     hours: int,
     minutes: int,
     seconds: int,
+    near_last_days: int = 0,
 ) -> Spec:
     """Build a spec from field masks (see the module docstring for their layout).
 
@@ -132,39 +171,55 @@ def compile_spec(
     spec.years = tuple(
         (max(int(a), MIN_YEAR), min(int(b), MAX_YEAR), max(int(s), 1)) for a, b, s in years
     )
-    spec.months = months & 0x1FFE
-    spec.days = days & _ALL_DAYS
-    spec.last_days = last_days & 0x7FFFFFFF
-    spec.nth_weekdays = nth_weekdays & ((1 << 35) - 1)
-    spec.last_weekdays = last_weekdays & _ALL_WEEKDAYS
-    spec.near_weekdays = near_weekdays & _ALL_DAYS
-    spec.flags = flags & 3
-    spec.weekdays = weekdays & _ALL_WEEKDAYS
-    spec.weeks = weeks & _ALL_WEEKS
-    spec.hours = hours & 0xFFFFFF
-    spec.minutes = minutes & 0x0FFFFFFFFFFFFFFF
-    spec.seconds = seconds & 0x0FFFFFFFFFFFFFFF
+    spec.months = months & ALL_MONTHS
+    spec.days = days & ALL_DAYS
+    spec.last_days = last_days & ALL_LAST_DAYS
+    spec.nth_weekdays = nth_weekdays & ALL_NTH_WEEKDAYS
+    spec.last_weekdays = last_weekdays & ALL_WEEKDAYS
+    spec.near_weekdays = near_weekdays & ALL_DAYS
+    spec.near_last_days = near_last_days & ALL_LAST_DAYS
+    spec.flags = flags & FLAGS
+    spec.weekdays = weekdays & ALL_WEEKDAYS
+    spec.weeks = weeks & ALL_WEEKS
+    spec.hours = hours & ALL_HOURS
+    spec.minutes = minutes & ALL_MINUTES
+    spec.seconds = seconds & ALL_SECONDS
     # The common case: only plain days, every weekday, every week. Not with FLAG_DAY_OR, as
     # OR-ing in every weekday selects every day.
     spec.plain_days = (
-        not (spec.last_days | spec.nth_weekdays | spec.last_weekdays | spec.near_weekdays)
+        not (
+            spec.last_days
+            | spec.nth_weekdays
+            | spec.last_weekdays
+            | spec.near_weekdays
+            | spec.near_last_days
+        )
         and not spec.flags
-        and spec.weekdays == _ALL_WEEKDAYS
-        and spec.weeks == _ALL_WEEKS
+        and spec.weekdays == ALL_WEEKDAYS
+        and spec.weeks == ALL_WEEKS
     )
     spec.min_hour = _low_bit(spec.hours)
-    spec.max_hour = spec.hours.bit_length() - 1
+    spec.max_hour = _high_bit(spec.hours)
     spec.min_minute = _low_bit(spec.minutes)
-    spec.max_minute = spec.minutes.bit_length() - 1
+    spec.max_minute = _high_bit(spec.minutes)
     spec.min_second = _low_bit(spec.seconds)
-    spec.max_second = spec.seconds.bit_length() - 1
-    spec.selected_day = -(10**9)
+    spec.max_second = _high_bit(spec.seconds)
     return spec
 
 
 def _low_bit(mask: int) -> int:
     """Index of the lowest set bit, -1 for an empty mask."""
     return (mask & -mask).bit_length() - 1
+
+
+def _high_bit(mask: int) -> int:
+    """Index of the highest set bit, -1 for an empty mask."""
+    return mask.bit_length() - 1
+
+
+def _searchable(spec: Spec) -> bool:
+    """Whether every time field and the month field select something."""
+    return bool(spec.hours and spec.minutes and spec.seconds and spec.months)
 
 
 # --- calendar arithmetic (proleptic Gregorian, days since 1970-01-01) -----------------------
@@ -194,6 +249,29 @@ def civil_from_days(days: int) -> tuple[int, int, int]:
     return yoe + era * 400 + (month <= 2), month, day
 
 
+def _split(t: int) -> tuple[int, int, int, int, int, int]:
+    """Split local epoch second ``t`` into its calendar fields (``divmod`` and civil_from_days).
+
+    Days a ``date`` can hold are read by the C date type, which is faster here than the same
+    arithmetic in Python (and gives the same answers).
+    """
+    days, rem = divmod(t, 86400)
+    ordinal = days + UNIX_EPOCH_ORDINAL
+    if 0 < ordinal <= MAX_ORDINAL:
+        found = _fromordinal(ordinal)
+        year, month, day = found.year, found.month, found.day
+    else:
+        year, month, day = civil_from_days(days)
+    hour, rem = divmod(rem, 3600)
+    minute, second = divmod(rem, 60)
+    return year, month, day, hour, minute, second
+
+
+def _days_from_civil(year: int, month: int, day: int) -> int:
+    """``days_from_civil`` of a valid date between MIN_YEAR and MAX_YEAR (read by ``date``)."""
+    return _date(year, month, day).toordinal() - UNIX_EPOCH_ORDINAL
+
+
 def _is_leap(year: int) -> bool:
     return year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
 
@@ -212,21 +290,24 @@ def _iso_weeks_in_year(year: int) -> int:
 # --- the day mask of one month ----------------------------------------------------------------
 
 
-def day_mask(spec: Spec, year: int, month: int) -> int:
-    """Return the days (bits 1..31) of ``year``-``month`` that the spec selects."""
-    length = _month_length(year, month)
-    valid = (2 << length) - 2
-    if spec.plain_days:
-        return spec.days & valid
-    first_wd = (days_from_civil(year, month, 1) + 3) % 7  # weekday of day 1, 0 = Monday
-    group = spec.days
-    if spec.last_days:
-        bits = spec.last_days
-        while bits:
-            k = _low_bit(bits)
-            bits &= bits - 1
-            if k < length:
-                group |= 1 << (length - k)
+def _nearest_weekday(d: int, wd: int, length: int) -> int:
+    """Return the Monday-Friday nearest day ``d`` (weekday ``wd``), within the month (Quartz W)."""
+    if wd == SATURDAY:  # the Friday before, or the Monday after on the 1st
+        return d - 1 if d > 1 else d + 2
+    if wd == SUNDAY:  # the Monday after, or the Friday before on the last day
+        return d + 1 if d < length else d - 2
+    return d
+
+
+def _special_days(spec: Spec, length: int, first_wd: int) -> int:
+    """Return the days of the day group that the special fields select (L, #, W, L-nW, LW)."""
+    group = 0
+    bits = spec.last_days
+    while bits:
+        k = _low_bit(bits)
+        bits &= bits - 1
+        if k < length:
+            group |= 1 << (length - k)
     bits = spec.nth_weekdays
     while bits:
         b = _low_bit(bits)
@@ -241,39 +322,49 @@ def day_mask(spec: Spec, year: int, month: int) -> int:
         bits &= bits - 1
         first = (wd - first_wd) % 7 + 1
         group |= 1 << (first + 7 * ((length - first) // 7))
-    if spec.near_weekdays:
-        bits = spec.near_weekdays & valid
-        while bits:
-            d = _low_bit(bits)
-            bits &= bits - 1
-            wd = (first_wd + d - 1) % 7
-            if wd == 5:  # Saturday: Friday before, or Monday after on the 1st
-                d = d - 1 if d > 1 else d + 2
-            elif wd == 6:  # Sunday: Monday after, or Friday before on the last day
-                d = d + 1 if d < length else d - 2
-            group |= 1 << d
+    bits = spec.near_weekdays & ((2 << length) - 2)
+    while bits:
+        d = _low_bit(bits)
+        bits &= bits - 1
+        group |= 1 << _nearest_weekday(d, (first_wd + d - 1) % 7, length)
+    bits = spec.near_last_days
+    while bits:
+        k = _low_bit(bits)
+        bits &= bits - 1
+        if k < length:
+            d = length - k
+            group |= 1 << _nearest_weekday(d, (first_wd + d - 1) % 7, length)
     if spec.flags & FLAG_LAST_BUSINESS_DAY:
-        wd = (first_wd + length - 1) % 7
-        group |= 1 << (length - (wd - 4 if wd > 4 else 0))
-    group &= valid
+        group |= 1 << _nearest_weekday(length, (first_wd + length - 1) % 7, length)
+    return group
+
+
+def day_mask(spec: Spec, year: int, month: int) -> int:
+    """Return the days (bits 1..31) of ``year``-``month`` that the spec selects."""
+    length = _month_length(year, month)
+    valid = (2 << length) - 2
+    if spec.plain_days:
+        return spec.days & valid
+    first_wd = (days_from_civil(year, month, 1) + 3) % 7  # weekday of day 1, 0 = Monday
+    group = (spec.days | _special_days(spec, length, first_wd)) & valid
     weekdays = spec.weekdays
-    if weekdays == _ALL_WEEKDAYS:
+    if weekdays == ALL_WEEKDAYS:
         selected = group if not spec.flags & FLAG_DAY_OR else valid
     else:
-        rotated = ((weekdays >> first_wd) | (weekdays << (7 - first_wd))) & 0x7F
-        by_weekday = ((rotated * _WEEK_PATTERN) << 1) & valid
+        rotated = ((weekdays >> first_wd) | (weekdays << (7 - first_wd))) & ALL_WEEKDAYS
+        by_weekday = ((rotated * WEEK_PATTERN) << 1) & valid
         if spec.flags & FLAG_DAY_OR:
             selected = group | by_weekday
         else:
             selected = group & by_weekday
-    if spec.weeks != _ALL_WEEKS and selected:
+    if spec.weeks != ALL_WEEKS and selected:
         selected &= _week_days(spec.weeks, year, month, length, first_wd)
     return selected
 
 
 def _week_days(weeks: int, year: int, month: int, length: int, first_wd: int) -> int:
     """Return the days of the month whose ISO week number is in ``weeks``."""
-    ordinal = _DAYS_BEFORE_MONTH[month] + (month > 2 and _is_leap(year)) + 1  # of day 1
+    ordinal = DAYS_BEFORE_MONTH[month] + (month > 2 and _is_leap(year)) + 1  # of day 1
     week = (ordinal - first_wd + 9) // 7  # ISO week of day 1, before year corrections
     if week < 1:
         week = _iso_weeks_in_year(year - 1)
@@ -297,10 +388,10 @@ def _week_days(weeks: int, year: int, month: int, length: int, first_wd: int) ->
 # --- years ------------------------------------------------------------------------------------
 
 
-def _next_year(years: tuple[tuple[int, int, int], ...], year: int) -> int:
+def _next_year(spec: Spec, year: int) -> int:
     """Smallest allowed year >= ``year``, or -1."""
     best = -1
-    for first, last, step in years:
+    for first, last, step in spec.years:
         if year <= first:
             value = first
         else:
@@ -310,10 +401,10 @@ def _next_year(years: tuple[tuple[int, int, int], ...], year: int) -> int:
     return best
 
 
-def _prev_year(years: tuple[tuple[int, int, int], ...], year: int) -> int:
+def _prev_year(spec: Spec, year: int) -> int:
     """Largest allowed year <= ``year``, or -1."""
     best = -1
-    for first, last, step in years:
+    for first, last, step in spec.years:
         top = min(year, last)
         if top < first:  # before the range, or an empty range (first > last after clamping)
             continue
@@ -331,20 +422,21 @@ def _first_time_of_day(spec: Spec, hour: int, minute: int, second: int) -> int:
 
     Each loop runs at most twice: a field that overflows moves to the next value of the field
     above and restarts below it at its minimum, which always exists (masks are not empty).
+    ``_low_bit`` is written out here (``(x & -x).bit_length() - 1``): the hottest helper.
     """
     hours = spec.hours >> hour << hour
     while hours:
-        h = _low_bit(hours)
+        h = (hours & -hours).bit_length() - 1
         if h != hour:
             minute = second = 0
         minutes = spec.minutes >> minute << minute
         while minutes:
-            mi = _low_bit(minutes)
+            mi = (minutes & -minutes).bit_length() - 1
             if mi != minute:
                 second = 0
             seconds = spec.seconds >> second << second
             if seconds:
-                return h * 3600 + mi * 60 + _low_bit(seconds)
+                return h * 3600 + mi * 60 + (seconds & -seconds).bit_length() - 1
             minutes &= minutes - 1
             second = 0
         hours &= hours - 1
@@ -374,22 +466,29 @@ def _last_time_of_day(spec: Spec, hour: int, minute: int, second: int) -> int:
     return -1
 
 
+def _plain_day_selected(spec: Spec, year: int, month: int, day: int) -> bool:
+    """Whether a spec of plain days selects this (valid) date: the search's common first step."""
+    return bool(
+        spec.plain_days
+        and spec.days >> day & 1
+        and spec.months >> month & 1
+        and _next_year(spec, year) == year
+    )
+
+
 def next_match(spec: Spec, t: int) -> int | None:
     """Return the smallest selected local epoch second ``>= t``, or ``None``."""
-    if not (spec.hours and spec.minutes and spec.seconds and spec.months):
+    if not _searchable(spec):
         return None
-    days, rem = divmod(t, 86400)
-    hour, rem = divmod(rem, 3600)
-    minute, second = divmod(rem, 60)
-    if days == spec.selected_day:  # the same selected day as last time: only the time moves
+    year, month, day, hour, minute, second = _split(t)
+    if _plain_day_selected(spec, year, month, day):  # only the time of day moves
         found = _first_time_of_day(spec, hour, minute, second)
         if found >= 0:
-            return days * 86400 + found
-    year, month, day = civil_from_days(days)
+            return t - (hour * 3600 + minute * 60 + second) + found
     while True:
         if year > MAX_YEAR:
             return None
-        y = _next_year(spec.years, year)
+        y = _next_year(spec, year)
         if y < 0:
             return None
         if y != year:
@@ -415,27 +514,22 @@ def next_match(spec: Spec, t: int) -> int | None:
         if found < 0:
             day, hour, minute, second = day + 1, 0, 0, 0
             continue  # an overflowing day falls out of the next day mask
-        days = days_from_civil(year, month, day)
-        spec.selected_day = days
-        return days * 86400 + found
+        return _days_from_civil(year, month, day) * 86400 + found
 
 
 def prev_match(spec: Spec, t: int) -> int | None:
     """Return the largest selected local epoch second ``<= t``, or ``None``."""
-    if not (spec.hours and spec.minutes and spec.seconds and spec.months):
+    if not _searchable(spec):
         return None
-    days, rem = divmod(t, 86400)
-    hour, rem = divmod(rem, 3600)
-    minute, second = divmod(rem, 60)
-    if days == spec.selected_day:
+    year, month, day, hour, minute, second = _split(t)
+    if _plain_day_selected(spec, year, month, day):  # only the time of day moves
         found = _last_time_of_day(spec, hour, minute, second)
         if found >= 0:
-            return days * 86400 + found
-    year, month, day = civil_from_days(days)
+            return t - (hour * 3600 + minute * 60 + second) + found
     while True:
         if year < MIN_YEAR:
             return None
-        y = _prev_year(spec.years, year)
+        y = _prev_year(spec, year)
         if y < 0:
             return None
         if y != year:
@@ -444,7 +538,7 @@ def prev_match(spec: Spec, t: int) -> int | None:
         if not earlier:
             year, month, day, hour, minute, second = year - 1, 12, 31, 23, 59, 59
             continue
-        m = earlier.bit_length() - 1
+        m = _high_bit(earlier)
         if m != month:
             month, day, hour, minute, second = m, 31, 23, 59, 59
         earlier = day_mask(spec, year, month) & ((2 << day) - 1)
@@ -454,7 +548,7 @@ def prev_match(spec: Spec, t: int) -> int | None:
             if month < 1:
                 year, month = year - 1, 12
             continue
-        d = earlier.bit_length() - 1
+        d = _high_bit(earlier)
         if d != day:
             day, hour, minute, second = d, 23, 59, 59
         found = _last_time_of_day(spec, hour, minute, second)
@@ -465,19 +559,14 @@ def prev_match(spec: Spec, t: int) -> int | None:
                 if month < 1:
                     year, month = year - 1, 12
             continue
-        days = days_from_civil(year, month, day)
-        spec.selected_day = days
-        return days * 86400 + found
+        return _days_from_civil(year, month, day) * 86400 + found
 
 
 def matches(spec: Spec, t: int) -> bool:
     """Return whether local epoch second ``t`` is selected by the spec."""
-    days, rem = divmod(t, 86400)
-    year, month, day = civil_from_days(days)
-    hour, rem = divmod(rem, 3600)
-    minute, second = divmod(rem, 60)
+    year, month, day, hour, minute, second = _split(t)
     return bool(
-        _next_year(spec.years, year) == year
+        _next_year(spec, year) == year
         and spec.months >> month & 1
         and spec.hours >> hour & 1
         and spec.minutes >> minute & 1
@@ -492,27 +581,182 @@ def is_feasible(spec: Spec) -> bool:
     The day rules of a year depend only on its calendar type (weekday of 1 January, leap
     year, previous year leap), so each type is checked once; types repeat within 400 years.
     """
-    if not (spec.hours and spec.minutes and spec.seconds and spec.months):
+    if not _searchable(spec):
         return False
-    year = _next_year(spec.years, MIN_YEAR)
-    seen: set[int] = set()
+    year = _next_year(spec, MIN_YEAR)
+    seen = 0
     scanned = 0
     while year >= 0:
         kind = (days_from_civil(year, 1, 1) + 3) % 7 * 4 + _is_leap(year) * 2 + _is_leap(year - 1)
-        if kind not in seen:
-            seen.add(kind)
+        if not seen >> kind & 1:
+            seen |= 1 << kind
             months = spec.months
             while months:
                 m = _low_bit(months)
                 months &= months - 1
                 if day_mask(spec, year, m):
                     return True
-            if len(seen) == 21:  # every calendar type has been tried
+            if seen.bit_count() == 21:  # every calendar type has been tried
                 return False
         scanned += 1
         if scanned > 800:  # two full 400-year cycles of allowed years: nothing new to see
             return False
         if year >= MAX_YEAR:
             return False
-        year = _next_year(spec.years, year + 1)
+        year = _next_year(spec, year + 1)
     return False
+
+
+# --- the datetime layer -----------------------------------------------------------------------
+
+
+class ZoneRules:
+    """A zone's offsets as the datetime layer reads them: one fixed offset, or a table.
+
+    :param tz: the tzinfo results are built with
+    :param fixed: the zone's one UTC offset in seconds, or ``None`` for a zone with rules
+    :param utc: the UTC instants of the zone's transitions (``_tz`` has verified them against
+        the tzinfo and checked that the three lists are in order); empty: no table
+    :param offsets: the offset in force from each transition on
+    :param wall0: each transition's wall-clock instant read with ``fold=0`` (the later wall
+        time of the two around it); the first entry is a sentinel
+    :param wall1: the same read with ``fold=1`` (the earlier wall time)
+    """
+
+    __slots__ = ("tz", "fixed", "utc", "offsets", "wall0", "wall1")
+
+    def __init__(
+        self,
+        tz: tzinfo,
+        fixed: int | None,
+        utc: list[int],
+        offsets: list[int],
+        wall0: list[int],
+        wall1: list[int],
+    ) -> None:
+        self.tz = tz
+        self.fixed = fixed
+        # Fewer than three transitions: no table (the lookups need one on each side).
+        table = len(utc) >= 3 and len(utc) == len(offsets) == len(wall0) == len(wall1)
+        self.utc = utc if table else []
+        self.offsets = offsets if table else []
+        self.wall0 = wall0 if table else []
+        self.wall1 = wall1 if table else []
+
+
+_UTC = timezone.utc
+
+
+def _instant(rules: ZoneRules, dt: datetime) -> int | None:
+    """Return the whole UTC epoch second of aware ``dt``, or ``None`` when unknown here.
+
+    Known when ``dt`` is in UTC or in the rules' own zone (inside its table, for a zone with
+    rules): then the fields and the fold give the instant without calling the tzinfo.
+    """
+    tz = dt.tzinfo
+    wall = (dt.toordinal() - UNIX_EPOCH_ORDINAL) * 86400 + (
+        dt.hour * 3600 + dt.minute * 60 + dt.second
+    )
+    if tz is rules.tz:
+        if rules.fixed is not None:
+            return wall - rules.fixed
+        wall0, wall1 = rules.wall0, rules.wall1
+        if wall0 and wall0[1] <= wall <= wall1[-1]:
+            walls = wall1 if dt.fold else wall0
+            return wall - rules.offsets[bisect_right(walls, wall) - 1]
+        return None
+    if tz is _UTC:
+        return wall
+    return None
+
+
+def _wall_datetime(w: int, tz: tzinfo) -> datetime:
+    """Return the datetime of local epoch second ``w`` in ``tz`` (a wall time occurring once)."""
+    year, month, day, hour, minute, second = _split(w)
+    return datetime(year, month, day, hour, minute, second, 0, tz)
+
+
+def _once(rules: ZoneRules, w: int) -> bool:
+    """Whether wall time ``w`` (inside the table) occurs exactly once (no gap, no overlap)."""
+    wall0, wall1, offsets = rules.wall0, rules.wall1, rules.offsets
+    return bool(
+        wall0[1] <= w <= wall1[-1]
+        and offsets[bisect_right(wall0, w) - 1] == offsets[bisect_right(wall1, w) - 1]
+    )
+
+
+def next_datetime(
+    spec: Spec, rules: ZoneRules, after: datetime, inclusive: bool
+) -> datetime | None | Literal[False]:
+    """Return the first fire time after ``after`` (at it, if ``inclusive``), or ``None``.
+
+    ``False`` when the answer needs the general search of ``_tz`` (DST rules G and O
+    near a transition, an input in another zone, a zone without a table).
+    """
+    if not isinstance(after, datetime):
+        raise TypeError(f"after: expected a datetime, got {type(after).__name__}")
+    t = _instant(rules, after)
+    if t is None:
+        return UNDECIDED
+    if not inclusive or after.microsecond:
+        t += 1
+    fixed = rules.fixed
+    if fixed is not None:
+        c = next_match(spec, t + fixed)
+        if c is None or not FIRST_INSTANT <= c - fixed <= LAST_INSTANT:
+            return None
+        return _wall_datetime(c, rules.tz)
+    utc = rules.utc
+    if not utc or not utc[1] <= t < utc[-1]:
+        return UNDECIDED
+    i = bisect_right(utc, t) - 1
+    if t == utc[i]:  # rule G may owe a gap's fire at a transition instant
+        return UNDECIDED
+    o = rules.offsets[i]
+    w = t + o
+    # Offset o holds on [utc[i], utc[i+1]); the wall times in [wall0[i], wall1[i+1]) occur once
+    # each, at wall - o.
+    if not rules.wall0[i] <= w < rules.wall1[i + 1]:
+        return UNDECIDED
+    c = next_match(spec, w)
+    if c is None:
+        return None
+    if c >= rules.wall1[i + 1] and not _once(rules, c):
+        return UNDECIDED
+    return _wall_datetime(c, rules.tz)
+
+
+def prev_datetime(
+    spec: Spec, rules: ZoneRules, before: datetime, inclusive: bool
+) -> datetime | None | Literal[False]:
+    """Return the last fire time before ``before`` (at it, if ``inclusive``), or ``None``.
+
+    The mirror of :func:`next_datetime` (no rule G is owed at the end of a backward search).
+    """
+    if not isinstance(before, datetime):
+        raise TypeError(f"before: expected a datetime, got {type(before).__name__}")
+    t = _instant(rules, before)
+    if t is None:
+        return UNDECIDED
+    if not inclusive and not before.microsecond:
+        t -= 1
+    fixed = rules.fixed
+    if fixed is not None:
+        c = prev_match(spec, t + fixed)
+        if c is None or not FIRST_INSTANT <= c - fixed <= LAST_INSTANT:
+            return None
+        return _wall_datetime(c, rules.tz)
+    utc = rules.utc
+    if not utc or not utc[1] <= t < utc[-1]:
+        return UNDECIDED
+    i = bisect_right(utc, t) - 1
+    o = rules.offsets[i]
+    w = t + o
+    if not rules.wall0[i] <= w < rules.wall1[i + 1]:
+        return UNDECIDED
+    c = prev_match(spec, w)
+    if c is None:
+        return None
+    if c < rules.wall0[i] and not _once(rules, c):
+        return UNDECIDED
+    return _wall_datetime(c, rules.tz)

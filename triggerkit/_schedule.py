@@ -7,44 +7,27 @@ from __future__ import annotations
 
 from datetime import datetime, tzinfo
 from functools import lru_cache
-from types import ModuleType
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING
 
 from . import _engine, _tz
-from ._tz import _EPOCH, _FAST_HI, _SECOND
+from ._constants import Masks
 from .errors import TriggerArgumentError
 
-__all__ = ["CronCore", "Masks"]
+if TYPE_CHECKING:
+    from ._engine import Kernel, Spec, ZoneRules
+
+__all__ = ["CronCore", "Masks", "shared_core"]
 
 # The instants a datetime can hold in UTC (0001-01-01 00:00:00 .. 9999-12-31 23:59:59): a wall
 # time at the edge of year 9999 in a zone west of UTC is later than that, and is no answer.
-_fromtimestamp = datetime.fromtimestamp
 _FIRST_INSTANT = -62135596800
 _LAST_INSTANT = 253402300799
 
 
-class Masks(NamedTuple):
-    """The arguments of the kernel's ``compile_spec``, in order."""
-
-    years: tuple[tuple[int, int, int], ...]
-    months: int
-    days: int
-    last_days: int
-    nth_weekdays: int
-    last_weekdays: int
-    near_weekdays: int
-    flags: int
-    weekdays: int
-    weeks: int
-    hours: int
-    minutes: int
-    seconds: int
-
-
 @lru_cache(maxsize=4096)
-def _compile(kernel: ModuleType, masks: Masks) -> tuple[Any, bool]:
+def _compile(kernel: Kernel, masks: Masks) -> tuple[Spec, bool]:
     spec = kernel.compile_spec(*masks)
-    return spec, bool(kernel.is_feasible(spec))
+    return spec, kernel.is_feasible(spec)
 
 
 class CronCore:
@@ -59,9 +42,13 @@ class CronCore:
         "gap_shift",
         "_kernel",
         "_spec",
+        "_rules",
         "_feasible",
         "_last",
     )
+
+    _spec: Spec
+    _rules: ZoneRules
 
     def __init__(
         self,
@@ -80,58 +67,50 @@ class CronCore:
         self.zone = _tz.zone_for(tz)
         self.fold0, self.fold1 = _tz.fold_choice(dst_overlap, follows_real_time)
         self.gap_shift = dst_gap == "shift"
-        self._kernel: ModuleType | None = None
-        self._spec: Any = None
+        # _spec and _rules are set by _ready() with _kernel, the kernel they belong to
+        self._kernel: Kernel | None = None
         self._feasible = True
-        # The last fire time returned and its instant: iterating passes it straight back in,
-        # and reading the instant off a datetime in a zone with rules costs more than a search.
+        # The last fire time the general path returned and its instant: iterating passes it
+        # straight back in, and reading the instant off a datetime costs more than a search.
         self._last: tuple[datetime, int] | None = None
 
-    def _ready(self) -> bool:
+    def _ready(self) -> Spec | None:
+        """Return the spec compiled for the active kernel, or ``None`` if it never fires."""
         kernel = _engine.kernel
         if kernel is not self._kernel:
             self._spec, self._feasible = _compile(kernel, self.masks)
+            self._rules = self.zone.rules(kernel)
             self._kernel = kernel
-        return self._feasible
+        return self._spec if self._feasible else None
 
     @property
     def feasible(self) -> bool:
         """Whether the schedule fires at all (between years 1 and 9999)."""
-        return self._ready()
+        return self._ready() is not None
 
     def next_instant(self, start: int) -> int | None:
         """Return the first fire instant >= ``start`` (UTC epoch seconds), or ``None``."""
-        if not self._ready():
+        spec = self._ready()
+        if spec is None:
             return None
-        return _tz.next_fire(self._spec, self.zone, start, self.fold0, self.fold1, self.gap_shift)
+        return _tz.next_fire(spec, self.zone, start, self.fold0, self.fold1, self.gap_shift)
 
     def prev_instant(self, end: int) -> int | None:
         """Return the last fire instant <= ``end`` (UTC epoch seconds), or ``None``."""
-        if not self._ready():
+        spec = self._ready()
+        if spec is None:
             return None
-        return _tz.prev_fire(self._spec, self.zone, end, self.fold0, self.fold1, self.gap_shift)
+        return _tz.prev_fire(spec, self.zone, end, self.fold0, self.fold1, self.gap_shift)
 
     def next(self, after: datetime, inclusive: bool = False) -> datetime | None:
         """Return the first fire time after ``after`` (or at it, if ``inclusive``)."""
-        fixed = self.zone.fixed
         kernel = _engine.kernel
-        if fixed is not None and kernel is self._kernel:
-            # A fixed offset, compiled for this kernel: _tz.from_datetime, next_fire's first
-            # branch and _tz.to_datetime in a few lines (the hot path of UTC schedules).
-            if not self._feasible:
-                return None
-            seconds = (after - _EPOCH) // _SECOND
-            if not inclusive or after.microsecond:
-                seconds += 1
-            found = kernel.next_match(self._spec, seconds + fixed)
-            if found is None:
-                return None
-            found -= fixed
-            if 0 <= found < _FAST_HI:
-                return _fromtimestamp(found, self.tz)
-            if not _FIRST_INSTANT <= found <= _LAST_INSTANT:
-                return None
-            return _tz.to_datetime(found, self.tz)
+        if kernel is self._kernel and self._feasible:
+            # The hot path: the kernel reads the datetime, searches and builds the result,
+            # unless a DST transition (or an input in another zone) needs the general path.
+            found = kernel.next_datetime(self._spec, self._rules, after, inclusive)
+            if found is not False:
+                return found
         last = self._last
         if last is not None and last[0] is after:
             seconds = last[1] if inclusive else last[1] + 1
@@ -139,37 +118,23 @@ class CronCore:
             seconds, micro = _tz.from_datetime(after, self.zone)
             if micro or not inclusive:
                 seconds += 1
-        if not self._ready():
+        spec = self._ready()
+        if spec is None:
             return None
-        # the general path (a zone with rules, or the first call after the kernel changed)
-        found = _tz.next_fire(
-            self._spec, self.zone, seconds, self.fold0, self.fold1, self.gap_shift
-        )
-        if found is None or not _FIRST_INSTANT <= found <= _LAST_INSTANT:
+        instant = _tz.next_fire(spec, self.zone, seconds, self.fold0, self.fold1, self.gap_shift)
+        if instant is None or not _FIRST_INSTANT <= instant <= _LAST_INSTANT:
             return None  # past what a datetime can hold in UTC (9999-12-31 23:59:59-05:00)
-        result = _tz.to_datetime(found, self.tz)
-        self._last = (result, found)
+        result = _tz.to_datetime(instant, self.tz)
+        self._last = (result, instant)
         return result
 
     def prev(self, before: datetime, inclusive: bool = False) -> datetime | None:
         """Return the last fire time before ``before`` (or at it, if ``inclusive``)."""
-        fixed = self.zone.fixed
         kernel = _engine.kernel
-        if fixed is not None and kernel is self._kernel:  # the hot path, as in next()
-            if not self._feasible:
-                return None
-            seconds = (before - _EPOCH) // _SECOND
-            if not inclusive and not before.microsecond:
-                seconds -= 1
-            found = kernel.prev_match(self._spec, seconds + fixed)
-            if found is None:
-                return None
-            found -= fixed
-            if 0 <= found < _FAST_HI:
-                return _fromtimestamp(found, self.tz)
-            if not _FIRST_INSTANT <= found <= _LAST_INSTANT:
-                return None
-            return _tz.to_datetime(found, self.tz)
+        if kernel is self._kernel and self._feasible:  # the hot path, as in next()
+            found = kernel.prev_datetime(self._spec, self._rules, before, inclusive)
+            if found is not False:
+                return found
         last = self._last
         if last is not None and last[0] is before:
             seconds = last[1] if inclusive else last[1] - 1
@@ -177,14 +142,45 @@ class CronCore:
             seconds, micro = _tz.from_datetime(before, self.zone)
             if not micro and not inclusive:
                 seconds -= 1
-        if not self._ready():
+        spec = self._ready()
+        if spec is None:
             return None
-        # the general path (a zone with rules, or the first call after the kernel changed)
-        found = _tz.prev_fire(
-            self._spec, self.zone, seconds, self.fold0, self.fold1, self.gap_shift
+        instant = _tz.prev_fire(
+            spec,
+            self.zone,
+            end=seconds,
+            fold0=self.fold0,
+            fold1=self.fold1,
+            gap_shift=self.gap_shift,
         )
-        if found is None or not _FIRST_INSTANT <= found <= _LAST_INSTANT:
+        if instant is None or not _FIRST_INSTANT <= instant <= _LAST_INSTANT:
             return None  # past what a datetime can hold in UTC (9999-12-31 23:59:59-05:00)
-        result = _tz.to_datetime(found, self.tz)
-        self._last = (result, found)
+        result = _tz.to_datetime(instant, self.tz)
+        self._last = (result, instant)
         return result
+
+
+@lru_cache(maxsize=8192)
+def _shared_core(
+    masks: Masks, tz: tzinfo, follows_real_time: bool, dst_gap: str, dst_overlap: str
+) -> CronCore:
+    return CronCore(masks, tz, follows_real_time, dst_gap, dst_overlap)
+
+
+def shared_core(
+    masks: Masks,
+    tz: tzinfo,
+    follows_real_time: bool,
+    dst_gap: str = "shift",
+    dst_overlap: str = "auto",
+) -> CronCore:
+    """Return the :class:`CronCore` of these arguments, shared by every schedule asking for it.
+
+    A core changes only its caches (the compiled spec, the last answer, both keyed so that any
+    caller gets right answers), so schedules with the same spec and zone share one: building
+    the second costs a cache lookup, and it is compiled once.
+    """
+    try:
+        return _shared_core(masks, tz, follows_real_time, dst_gap, dst_overlap)
+    except TypeError:  # an unhashable tzinfo
+        return CronCore(masks, tz, follows_real_time, dst_gap, dst_overlap)

@@ -2,19 +2,25 @@
 # ``triggerkit._pyengine``; ``tests/engine/test_signatures.py`` checks that they agree.
 from __future__ import annotations
 
+from datetime import datetime, tzinfo
+from typing import Literal
+
 __all__ = [
     "FLAG_DAY_OR",
     "FLAG_LAST_BUSINESS_DAY",
     "MAX_YEAR",
     "MIN_YEAR",
     "Spec",
+    "ZoneRules",
     "civil_from_days",
     "compile_spec",
     "day_mask",
     "days_from_civil",
     "is_feasible",
     "matches",
+    "next_datetime",
     "next_match",
+    "prev_datetime",
     "prev_match",
 ]
 
@@ -38,6 +44,8 @@ class Spec:
     def last_weekdays(self) -> int: ...
     @property
     def near_weekdays(self) -> int: ...
+    @property
+    def near_last_days(self) -> int: ...
     @property
     def flags(self) -> int: ...
     @property
@@ -65,6 +73,29 @@ class Spec:
     @property
     def max_second(self) -> int: ...
 
+class ZoneRules:
+    def __init__(
+        self,
+        tz: tzinfo,
+        fixed: int | None,
+        utc: list[int],
+        offsets: list[int],
+        wall0: list[int],
+        wall1: list[int],
+    ) -> None: ...
+    @property
+    def tz(self) -> tzinfo: ...
+    @property
+    def fixed(self) -> int | None: ...
+    @property
+    def utc(self) -> list[int]: ...
+    @property
+    def offsets(self) -> list[int]: ...
+    @property
+    def wall0(self) -> list[int]: ...
+    @property
+    def wall1(self) -> list[int]: ...
+
 def compile_spec(
     years: tuple[tuple[int, int, int], ...],
     months: int,
@@ -79,6 +110,7 @@ def compile_spec(
     hours: int,
     minutes: int,
     seconds: int,
+    near_last_days: int = 0,
 ) -> Spec: ...
 def days_from_civil(year: int, month: int, day: int) -> int: ...
 def civil_from_days(days: int) -> tuple[int, int, int]: ...
@@ -87,3 +119,9 @@ def next_match(spec: Spec, t: int) -> int | None: ...
 def prev_match(spec: Spec, t: int) -> int | None: ...
 def matches(spec: Spec, t: int) -> bool: ...
 def is_feasible(spec: Spec) -> bool: ...
+def next_datetime(
+    spec: Spec, rules: ZoneRules, after: datetime, inclusive: bool
+) -> datetime | None | Literal[False]: ...
+def prev_datetime(
+    spec: Spec, rules: ZoneRules, before: datetime, inclusive: bool
+) -> datetime | None | Literal[False]: ...

@@ -19,11 +19,14 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone, tzinfo
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 from zoneinfo import ZoneInfo
 
 from . import _engine
 from .errors import TriggerArgumentError
+
+if TYPE_CHECKING:
+    from ._engine import Kernel, Spec, ZoneRules
 
 __all__ = [
     "GAP_POLICIES",
@@ -149,7 +152,7 @@ def _read_transitions(tz: ZoneInfo) -> tuple[list[int], list[int]] | None:
 class Zone:
     """A ``tzinfo`` seen as offsets on the integer timelines."""
 
-    __slots__ = ("tz", "fixed", "_wall_utcoffset", "_table")
+    __slots__ = ("tz", "fixed", "_wall_utcoffset", "_table", "_rules")
 
     def __init__(self, tz: tzinfo) -> None:
         self.tz = tz
@@ -163,6 +166,7 @@ class Zone:
         # tzinfo classes get the datetime they expect.
         self._wall_utcoffset: Callable[[datetime], timedelta] | None = None
         self._table: _Transitions | None | bool = None
+        self._rules: tuple[Kernel, ZoneRules] | None = None
         if type(tz) is ZoneInfo and self.fixed is None:
             self._wall_utcoffset = cast("Callable[[datetime], timedelta]", tz.utcoffset)
             self._table = True  # read on first use
@@ -173,6 +177,25 @@ class Zone:
         if table is True:
             return self._load_table()
         return table if table else None
+
+    def rules(self, kernel: Kernel) -> ZoneRules:
+        """Return the zone as ``kernel``'s :class:`ZoneRules` (built once per kernel).
+
+        A fixed offset, or the verified transition table when it is in order; any other zone
+        gets rules without a table, for which the kernel's datetime layer always defers here.
+        """
+        cached = self._rules
+        if cached is not None and cached[0] is kernel:
+            return cached[1]
+        table = self.table() if self.fixed is None else None
+        if table is not None and table.sorted:
+            rules = kernel.ZoneRules(
+                self.tz, None, table.utc, table.offsets, table.wall0, table.wall1
+            )
+        else:
+            rules = kernel.ZoneRules(self.tz, self.fixed, [], [], [], [])
+        self._rules = (kernel, rules)
+        return rules
 
     def _load_table(self) -> _Transitions | None:
         """Read and verify the transition table (once); ``None`` when there is none."""
@@ -290,7 +313,7 @@ def fold_choice(overlap: str, follows_real_time: bool) -> tuple[bool, bool]:
 
 
 def next_fire(
-    spec: Any,
+    spec: Spec,
     zone: Zone,
     start: int,
     fold0: bool = True,
@@ -304,7 +327,7 @@ def next_fire(
     :param fold1: whether the second occurrence fires
     :param gap_shift: rule G (fire at the transition) if true, skip gap times if false
     """
-    search: Callable[[Any, int], int | None] = _engine.kernel.next_match
+    search = _engine.kernel.next_match
     if zone.fixed is not None:
         c = search(spec, start + zone.fixed)
         return None if c is None else c - zone.fixed
@@ -379,7 +402,7 @@ def next_fire(
 
 
 def prev_fire(
-    spec: Any,
+    spec: Spec,
     zone: Zone,
     end: int,
     fold0: bool = True,
@@ -390,7 +413,7 @@ def prev_fire(
 
     The exact mirror of :func:`next_fire`: it retraces the same instants backwards.
     """
-    search: Callable[[Any, int], int | None] = _engine.kernel.prev_match
+    search = _engine.kernel.prev_match
     if zone.fixed is not None:
         c = search(spec, end + zone.fixed)
         return None if c is None else c - zone.fixed

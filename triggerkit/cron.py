@@ -14,11 +14,21 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime, timezone, tzinfo
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from . import _dialects
-from ._schedule import CronCore, Masks
+from ._constants import (
+    ALL_DAYS,
+    ALL_WEEKDAYS,
+    ALL_YEARS,
+    FLAG_DAY_OR,
+    FLAG_LAST_BUSINESS_DAY,
+    WEEKDAY_NAMES,
+    Masks,
+)
+from ._dialects import Parsed, parse
+from ._schedule import shared_core
 from .errors import TriggerArgumentError
 from .util import astimezone, convert_to_datetime
 
@@ -29,6 +39,14 @@ __all__ = ["Cron"]
 
 _UTC = timezone.utc
 _STATE_VERSION = 1
+
+
+@lru_cache(maxsize=4096)
+def _parse(expr: str, dialect: str, seconds: bool, job_id: str | None) -> Parsed:
+    """Parse once per distinct expression (a ``Parsed`` is immutable, so it is shared)."""
+    return parse(expr, dialect, seconds=seconds, job_id=job_id)
+
+
 _WEEKDAY_POSITIONS = ("1st", "2nd", "3rd", "4th", "5th")
 
 
@@ -104,8 +122,11 @@ class Cron:
         self.seconds = seconds
         self.dst_gap = dst_gap
         self.dst_overlap = dst_overlap
-        self._parsed = _dialects.parse(expr, dialect, seconds=seconds, job_id=job_id)
-        self._core = CronCore(
+        if type(expr) is str and type(job_id) in (str, type(None)):
+            self._parsed = _parse(expr, dialect, seconds, job_id)
+        else:  # parse() names what is wrong with the type
+            self._parsed = parse(expr, dialect, seconds=seconds, job_id=job_id)
+        self._core = shared_core(
             self._parsed.masks, tz, self._parsed.follows_real_time, dst_gap, dst_overlap
         )
 
@@ -207,7 +228,7 @@ class Cron:
         """Return the equivalent APScheduler-style :class:`CronTrigger`.
 
         :raises TriggerArgumentError: for what ``CronTrigger`` cannot express: POSIX day of month
-            OR day of week, Quartz ``W``, ``LW`` and ``L-n`` with n > 0
+            OR day of week, Quartz ``W``, ``LW``, ``L-nW`` and ``L-n`` with n > 0
         """
         from .triggers.cron import CronTrigger
 
@@ -359,8 +380,6 @@ def _values_text(mask: int, lo: int, hi: int) -> str:
 
 
 def _trigger_texts(masks: Masks, expr: str) -> dict[str, str]:
-    from . import _pyengine
-
     def unfit(what: str) -> TriggerArgumentError:
         return TriggerArgumentError(
             "expr",
@@ -369,15 +388,17 @@ def _trigger_texts(masks: Masks, expr: str) -> dict[str, str]:
             f"{expr!r} uses {what}, which CronTrigger cannot express",
         )
 
-    if masks.flags & _pyengine.FLAG_LAST_BUSINESS_DAY:
+    if masks.flags & FLAG_LAST_BUSINESS_DAY:
         raise unfit("LW (last weekday of the month)")
     if masks.near_weekdays:
         raise unfit("W (nearest weekday)")
+    if masks.near_last_days:
+        raise unfit("L-nW (the weekday nearest n days before the last day)")
     if masks.last_days & ~1:
         raise unfit("L-n (n days before the last day)")
-    all_days, all_weekdays = 0xFFFFFFFE, 0x7F
+    all_days, all_weekdays = ALL_DAYS, ALL_WEEKDAYS
     days, weekdays = masks.days, masks.weekdays
-    if masks.flags & _pyengine.FLAG_DAY_OR:
+    if masks.flags & FLAG_DAY_OR:
         if days == all_days or weekdays == all_weekdays:
             days, weekdays = all_days, all_weekdays
         else:
@@ -397,7 +418,7 @@ def _trigger_texts(masks: Masks, expr: str) -> dict[str, str]:
         day_items = ["*"]
     years = ",".join(
         "*"
-        if r == _dialects.ALL_YEARS[0]
+        if r == ALL_YEARS[0]
         else (str(a) if a == b else f"{a}-{b}" + (f"/{s}" if s > 1 else ""))
         for r in masks.years
         for a, b, s in [r]
@@ -414,4 +435,4 @@ def _trigger_texts(masks: Masks, expr: str) -> dict[str, str]:
 
 
 def _pyengine_weekday(wd: int) -> str:
-    return ("mon", "tue", "wed", "thu", "fri", "sat", "sun")[wd]
+    return WEEKDAY_NAMES[wd]

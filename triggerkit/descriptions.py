@@ -16,14 +16,19 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from . import _dialects, _pyengine
-from ._schedule import Masks
+from . import _dialects
+from ._constants import (
+    ALL_DAYS,
+    ALL_WEEKDAYS,
+    ALL_YEARS,
+    FLAG_DAY_OR,
+    FLAG_LAST_BUSINESS_DAY,
+    Masks,
+)
 
 __all__ = ["LANGUAGES", "describe", "describe_masks"]
 
 LANGUAGES = ("en", "zh")
-_ALL_DAYS = 0xFFFFFFFE
-_ALL_WEEKDAYS = 0x7F
 _MAX_CLOCK_TIMES = 8
 
 _EN_MONTHS = (
@@ -173,10 +178,14 @@ class _Words:
         days = shape(masks.days, 1, 31)
         plain_day = (
             days.kind == "single"
-            and masks.weekdays == _ALL_WEEKDAYS
+            and masks.weekdays == ALL_WEEKDAYS
             and not masks.flags
             and not (
-                masks.last_days | masks.nth_weekdays | masks.last_weekdays | masks.near_weekdays
+                masks.last_days
+                | masks.nth_weekdays
+                | masks.last_weekdays
+                | masks.near_weekdays
+                | masks.near_last_days
             )
         )
         if plain_day and months.kind == "single":
@@ -200,13 +209,13 @@ class _Words:
     def day_part(self, masks: Masks) -> str:
         dom = self.dom_items(masks)
         weekdays = masks.weekdays
-        if masks.flags & _pyengine.FLAG_DAY_OR:
-            if masks.days == _ALL_DAYS or weekdays == _ALL_WEEKDAYS:
+        if masks.flags & FLAG_DAY_OR:
+            if masks.days == ALL_DAYS or weekdays == ALL_WEEKDAYS:
                 return ""
             return self.either(self.listing(dom), self.weekdays(weekdays))
-        if masks.days == _ALL_DAYS and len(dom) == 1:
+        if masks.days == ALL_DAYS and len(dom) == 1:
             dom = []
-        if weekdays == _ALL_WEEKDAYS:
+        if weekdays == ALL_WEEKDAYS:
             return self.listing(dom)
         if not dom:
             return self.weekdays(weekdays)
@@ -219,8 +228,11 @@ class _Words:
         for k in range(31):
             if masks.last_days >> k & 1:
                 items.append(self.last_day(k))
-        if masks.flags & _pyengine.FLAG_LAST_BUSINESS_DAY:
+        if masks.flags & FLAG_LAST_BUSINESS_DAY or masks.near_last_days & 1:
             items.append(self.last_business_day())
+        for k in range(1, 31):
+            if masks.near_last_days >> k & 1:
+                items.append(self.near_last_day(k))
         for d in range(1, 32):
             if masks.near_weekdays >> d & 1:
                 items.append(self.near_weekday(d))
@@ -253,6 +265,9 @@ class _Words:
         raise NotImplementedError  # pragma: no cover
 
     def near_weekday(self, d: int) -> str:
+        raise NotImplementedError  # pragma: no cover
+
+    def near_last_day(self, k: int) -> str:
         raise NotImplementedError  # pragma: no cover
 
     def nth_weekday(self, n: int, wd: int) -> str:
@@ -391,6 +406,10 @@ class _English(_Words):
     def near_weekday(self, d: int) -> str:
         return f"on the weekday nearest day {d} of the month"
 
+    def near_last_day(self, k: int) -> str:
+        before = f"{k} day{'s' if k > 1 else ''} before the last day of the month"
+        return f"on the weekday nearest {before}"
+
     def nth_weekday(self, n: int, wd: int) -> str:
         return f"on the {_EN_ORDINALS[n]} {_EN_WEEKDAYS[wd]} of the month"
 
@@ -433,7 +452,7 @@ class _English(_Words):
         return "in " + self.listing(words)
 
     def year_part(self, years: tuple[tuple[int, int, int], ...]) -> str:
-        if years == _dialects.ALL_YEARS:
+        if years == ALL_YEARS:
             return ""
         words = []
         for a, b, step in years:
@@ -557,6 +576,9 @@ class _Chinese(_Words):
     def near_weekday(self, d: int) -> str:
         return f"每月最接近 {d} 日的工作日"
 
+    def near_last_day(self, k: int) -> str:
+        return f"每月最接近最后一天的前 {k} 天的工作日"
+
     def nth_weekday(self, n: int, wd: int) -> str:
         return f"每月{_ZH_ORDINALS[n]}{_ZH_WEEKDAYS[wd]}"
 
@@ -594,7 +616,7 @@ class _Chinese(_Words):
         )
 
     def year_part(self, years: tuple[tuple[int, int, int], ...]) -> str:
-        if years == _dialects.ALL_YEARS:
+        if years == ALL_YEARS:
             return ""
         words = []
         for a, b, step in years:

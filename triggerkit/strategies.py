@@ -28,6 +28,7 @@ except ImportError as exc:  # pragma: no cover - depends on the environment
     ) from exc
 
 from . import _dialects, _tz
+from ._constants import MONTH_NAMES, WEEKDAY_NAMES, WEEKDAY_NAMES_SUNDAY_FIRST
 from .cron import Cron
 
 __all__ = [
@@ -71,9 +72,9 @@ INVALID_KINDS = (
     "dialect-syntax",
 )
 
-_MONTHS = _dialects.MONTH_NAMES
-_SUN_FIRST = _dialects.SUNDAY_FIRST
-_MON_FIRST = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_MONTHS = MONTH_NAMES
+_SUN_FIRST = WEEKDAY_NAMES_SUNDAY_FIRST
+_MON_FIRST = WEEKDAY_NAMES
 
 # (lo, hi, names, name offset) per dialect and field
 _FIELDS: dict[str, dict[str, tuple[int, int, tuple[str, ...], int]]] = {
@@ -162,6 +163,7 @@ def _quartz_days(draw: st.DrawFn) -> tuple[str, str]:
                 _plain_field("quartz", "day"),
                 st.sampled_from(["L", "LW"]),
                 st.integers(0, 30).map(lambda k: f"L-{k}"),
+                st.integers(0, 30).map(lambda k: f"L-{k}W"),
                 st.integers(1, 31).map(lambda d: f"{d}W"),
             )
         )

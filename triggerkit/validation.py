@@ -14,7 +14,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
-from . import _dialects, _pyengine
+from . import _dialects
+from ._constants import ALL_WEEKDAYS, FLAG_DAY_OR
 from ._dialects import Parsed, Problem
 from ._schedule import CronCore
 
@@ -36,7 +37,6 @@ _MONTHS = (
 )
 _WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 _MAX_DAYS = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
-_ALL_WEEKDAYS = 0x7F
 
 
 @dataclass(frozen=True)
@@ -191,7 +191,13 @@ def _schedule_warnings(parsed: Parsed, now: datetime) -> list[Issue]:
     months = [m for m in range(1, 13) if masks.months >> m & 1]
     days = [d for d in range(1, 32) if masks.days >> d & 1]
     plain = (
-        not (masks.last_days | masks.nth_weekdays | masks.last_weekdays | masks.near_weekdays)
+        not (
+            masks.last_days
+            | masks.nth_weekdays
+            | masks.last_weekdays
+            | masks.near_weekdays
+            | masks.near_last_days
+        )
         and not masks.flags
     )
     if not core.feasible:
@@ -204,7 +210,7 @@ def _schedule_warnings(parsed: Parsed, now: datetime) -> list[Issue]:
         last = core.prev(now)
         when = f" (the last time was {last.isoformat()})" if last else ""
         out.append(_whole(parsed, "warning", "past", f"fires only in the past{when}", "year"))
-    if plain and days and masks.weekdays == _ALL_WEEKDAYS:
+    if plain and days and masks.weekdays == ALL_WEEKDAYS:
         missing = [m for m in months if days[0] > _MAX_DAYS[m - 1]]
         leap_only = [m for m in months if m == 2 and days[0] == 29]
         if missing and len(missing) < len(months):
@@ -233,6 +239,7 @@ def _schedule_warnings(parsed: Parsed, now: datetime) -> list[Issue]:
                     "day",
                 )
             )
+    out += _short_month_warnings(parsed, months)
     if masks.nth_weekdays >> 28:
         fifth = [_WEEKDAYS[wd] for wd in range(7) if masks.nth_weekdays >> (28 + wd) & 1]
         out.append(
@@ -245,7 +252,7 @@ def _schedule_warnings(parsed: Parsed, now: datetime) -> list[Issue]:
                 "day_of_week",
             )
         )
-    if masks.flags & _pyengine.FLAG_DAY_OR:
+    if masks.flags & FLAG_DAY_OR:
         out.append(
             _whole(
                 parsed,
@@ -269,4 +276,31 @@ def _schedule_warnings(parsed: Parsed, now: datetime) -> list[Issue]:
                     "day_of_week",
                 )
             )
+    return out
+
+
+def _short_month_warnings(parsed: Parsed, months: list[int]) -> list[Issue]:
+    """Warn about ``L-n`` and ``L-nW`` with n of 28 or more: months of n days or fewer skip it."""
+    masks = parsed.masks
+    out = []
+    for k in range(28, 31):
+        for mask, text in ((masks.last_days, f"L-{k}"), (masks.near_last_days, f"L-{k}W")):
+            if not mask >> k & 1:
+                continue
+            short = [m for m in months if _MAX_DAYS[m - 1] <= k]
+            if 2 in months and k == 28:
+                short.append(2)  # 29 days only in leap years
+            if short:  # not all of them: a spec that never fires was reported already
+                names = _listing([_MONTHS[m - 1] for m in sorted(set(short))])
+                leap = " (except in leap years)" if k == 28 and 2 in short else ""
+                out.append(
+                    _whole(
+                        parsed,
+                        "warning",
+                        "rare",
+                        f"'{text}' needs a month of more than {k} days: it does not fire in "
+                        f"{names}{leap}",
+                        "day",
+                    )
+                )
     return out

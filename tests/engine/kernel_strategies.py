@@ -51,7 +51,7 @@ def year_ranges() -> st.SearchStrategy[tuple[tuple[int, int, int], ...]]:
 
 @st.composite
 def masks(draw: st.DrawFn, *, plain: bool = False) -> tuple[Any, ...]:
-    """The 13 arguments of ``compile_spec``."""
+    """The 14 arguments of ``compile_spec`` (``near_last_days`` last)."""
     days_group = draw(bits(1, 31))
     if plain:
         specials = (0, 0, 0, 0, draw(st.sampled_from([0, py.FLAG_DAY_OR])))
@@ -76,6 +76,7 @@ def masks(draw: st.DrawFn, *, plain: bool = False) -> tuple[Any, ...]:
         draw(bits(0, 23)),
         draw(bits(0, 59)),
         draw(bits(0, 59)),
+        0 if plain else draw(rare_bits(0, 30)),  # near_last_days
     )
 
 

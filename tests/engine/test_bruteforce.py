@@ -52,6 +52,16 @@ def oracle_day(spec: Any, day: date, *, years: bool = True) -> bool:
             else:
                 near = target
             group |= d == near
+    for k in range(31):  # Quartz L-kW: the weekday nearest the k-th day before the last day
+        target = length - k
+        if spec.near_last_days >> k & 1 and target >= 1:
+            candidates = [
+                x
+                for x in range(1, length + 1)
+                if date(day.year, day.month, x).weekday() < 5 and abs(x - target) <= 2
+            ]
+            # nearest, never leaving the month; a tie (impossible for one weekend) never occurs
+            group |= d == min(candidates, key=lambda x: (abs(x - target), x))
     if spec.flags & py.FLAG_LAST_BUSINESS_DAY:  # LW: the last Monday-Friday of the month
         last = max(
             x for x in range(length - 6, length + 1) if date(day.year, day.month, x).weekday() < 5
@@ -140,6 +150,7 @@ def small_specs(draw: st.DrawFn, *, dense: bool) -> tuple[Any, ...]:
             draw(bits(0, 6)),
             draw(st.one_of(st.just(FULL_WEEKS), bits(1, 53))),
         )
+    near_last = 0 if dense else draw(rare_bits(0, 30))
     return (
         draw(st.sampled_from([((1, 9999, 1),), ((1900, 2100, 1),), ((1, 9999, 2),)])),
         draw(st.one_of(st.just(0x1FFE), nonempty(1, 12))),
@@ -147,6 +158,7 @@ def small_specs(draw: st.DrawFn, *, dense: bool) -> tuple[Any, ...]:
         draw(st.one_of(st.just(0xFFFFFF), nonempty(0, 23))) if dense else draw(nonempty(0, 23)),
         draw(nonempty(0, 59)),
         draw(st.one_of(st.just(1), nonempty(0, 59))),
+        near_last,
     )
 
 

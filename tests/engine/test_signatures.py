@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import inspect
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -131,3 +132,63 @@ def test_use_switches_the_kernel_and_rejects_unknown_names(speedups: ModuleType)
         _engine.use(before)
     with pytest.raises(ValueError, match="not an engine"):
         _engine.use("rust")
+
+
+PYX = Path(__file__).resolve().parents[2] / "_speedups" / "_speedups.pyx"
+
+
+def pyx_constants() -> dict[str, int]:
+    """The compiled kernel's C constants: ``cdef <type> NAME = literal`` and enum entries."""
+    text = PYX.read_text()
+    found = {
+        m["name"]: int(m["value"], 0)
+        for m in re.finditer(
+            r"^cdef (?:u?int64_t|int) (?P<name>[A-Z][A-Z0-9_]*) = "
+            r"(?P<value>-?(?:0x)?[0-9A-Fa-f]+)$",
+            text,
+            re.MULTILINE,
+        )
+    }
+    enum = text[text.index("cdef enum:") : text.index("\n\n", text.index("cdef enum:"))]
+    for m in re.finditer(r"^ {4}(?:C_)?(?P<name>[A-Z][A-Z0-9_]*) = (?P<value>\d+)$", enum, re.M):
+        found[m["name"]] = int(m["value"])
+    return found
+
+
+def test_the_compiled_kernel_has_the_pure_constants_by_name() -> None:
+    compiled = pyx_constants()
+    names = {
+        "MIN_YEAR",
+        "MAX_YEAR",
+        "FLAG_DAY_OR",
+        "FLAG_LAST_BUSINESS_DAY",
+        "FLAGS",
+        "ALL_MONTHS",
+        "ALL_DAYS",
+        "ALL_LAST_DAYS",
+        "ALL_NTH_WEEKDAYS",
+        "ALL_WEEKDAYS",
+        "ALL_WEEKS",
+        "ALL_HOURS",
+        "ALL_MINUTES",
+        "ALL_SECONDS",
+        "WEEK_PATTERN",
+        "SATURDAY",
+        "SUNDAY",
+        "FIRST_INSTANT",
+        "LAST_INSTANT",
+        "UNIX_EPOCH_ORDINAL",
+    }
+    assert names <= set(compiled)
+    for name in names:
+        assert compiled[name] == getattr(py, name), name
+
+
+def test_the_compiled_kernel_has_every_pure_helper_by_name() -> None:
+    """One algorithm twice: each private helper of the pure kernel is a C function there."""
+    text = PYX.read_text()
+    helpers = [name for name in pure_functions() if name.startswith("_")]
+    assert len(helpers) >= 15
+    for name in helpers:
+        assert re.search(rf"^cdef [^\n(]*\b{name}\(", text, re.MULTILINE), name
+    assert "selected_day" not in Path(py.__file__).read_text()

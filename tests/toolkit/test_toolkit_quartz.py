@@ -7,6 +7,8 @@ calendar by hand. 2026-01-01 is a Thursday.
 
 from __future__ import annotations
 
+import calendar
+from datetime import date, datetime, timezone
 from itertools import islice
 from types import ModuleType
 
@@ -16,6 +18,12 @@ from triggerkit import Cron, validate
 from triggerkit.errors import CronSpecError
 
 QUARTZ_DOCS = [
+    (
+        "0 15 10 L-5W * ? 2010",
+        "2010-09-01",
+        ["2010-09-24 10:15:00", "2010-10-26 10:15:00", "2010-11-25 10:15:00"],
+        "10:15 on the weekday nearest 5 days before the last day (L-5W)",
+    ),
     (
         "0 0 12 * * ?",
         "2026-01-01",
@@ -221,6 +229,9 @@ def test_ranges_wrap_around_in_quartz(engine: ModuleType) -> None:
         ("0 0 12 ? * ?", "day_of_week", "exactly one of them; both are '?'"),
         ("0 ? 12 * * ?", "minute", "'?' is only allowed in quartz day of month or day of week"),
         ("0 0 12 L-31 * ?", "day", "offset 31 is out of range 0-30"),
+        ("0 0 12 L-31W * ?", "day", "offset 31 is out of range 0-30"),
+        ("0 0 12 L-W * ?", "day", "'L-W'"),
+        ("0 0 12 L-5WW * ?", "day", "'L-5WW'"),
         ("0 0 12 ? * 6#6", "day_of_week", "the week number must be 1-5"),
         ("0 0 12 ? * 8", "day_of_week", "'8' is out of range 1-7"),
         ("0 0 12 ? * 0", "day_of_week", "'0' is out of range 1-7"),
@@ -240,3 +251,65 @@ def test_quartz_errors_name_the_field(expr: str, field: str, message: str) -> No
     assert info.value.field == field
     assert message in str(info.value)
     assert not validate(expr, "quartz").ok
+
+
+# --- L-nW: the weekday nearest the n-th day before the last day -------------------------------
+
+
+def nearest_weekday_in_month(year: int, month: int, target: int) -> int:
+    """The Monday-Friday of the month closest to day ``target``, from first principles."""
+    length = calendar.monthrange(year, month)[1]
+    weekdays = [d for d in range(1, length + 1) if date(year, month, d).weekday() < 5]
+    return min(weekdays, key=lambda d: (abs(d - target), d))
+
+
+@pytest.mark.parametrize("n", [0, 1, 2, 5, 13, 27, 28, 29, 30])
+def test_l_n_w_fires_on_the_weekday_nearest_n_days_before_the_last_day(
+    engine: ModuleType, n: int
+) -> None:
+    expected = []
+    for year in range(2023, 2029):
+        for month in range(1, 13):
+            length = calendar.monthrange(year, month)[1]
+            if length - n >= 1:  # L-n does not exist in months of n days or fewer
+                day = nearest_weekday_in_month(year, month, length - n)
+                expected.append(datetime(year, month, day, 10, 15, tzinfo=timezone.utc))
+    cron = Cron(f"0 15 10 L-{n}W * ?", "UTC", "quartz")
+    got = list(islice(cron.iter("2023-01-01"), len(expected)))
+    assert got == expected
+    assert list(islice(cron.iter(expected[-1], reverse=True), len(expected))) == expected[::-1]
+
+
+def test_l_0_w_is_lw_the_last_weekday(engine: ModuleType) -> None:
+    assert Cron("0 0 12 L-0W * ?", dialect="quartz") == Cron("0 0 12 LW * ?", dialect="quartz")
+
+
+def test_l_n_w_mixes_with_other_days_of_the_month(engine: ModuleType) -> None:
+    cron = Cron("0 0 12 1,L-2W * ?", "UTC", "quartz")
+    # January 2026: 31 days, L-2 = 29th, a Thursday; February: L-2 = 26th, a Thursday
+    assert [t.day for t in cron.next_times(4, "2026-01-01")] == [1, 29, 1, 26]
+
+
+def test_l_n_w_is_described_in_both_languages() -> None:
+    cron = Cron("0 15 10 L-5W * ?", dialect="quartz")
+    assert cron.describe() == (
+        "at 10:15, on the weekday nearest 5 days before the last day of the month"
+    )
+    assert cron.describe("zh") == "每月最接近最后一天的前 5 天的工作日 10:15"
+
+
+def test_l_n_w_in_short_months_is_reported_by_validate() -> None:
+    result = validate("0 0 12 L-30W * ?", "quartz")
+    assert result.ok
+    assert [w.code for w in result.warnings] == ["rare"]
+    assert "does not fire in February, April, June, September and November" in (
+        result.warnings[0].message
+    )
+    assert validate("0 0 12 L-5W * ?", "quartz").warnings == ()
+    never = validate("0 0 12 L-30W 2 ?", "quartz")
+    assert [w.code for w in never.warnings] == ["never-fires"]
+
+
+def test_l_n_w_cannot_become_a_cron_trigger() -> None:
+    with pytest.raises(ValueError, match="L-nW"):
+        Cron("0 0 12 L-3W * ?", dialect="quartz").to_trigger()

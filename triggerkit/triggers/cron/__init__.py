@@ -5,10 +5,12 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone, tzinfo
 from functools import lru_cache
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from tzlocal import get_localzone
 
-from ..._schedule import CronCore, Masks
+from ..._constants import Masks
+from ..._schedule import shared_core
 from ...errors import CronSpecError
 from ...util import astimezone, convert_to_datetime, datetime_repr
 from ..base import BaseTrigger, check_jitter, warn_if_ends_before_start
@@ -70,6 +72,42 @@ def _masks_for(fields: tuple[BaseField, ...]) -> tuple[Masks, bool]:
     )
     # rule O: a spec whose hour or minute field starts with '*' follows real time
     return masks, hour.starts_with_star() or minute.starts_with_star()
+
+
+@lru_cache(maxsize=8192, typed=True)
+def _spec_for(*values: Any) -> tuple[tuple[BaseField, ...], Masks, bool]:
+    """Return the parsed fields, masks and rule-O flag of the eight field values, in order.
+
+    ``typed``: ``hour=True`` is an error, not ``hour=1``. Fields and masks are never changed
+    after parsing, so triggers with the same values share them.
+    """
+    fields = tuple(
+        _make_field(CronTrigger.FIELDS_MAP[name], name, exprs, is_default)
+        for name, exprs, is_default in _defaulted(
+            dict(zip(CronTrigger.FIELD_NAMES, values, strict=True))
+        )
+    )
+    masks, follows = _masks_for(fields)
+    return fields, masks, follows
+
+
+def _defaulted(given: dict[str, Any]) -> list[tuple[str, Any, bool]]:
+    """Return ``(name, expression, is_default)`` per field with APScheduler 3's defaulting.
+
+    Fields above the smallest given one are ``'*'``, fields below it take their minimum.
+    """
+    values = {k: v for k, v in given.items() if v is not None}
+    out = []
+    assign_defaults = False
+    for name in CronTrigger.FIELD_NAMES:
+        if name in values:
+            out.append((name, values.pop(name), False))
+            assign_defaults = not values
+        elif assign_defaults:
+            out.append((name, DEFAULT_VALUES[name], True))
+        else:
+            out.append((name, "*", True))
+    return out
 
 
 class CronTrigger(BaseTrigger):
@@ -134,7 +172,10 @@ class CronTrigger(BaseTrigger):
         dst_gap: str = "shift",
         dst_overlap: str = "auto",
     ) -> None:
-        if timezone:
+        self.timezone: tzinfo | None
+        if type(timezone) is ZoneInfo or timezone is _UTC:
+            self.timezone = timezone  # what astimezone() returns for them, without its checks
+        elif timezone:
             self.timezone = astimezone(timezone)
         elif isinstance(start_date, datetime) and start_date.tzinfo:
             self.timezone = astimezone(start_date.tzinfo)
@@ -151,39 +192,34 @@ class CronTrigger(BaseTrigger):
         self.dst_gap = dst_gap
         self.dst_overlap = dst_overlap
 
-        given = {
-            "year": year,
-            "month": month,
-            "day": day,
-            "week": week,
-            "day_of_week": day_of_week,
-            "hour": hour,
-            "minute": minute,
-            "second": second,
-        }
-        values = {k: v for k, v in given.items() if v is not None}
-        self.fields: list[BaseField] = []
-        assign_defaults = False
-        # APScheduler 3's defaulting: fields above the smallest given one are '*', fields
-        # below it take their minimum.
-        for name in self.FIELD_NAMES:
-            if name in values:
-                exprs: Any = values.pop(name)
-                is_default = False
-                assign_defaults = not values
-            elif assign_defaults:
-                exprs = DEFAULT_VALUES[name]
-                is_default = True
-            else:
-                exprs = "*"
-                is_default = True
-            self.fields.append(_make_field(self.FIELDS_MAP[name], name, exprs, is_default))
+        try:  # the same field values as an earlier trigger: its parsed fields and masks
+            fields, masks, follows = _spec_for(
+                year, month, day, week, day_of_week, hour, minute, second
+            )
+        except TypeError:  # an unhashable value: parsed below, which names the field
+            pass
+        else:
+            assert self.timezone is not None
+            self.fields: list[BaseField] = list(fields)
+            self._core = shared_core(masks, self.timezone, follows, dst_gap, dst_overlap)
+            return
+        given = dict(
+            zip(
+                self.FIELD_NAMES,
+                (year, month, day, week, day_of_week, hour, minute, second),
+                strict=True,
+            )
+        )
+        self.fields = [
+            _make_field(self.FIELDS_MAP[name], name, exprs, is_default)
+            for name, exprs, is_default in _defaulted(given)
+        ]
         self._build()
 
     def _build(self) -> None:
         masks, follows = _masks_for(tuple(self.fields))
         assert self.timezone is not None
-        self._core = CronCore(masks, self.timezone, follows, self.dst_gap, self.dst_overlap)
+        self._core = shared_core(masks, self.timezone, follows, self.dst_gap, self.dst_overlap)
 
     @classmethod
     def from_crontab(cls, expr: str, timezone: tzinfo | str | None = None) -> CronTrigger:
@@ -224,6 +260,19 @@ class CronTrigger(BaseTrigger):
         at ``now`` if that is earlier), otherwise at ``max(now, start_date)``; the result is
         never past ``end_date``. DST is handled by rules G and O.
         """
+        if self.start_date is None and self.end_date is None and not self.jitter:
+            # the common cases, without conversions
+            if previous_fire_time is None:
+                if now.tzinfo is not None:
+                    return self._core.next(now, inclusive=True)
+            elif previous_fire_time is now or (
+                previous_fire_time.tzinfo is now.tzinfo
+                and type(now.tzinfo) is timezone
+                and previous_fire_time <= now
+            ):
+                # previous at or before now (a fixed offset: wall clocks compare as instants):
+                # the search starts just after previous, as below
+                return self._core.next(previous_fire_time)
         # Instants are compared and shifted in UTC: same-zone datetimes compare (and subtract)
         # as wall clocks, ignoring fold.
         now_utc = now.astimezone(_UTC)

@@ -14,6 +14,7 @@ from datetime import datetime
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
+from ..._constants import APS_LIMITS, MONTH_NAMES, WEEKDAY_NAMES
 from ...errors import CronSpecError
 
 if TYPE_CHECKING:
@@ -30,21 +31,11 @@ __all__ = (
     "WeekdayRangeExpression",
 )
 
-WEEKDAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
-MONTHS = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
-
+WEEKDAYS = list(WEEKDAY_NAMES)
+MONTHS = list(MONTH_NAMES)
 
 # Each field's (minimum, maximum); ``fields.MIN_VALUES``/``MAX_VALUES`` are built from this.
-LIMITS = {
-    "year": (1970, 9999),
-    "month": (1, 12),
-    "day": (1, 31),
-    "week": (1, 53),
-    "day_of_week": (0, 6),
-    "hour": (0, 23),
-    "minute": (0, 59),
-    "second": (0, 59),
-}
+LIMITS = APS_LIMITS
 
 
 def _limits(field_name: str) -> tuple[int, int]:
