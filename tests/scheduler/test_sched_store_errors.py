@@ -18,6 +18,7 @@ from triggerkit.executors.debug import DebugExecutor
 from triggerkit.job import Job
 from triggerkit.jobstores.memory import MemoryJobStore
 from triggerkit.schedulers.background import BackgroundScheduler
+from triggerkit.schedulers.base import MAX_SLEEP
 
 
 class FlakyStore(MemoryJobStore):
@@ -83,10 +84,15 @@ def test_consecutive_failures_back_off_and_a_success_resets(
     sched.shutdown()
 
 
-def test_a_retry_interval_over_the_cap_is_kept(clock: FakeClock) -> None:
+def test_a_retry_interval_over_the_cap_is_kept(
+    clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
     sched, store, _ = flaky_scheduler(retry=100.0)
     store.down = {"acquire_due_jobs"}
-    assert [sched.tick() for _ in range(3)] == [100.0, 100.0, 100.0]
+    with caplog.at_level(logging.WARNING, logger="triggerkit.scheduler"):
+        waits = [sched.tick() for _ in range(3)]
+    assert waits == [MAX_SLEEP] * 3  # the loop sleeps in slices; the retry is at +100 s
+    assert [r.getMessage().endswith("retrying in 100 s)") for r in caplog.records] == [True] * 3
     sched.shutdown()
 
 
