@@ -22,9 +22,10 @@ CFG
   java -Xmx256m -cp "$cp" org.apache.zookeeper.server.quorum.QuorumPeerMain "$d/zoo.cfg" \
     >"$d/zookeeper.log" 2>&1 </dev/null &
   echo $! >"$d/pid"
-  # bash, not sh: the probe needs bash's /dev/tcp
+  # bash, not sh: the probe needs bash's /dev/tcp; timeout: a ZooKeeper still starting can
+  # accept the probe and never answer nor close it (an NPE in its close path), which hung CI
   tk_wait zookeeper 60 "$(cat "$d/pid")" \
-    bash -c "exec 3<>/dev/tcp/127.0.0.1/$port && printf ruok >&3 && grep -q imok <&3" \
+    timeout 5 bash -c "exec 3<>/dev/tcp/127.0.0.1/$port && printf ruok >&3 && grep -q imok <&3" \
     || { tail -20 "$d/zookeeper.log" >&2; return 1; }
   tk_export TK_ZK_PORT "$port"
   echo "zookeeper ready on 127.0.0.1:$port"

@@ -13,6 +13,12 @@ test outside the list fails or is skipped, or when a listed test passes. Usage::
 
     python tests/compat/apscheduler_suite.py tests/triggers/test_calendarinterval.py ...
     python tests/compat/apscheduler_suite.py --all          # every file but test_jobstores.py
+    python tests/compat/apscheduler_suite.py tests/test_jobstores.py   # needs the test servers
+
+``tests/test_jobstores.py`` connects to each server on its default port; the harness rewrites
+the connection arguments of its store and client constructors to the ports that ``.ci/servers.sh``
+exports (``TK_*``), and adds a SQLAlchemy-on-PostgreSQL store (``TK_PG_URL``) to its store
+parameters (:func:`point_at_servers`). A variable that is unset fails the tests that need it.
 """
 
 from __future__ import annotations
@@ -126,6 +132,79 @@ def rewrite(source: str) -> str:
     return _DOTTED.sub(replace, source)
 
 
+_ENV_PORT = 'int(os.environ["{}"])'
+_HOST = 'host="127.0.0.1", port=' + _ENV_PORT
+# (text in APScheduler's test_jobstores.py, its replacement, how many times it must occur)
+SERVER_EDITS: tuple[tuple[str, str, int], ...] = (
+    ("from datetime import datetime\n", "import os\nfrom datetime import datetime\n", 1),
+    (
+        'RethinkDBJobStore(database="apscheduler_unittest")',
+        f'RethinkDBJobStore(database="apscheduler_unittest", {_HOST.format("TK_RETHINK_PORT")})',
+        1,
+    ),
+    (
+        'MongoDBJobStore(database="apscheduler_unittest")',
+        'MongoDBJobStore(database="apscheduler_unittest", '
+        f"{_HOST.format('TK_MONGO_PORT')}, directConnection=True)",
+        1,
+    ),
+    (
+        "mongodb.MongoClient()",
+        f"mongodb.MongoClient({_HOST.format('TK_MONGO_PORT')}, directConnection=True)",
+        1,
+    ),
+    ("redis.RedisJobStore()", f"redis.RedisJobStore({_HOST.format('TK_REDIS_PORT')})", 1),
+    (
+        'ZooKeeperJobStore(path="/apscheduler_unittest")',
+        'ZooKeeperJobStore(path="/apscheduler_unittest", hosts=_ZK_HOSTS)',
+        1,
+    ),
+    ("zookeeper.KazooClient()", "zookeeper.KazooClient(hosts=_ZK_HOSTS)", 2),
+    (
+        'EtcdJobStore(path="/apscheduler_unittest")',
+        f'EtcdJobStore(path="/apscheduler_unittest", {_HOST.format("TK_ETCD_PORT")})',
+        1,
+    ),
+    ("etcd.Etcd3Client()", f"etcd.Etcd3Client({_HOST.format('TK_ETCD_PORT')})", 1),
+    # SQLAlchemy on PostgreSQL, next to APScheduler's SQLAlchemy on SQLite, in both store lists
+    (
+        '        "sqlalchemyjobstore",\n',
+        '        "sqlalchemyjobstore",\n        "sqlalchemypgjobstore",\n',
+        2,
+    ),
+    ('"sqlalchemy", "mongodb"', '"sqlalchemy", "sqlalchemy-postgresql", "mongodb"', 2),
+)
+SERVER_ADDITIONS = """
+
+_ZK_HOSTS = "127.0.0.1:" + os.environ.get("TK_ZK_PORT", "TK_ZK_PORT-is-unset")
+
+
+@pytest.fixture
+def sqlalchemypgjobstore():
+    from triggerkit.jobstores.sqlalchemy import SQLAlchemyJobStore
+
+    store = SQLAlchemyJobStore(url=os.environ["TK_PG_URL"], tablename="apscheduler_unittest")
+    store.start(None, "sqlalchemy")
+    store.remove_all_jobs()
+    yield store
+    store.remove_all_jobs()
+    store.shutdown()
+"""
+
+
+def point_at_servers(source: str) -> str:
+    """Return APScheduler's ``test_jobstores.py`` connected to the ``TK_*`` test servers.
+
+    Raises :class:`ValueError` when the file is not the one the edits were written for.
+    """
+    for old, new, count in SERVER_EDITS:
+        found = source.count(old)
+        if found != count:
+            raise ValueError(f"test_jobstores.py: {old!r} occurs {found} times, not {count}")
+        source = source.replace(old, new)
+    return source + SERVER_ADDITIONS
+
+
 def fetch_sdist(dest: Path) -> Path:
     """Download APScheduler's sdist into ``dest`` with pip; return the archive's path."""
     subprocess.run(
@@ -160,6 +239,8 @@ def unpack_tests(sdist: Path, dest: Path) -> Path:
     shutil.copytree(root / "tests", tests)
     for path in tests.rglob("*.py"):
         path.write_text(rewrite(path.read_text(encoding="utf-8")), encoding="utf-8")
+    jobstores = tests / "test_jobstores.py"
+    jobstores.write_text(point_at_servers(jobstores.read_text(encoding="utf-8")), encoding="utf-8")
     # APScheduler's own pytest settings (its pyproject.toml), not ours
     (dest / "suite" / "pytest.ini").write_text(
         "[pytest]\naddopts = -rsx --tb=short -p no:cacheprovider\ntestpaths = tests\n"

@@ -107,6 +107,13 @@ EXPECTED: dict[str, tuple[str, str]] = {
         "rule G (docs/rules/dst.md): 02:30 on 2016-03-27 in Berlin does not exist, so it fires "
         "at 03:00+02:00 that day; APScheduler 3.11 skips the day (dst_gap='skip' does that)",
     ),
+    # -- tests/test_jobstores.py (run on the test servers; not part of --all) ----------------
+    "tests/test_jobstores.py::test_memstore_close[*]": (
+        "failed",
+        "issue #13 item 5: triggerkit's MemoryJobStore keeps its jobs across shutdown() on "
+        "purpose, so a scheduler started again still has them (docs/migration.md, 'Where "
+        "triggerkit behaves better'); APScheduler's shutdown() empties it",
+    ),
     **{
         f"tests/test_schedulers.py::TestQtScheduler::test_{name}[{tz}]": ("deselected", _QT_CRASH)
         for name in ("add_pending_job", "add_live_job")

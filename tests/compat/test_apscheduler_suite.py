@@ -8,6 +8,8 @@ import re
 import sys
 from pathlib import Path
 
+import pytest
+
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
@@ -76,3 +78,28 @@ def test_every_expected_failure_is_in_the_migration_guide_with_its_reason() -> N
         assert f"`{pattern}`" in text, pattern
         assert outcome in ("failed", "skipped", "deselected")
         assert reason.split(":")[0] in text, reason
+
+
+def _jobstores_like(times: int = 1) -> str:
+    """A text with every construct the server edits look for, each as often as expected."""
+    return "".join(
+        old * (count if old != "redis.RedisJobStore()" else times)
+        for old, _, count in suite.SERVER_EDITS
+    )
+
+
+def test_test_jobstores_is_pointed_at_the_tk_servers() -> None:
+    edited = suite.point_at_servers(_jobstores_like())
+    for variable in ("TK_REDIS_PORT", "TK_MONGO_PORT", "TK_ETCD_PORT", "TK_RETHINK_PORT"):
+        assert f'port=int(os.environ["{variable}"])' in edited, variable
+    assert 'os.environ["TK_PG_URL"]' in edited
+    assert "hosts=_ZK_HOSTS" in edited and '"TK_ZK_PORT"' in edited
+    assert "redis.RedisJobStore()" not in edited and "KazooClient()" not in edited
+    assert edited.count('"sqlalchemypgjobstore"') == 2
+    assert "def sqlalchemypgjobstore(" in edited
+
+
+@pytest.mark.parametrize("times", [0, 2])
+def test_a_changed_test_jobstores_stops_the_run_instead_of_using_default_ports(times: int) -> None:
+    with pytest.raises(ValueError, match=re.escape("'redis.RedisJobStore()' occurs")):
+        suite.point_at_servers(_jobstores_like(times))
