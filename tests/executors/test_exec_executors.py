@@ -158,8 +158,9 @@ def test_the_thread_pool_takes_pool_kwargs() -> None:
 
 def test_the_process_pool_runs_jobs_in_other_processes() -> None:
     collector = Collector(executors={"default": ProcessPoolExecutor(2, pool_kwargs=SPAWN)})
-    collector.sched.add_job(pid)
-    collector.sched.add_job("test_exec_executors:square", args=(7,))
+    # no grace limit: a spawned worker may take more than the default second to start
+    collector.sched.add_job(pid, misfire_grace_time=None)
+    collector.sched.add_job("test_exec_executors:square", args=(7,), misfire_grace_time=None)
     collector.sched.start()
     events = collector.wait_for(2)
     collector.sched.shutdown()
@@ -204,7 +205,7 @@ def test_a_broken_process_pool_is_replaced(caplog: pytest.LogCaptureFixture) -> 
         sched.add_job(die)
         assert broken.wait(CAP)  # the crash surfaces as an error of the machinery, logged
         first_pool = executor._pool
-        sched.add_job(square, args=(5,))
+        sched.add_job(square, args=(5,), misfire_grace_time=None)
         (event,) = collector.wait_for(1)
     finally:
         logger.removeHandler(flag)

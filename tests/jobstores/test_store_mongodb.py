@@ -186,5 +186,5 @@ def test_it_is_the_mongodb_plugin() -> None:
 def test_a_missing_driver_names_the_class_and_the_extra(monkeypatch: Any) -> None:
     monkeypatch.setitem(sys.modules, "pymongo", None)
     monkeypatch.delitem(sys.modules, "triggerkit.jobstores.mongodb")
-    with pytest.raises(ImportError, match=r"MongoDBJobStore.*triggerkit\[mongodb\]"):
+    with pytest.raises(ImportError, match=r"MongoDBJobStore.*triggerkit-cron\[mongodb\]"):
         importlib.import_module("triggerkit.jobstores.mongodb")

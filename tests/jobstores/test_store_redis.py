@@ -197,5 +197,5 @@ def test_it_is_the_redis_plugin_and_passes_connect_args_on() -> None:
 def test_a_missing_driver_names_the_class_and_the_extra(monkeypatch: Any) -> None:
     monkeypatch.setitem(sys.modules, "redis", None)
     monkeypatch.delitem(sys.modules, "triggerkit.jobstores.redis")
-    with pytest.raises(ImportError, match=r"RedisJobStore.*triggerkit\[redis\]"):
+    with pytest.raises(ImportError, match=r"RedisJobStore.*triggerkit-cron\[redis\]"):
         importlib.import_module("triggerkit.jobstores.redis")
