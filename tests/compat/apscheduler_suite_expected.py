@@ -64,11 +64,6 @@ EXPECTED: dict[str, tuple[str, str]] = {
         "error wording: the message goes on to list the known trigger names",
     ),
     # -- internals the tests reach into -----------------------------------------------------
-    "tests/triggers/test_cron.py::test_pickle[*]": (
-        "failed",
-        "compares every __slots__ member, including the private compiled schedule (_core), "
-        "which has no equality; the public state (fields, dates, zone, jitter) compares equal",
-    ),
     "tests/test_util.py::TestObjToRef::test_inherited_classmethod": (
         "failed",
         "obj_to_ref checks that the reference it returns imports back; the test's class claims "
