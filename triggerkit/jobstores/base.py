@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import logging
 from abc import ABCMeta, abstractmethod
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -258,6 +258,21 @@ class BaseJobStore(metaclass=ABCMeta):
     def live_claim_owners(self, now: datetime) -> dict[RunKey, str]:
         """Every claim with a lease still running at ``now`` -> its owner (for tests, tools)."""
         raise NotImplementedError
+
+    def watch_changes(self, on_change: Callable[[], None]) -> bool:
+        """Call ``on_change()`` whenever a job of this store is added, modified, paused or
+        removed through another store object (another scheduler, process or host).
+
+        Called by a scheduler started with ``shared=True``, after :meth:`enable_shared`. A store
+        that can be told of changes (PostgreSQL LISTEN/NOTIFY, Redis pub/sub, ZooKeeper and etcd
+        watches) starts a watcher and returns ``True``; ``on_change`` may then be called from any
+        thread, may be called for the caller's own changes and spuriously, and must be cheap
+        (the scheduler only wakes up). The watcher survives store errors (it reconnects and calls
+        ``on_change`` once it is back, since changes may have been missed) and stops in
+        :meth:`shutdown`. The default returns ``False``: the scheduler polls the store every
+        ``shared_poll_interval`` seconds (it also does with a watcher, as a safety net).
+        """
+        return False
 
     @abstractmethod
     def get_next_run_time(self) -> datetime | None:

@@ -1066,6 +1066,16 @@ class BaseScheduler(metaclass=ABCMeta):
             return
         store.enable_shared()
         self._shared_aliases.add(alias)
+        if store.watch_changes(self._store_changed):
+            self._logger.debug("Job store %r tells this scheduler of changes made by others", alias)
+
+    def _store_changed(self) -> None:
+        """A shared store's watcher saw a job change made by another scheduler: look at once.
+
+        Called from the store's watcher thread; ``wakeup`` is thread-safe in every scheduler.
+        """
+        if self.running:
+            self.wakeup()
 
     def _process_shared_store(
         self, alias: str, store: BaseJobStore, now: datetime, events: list[SchedulerEvent]
