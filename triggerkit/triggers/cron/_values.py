@@ -12,6 +12,7 @@ accepts it gives the masks the fields give (a differential test holds them equal
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from ..._constants import ALL_YEARS, APS_LIMITS, MONTH_NAMES, WEEKDAY_NAMES, Masks
@@ -95,34 +96,40 @@ def _starts_with_star(value: Any) -> bool:
     return type(value) is str and value.lstrip()[:1] == "*"
 
 
+# Per field, year to second: the table of its commonest values and the reader of the others.
+_FIELDS: tuple[tuple[dict[Any, Any], Callable[[Any], Any]], ...] = (
+    ({"*": ALL_YEARS}, _years),
+    (_MONTH.quick, lambda value: _plain(value, _MONTH)),
+    ({k: (m, 0, 0, 0) for k, m in _DAY.quick.items()}, _day),
+    (_WEEK.quick, lambda value: _plain(value, _WEEK)),
+    (_WEEKDAY.quick, lambda value: _plain(value, _WEEKDAY)),
+    (_HOUR.quick, lambda value: _plain(value, _HOUR)),
+    (_MINUTE.quick, lambda value: _plain(value, _MINUTE)),
+    (_SECOND.quick, lambda value: _plain(value, _SECOND)),
+)
+
+
 def masks_of(values: tuple[Any, ...]) -> tuple[Masks, bool] | None:
     """Return the masks of eight field values (year .. second) and whether they follow real
     time (rule O), or ``None`` when the field parsers must read them."""
-    given = [i for i, value in enumerate(values) if value is not None]
-    last = given[-1] if given else 8
-    year, month, day, week, weekday, hour, minute, second = (
-        value if value is not None else "*" if i < last else _DEFAULTS[i]
-        for i, value in enumerate(values)
-    )
-    years = _years(year)
-    months = _plain(month, _MONTH)
-    weekdays = _plain(weekday, _WEEKDAY)
-    weeks = _plain(week, _WEEK)
-    hours = _plain(hour, _HOUR)
-    minutes = _plain(minute, _MINUTE)
-    seconds = _plain(second, _SECOND)
-    days = _day(day)
-    if (
-        years is None
-        or months is None
-        or days is None
-        or weekdays is None
-        or weeks is None
-        or hours is None
-        or minutes is None
-        or seconds is None
-    ):
-        return None
+    last = 7  # APScheduler 3: '*' above the smallest field given, the minimum below it
+    while last >= 0 and values[last] is None:
+        last -= 1
+    if last < 0:
+        last = 8  # nothing given: every field '*'
+    found: list[Any] = []
+    for i, value in enumerate(values):
+        if value is None:
+            value = "*" if i < last else _DEFAULTS[i]
+        table, read = _FIELDS[i]
+        kind = type(value)  # no bool (True == 1) or float (5.0 == 5) from the tables
+        mask = table.get(value) if kind is str or kind is int else None
+        if mask is None:
+            mask = read(value)
+            if mask is None:
+                return None
+        found.append(mask)
+    years, months, days, weeks, weekdays, hours, minutes, seconds = found
     plain_days, last_days, nth, last_weekdays = days
     masks = Masks(
         years,
@@ -139,4 +146,6 @@ def masks_of(values: tuple[Any, ...]) -> tuple[Masks, bool] | None:
         minutes,
         seconds,
     )
+    hour = values[5] if values[5] is not None else "*" if 5 < last else _DEFAULTS[5]
+    minute = values[6] if values[6] is not None else "*" if 6 < last else _DEFAULTS[6]
     return masks, _starts_with_star(hour) or _starts_with_star(minute)
