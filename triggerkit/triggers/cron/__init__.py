@@ -79,19 +79,32 @@ def _masks_for(fields: tuple[BaseField, ...]) -> tuple[Masks, bool]:
 def _spec_for(
     *values: Any,
 ) -> tuple[tuple[BaseField, ...] | None, tuple[Any, ...], Masks, bool]:
-    """Return the fields, values, masks and rule-O flag of the eight field values, in order.
+    """Return the fields (or the packed values), masks and rule-O flag of eight field values.
 
     The fields are ``None`` when the values are in the common forms, whose masks come straight
-    from the text (the trigger parses them when ``fields`` is read). ``typed``: ``hour=True``
-    is an error, not ``hour=1``. Nothing here is changed after parsing, so triggers with the
-    same values share it all.
+    from the text; the trigger keeps the values packed and parses them when ``fields`` is
+    read. ``typed``: ``hour=True`` is an error, not ``hour=1``. Nothing here is changed after
+    parsing, so triggers with the same values share it all.
     """
     found = masks_of(values)
     if found is not None:
-        return None, values, found[0], found[1]
+        return None, _pack(values), found[0], found[1]
     fields = tuple(_parse_fields(values))
     masks, follows = _masks_for(fields)
-    return fields, values, masks, follows
+    return fields, (), masks, follows
+
+
+def _pack(values: tuple[Any, ...]) -> tuple[Any, ...]:
+    """The eight values as ``(first, value, ...)`` from the first given to the last given:
+    what a trigger keeps until its fields are read (most of the eight are ``None``)."""
+    given = [i for i, value in enumerate(values) if value is not None] or [8]
+    return (given[0], *values[given[0] : given[-1] + 1])
+
+
+def _unpack(packed: tuple[Any, ...]) -> tuple[Any, ...]:
+    first: int = packed[0]
+    values: tuple[Any, ...] = (None,) * first + packed[1:]
+    return values + (None,) * (8 - len(values))
 
 
 def _parse_fields(values: tuple[Any, ...]) -> list[BaseField]:
@@ -210,7 +223,7 @@ class CronTrigger(BaseTrigger):
         self.dst_overlap = dst_overlap
 
         try:  # the same field values as an earlier trigger: its masks (and fields)
-            fields, values, masks, follows = _spec_for(
+            fields, packed, masks, follows = _spec_for(
                 year, month, day, week, day_of_week, hour, minute, second
             )
         except TypeError:  # an unhashable value: parsed here, which names the field
@@ -219,8 +232,8 @@ class CronTrigger(BaseTrigger):
             )
             self._build()
             return
-        # a tuple of the values stands for the fields until they are first read
-        self._fields = values if fields is None else list(fields)
+        # the packed values stand for the fields until they are first read
+        self._fields = packed if fields is None else list(fields)
         assert self.timezone is not None
         self._core = shared_core(masks, self.timezone, follows, dst_gap, dst_overlap)
 
@@ -229,7 +242,7 @@ class CronTrigger(BaseTrigger):
         """The eight APScheduler 3 field objects, year to second (parsed on first read)."""
         fields = self._fields
         if isinstance(fields, tuple):
-            fields = self._fields = _parse_fields(fields)
+            fields = self._fields = _parse_fields(_unpack(fields))
         return fields
 
     @fields.setter
