@@ -133,6 +133,16 @@ def clear_caches() -> None:
         clear()
 
 
+def assert_caches_empty() -> None:
+    """Fail unless every ``lru_cache`` of every triggerkit module is empty (a never-seen check)."""
+    for name, module in list(sys.modules.items()):
+        if name == "triggerkit" or name.startswith("triggerkit."):
+            for value in list(vars(module).values()):
+                info = getattr(value, "cache_info", None)
+                if callable(info):
+                    assert info().currsize == 0, f"{name}.{value.__name__} kept entries"
+
+
 def make_cron(row: Row, zone: str) -> Any:
     expr, options = row.cron_args
     return Cron(expr, tz=ZONES[zone], **options)
@@ -307,6 +317,7 @@ __all__ = [
     "START",
     "ZONES",
     "Row",
+    "assert_caches_empty",
     "clear_caches",
     "cold_calls",
     "construct_calls",
