@@ -318,13 +318,13 @@ def _parse_common(expr: str, dialect: str, seconds: bool) -> Parsed | None:
     if dialect == "posix":
         if len(parts) != (6 if seconds else 5):
             return None
-        second = _field(parts.pop(0), _SECOND) if seconds else 1
+        second = field_mask(parts.pop(0), _SECOND) if seconds else 1
         minute_text, hour_text, day_text, month_text, weekday_text = parts
-        minutes = _field(minute_text, _MINUTE)
-        hours = _field(hour_text, _HOUR)
-        days = _field(day_text, _DAY)
-        months = _field(month_text, _MONTH)
-        sunday_based = _field(weekday_text, _POSIX_WEEKDAY)
+        minutes = field_mask(minute_text, _MINUTE)
+        hours = field_mask(hour_text, _HOUR)
+        days = field_mask(day_text, _DAY)
+        months = field_mask(month_text, _MONTH)
+        sunday_based = field_mask(weekday_text, _POSIX_WEEKDAY)
         if (
             second is None
             or minutes is None
@@ -345,10 +345,10 @@ def _parse_common(expr: str, dialect: str, seconds: bool) -> Parsed | None:
         if len(parts) != 6:
             return None
         second_text, minute_text, hour_text, day_text, month_text, weekday_text = parts
-        second = _field(second_text, _SECOND)
-        minutes = _field(minute_text, _MINUTE)
-        hours = _field(hour_text, _HOUR)
-        months = _field(month_text, _MONTH)
+        second = field_mask(second_text, _SECOND)
+        minutes = field_mask(minute_text, _MINUTE)
+        hours = field_mask(hour_text, _HOUR)
+        months = field_mask(month_text, _MONTH)
         if second is None or minutes is None or hours is None or months is None:
             return None
         found = _quartz_days(day_text, weekday_text)
@@ -373,12 +373,6 @@ def _parse_common(expr: str, dialect: str, seconds: bool) -> Parsed | None:
     )
     follows = minute_text[0] == "*" or hour_text[0] == "*"  # rule O
     return Parsed(expr, dialect, masks, follows, None, (), seconds)
-
-
-def _field(text: str, atoms: Atoms) -> int | None:
-    """The mask of a field: ``*`` or one number from the table, else in one pass."""
-    quick = atoms.quick.get(text)
-    return quick if quick is not None else field_mask(text, atoms)
 
 
 def _quartz_days(day: str, weekday: str) -> tuple[int, int, int, int] | None:
