@@ -4,7 +4,7 @@
     python bench/shared.py --stores sqlite --jobs 20 --seconds 5   # smaller
     python bench/shared.py --svg docs/shared-bench.svg              # also draw the plot
 
-N scheduler processes (tests/scheduler/shared_fleet.py workers) share one store holding
+N scheduler processes (tests/schedulers/shared_fleet.py workers) share one store holding
 ``--jobs`` interval jobs that fire every second for ``--seconds`` runs each. Every run inserts its
 identity (job id, scheduled time) into a runs table with a unique key (an SQLite file), so the
 figures count only runs done once; duplicates and missing runs are printed too (both must be 0),
@@ -34,7 +34,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-FLEET_DIR = ROOT / "tests" / "scheduler"
+FLEET_DIR = ROOT / "tests" / "schedulers"
 sys.path[:0] = [str(FLEET_DIR), str(ROOT / "tests")]
 
 import shared_fleet  # noqa: E402

@@ -1,6 +1,6 @@
 """Measure how often triggerkit agrees with croniter, cronsim and APScheduler 3.11.
 
-Run: ``python tests/toolkit/measure_agreement.py [examples] [seed]`` (defaults 5000 and 0).
+Run: ``python tests/compat/measure_agreement.py [examples] [seed]`` (defaults 5000 and 0).
 Draws expressions with :mod:`triggerkit.strategies`, zones (UTC and the DST zones) and start
 times, compares the first five fire times as UTC instants, and prints the tables that
 ``docs/dialects.md`` shows. The draw is seeded (``hypothesis.seed``, generation phase only, no

@@ -2,7 +2,7 @@
 
 The store-level contract of :mod:`triggerkit.jobstores.claims`: a claim advances the job and
 records one claim row per run in one atomic step, so two claimers (threads here, each with its
-own store object and connections; processes in tests/scheduler/test_sched_shared.py) never get the
+own store object and connections; processes in tests/schedulers/test_shared.py) never get the
 same run; ``max_instances`` counts live claims across all claimers; an expired claim is taken over
 exactly once; the jobs table keeps APScheduler 3.11's layout when sharing is off.
 """

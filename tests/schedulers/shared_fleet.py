@@ -1,5 +1,5 @@
 """A fleet of scheduler processes sharing one job store (``shared=True``), for the exactly-once
-tests (test_sched_shared.py) and bench/shared.py.
+tests (test_shared.py) and bench/shared.py.
 
 Run as a script, one process per scheduler::
 
