@@ -19,7 +19,8 @@ from zoneinfo import ZoneInfo
 from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis import strategies as st
 
-sys.path.insert(0, str(Path(__file__).parent))
+# its helpers: peers (here) and chains (tests/), as pytest finds them through pythonpath
+sys.path[:0] = [str(Path(__file__).parent), str(Path(__file__).parents[1])]
 
 from peers import (  # noqa: E402
     apscheduler_times,

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 import apscheduler.triggers.date as aps_date
 import apscheduler.triggers.interval as aps_interval
 import pytest
+from chains import chain
 
 from triggerkit.triggers.date import DateTrigger
 from triggerkit.triggers.interval import IntervalTrigger
@@ -16,18 +17,6 @@ from triggerkit.triggers.interval import IntervalTrigger
 UTC = timezone.utc
 BERLIN = ZoneInfo("Europe/Berlin")
 NEW_YORK = ZoneInfo("America/New_York")
-
-
-def chain(trigger: object, now: datetime, n: int) -> list[datetime]:
-    out: list[datetime] = []
-    previous = None
-    for _ in range(n):
-        found = trigger.get_next_fire_time(previous, now)  # type: ignore[attr-defined]
-        if found is None:
-            break
-        out.append(found)
-        previous = now = found
-    return out
 
 
 # --- IntervalTrigger --------------------------------------------------------------------------
