@@ -292,7 +292,9 @@ class ZooKeeperJobStore(BaseJobStore):
         micros = run_time if isinstance(run_time, int) else to_micros(run_time)
         return f"{self.claims_path}/{claim_name(job_id, micros)}"
 
-    def _read_claims(self, job_ids: set[str] | None = None) -> list[tuple[str, int, ClaimData, int]]:
+    def _read_claims(
+        self, job_ids: set[str] | None = None
+    ) -> list[tuple[str, int, ClaimData, int]]:
         """Every claim (of ``job_ids`` only, if given): job id, run time (us), data, version."""
         self._connect()
         names = self._wait(self.client.get_children_async(self.claims_path))
@@ -331,8 +333,8 @@ class ZooKeeperJobStore(BaseJobStore):
         # Read AFTER the jobs: a claim made since then changed its job's version, so the
         # transaction below fails; one made before is in this list (max_instances holds).
         live: dict[str, int] = {}
-        for job_id, _, claim, _ in self._read_claims({job.id for job, _, _ in due}):
-            if claim.counted and claim.lease >= now_us:
+        for job_id, _, held, _ in self._read_claims({job.id for job, _, _ in due}):
+            if held.counted and held.lease >= now_us:
                 live[job_id] = live.get(job_id, 0) + 1
         pending = []
         for job, data, version in due:
@@ -448,9 +450,7 @@ class ZooKeeperJobStore(BaseJobStore):
             job = None
             if not claim.started and claim.job:
                 job = self.decode_job(job_id, claim.job)
-            taken.append(
-                ExpiredClaim(job_id, from_micros(micros), claim.owner, claim.started, job)
-            )
+            taken.append(ExpiredClaim(job_id, from_micros(micros), claim.owner, claim.started, job))
         return taken
 
     def live_claim_owners(self, now: datetime) -> dict[RunKey, str]:
@@ -485,7 +485,7 @@ class ZooKeeperJobStore(BaseJobStore):
         self.client.DataWatch(self.changes_path, self._changes_seen)
         return True
 
-    def _changes_seen(self, data: bytes | None, stat: Any) -> bool | None:
+    def _changes_seen(self, data: bytes | None, stat: Any, event: Any = None) -> bool | None:
         """The DataWatch's callback (kazoo's thread); returning False ends the watch."""
         with self._watch_lock:
             on_change = self._on_change
