@@ -136,7 +136,7 @@ class ZooKeeperJobStore(BaseJobStore):
 
     def shutdown(self) -> None:
         self._stop_watching()
-        if self.close_connection_on_exit:
+        if self.close_connection_on_exit and not self._closed:
             self._closed = True
             self.client.stop()
             self.client.close()
