@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import multiprocessing
 import pickle
 import threading
 import time
@@ -439,3 +440,88 @@ def _wait_for(predicate: Any, timeout: float) -> bool:
             return True
         time.sleep(0.05)
     return False
+
+
+def claim_everything(zk_hosts: str, path: str, name: str, ready: Any) -> list[tuple[str, int]]:
+    """A claimer process: once all are ``ready`` (a barrier), claim every run due in 5 steps."""
+    from triggerkit.schedulers.blocking import BlockingScheduler
+
+    store = ZooKeeperJobStore(path=path, hosts=zk_hosts, close_connection_on_exit=True)
+    store.start(BlockingScheduler(timezone="UTC"), "default")
+    store.enable_shared()
+    ready.wait(60)
+    got = []
+    try:
+        for step in range(5):
+            now = T0 + timedelta(seconds=step)
+            while claims := store.claim_due_runs(
+                now, name, now + timedelta(seconds=60), planner, limit=7
+            ):
+                got += [(c.job.id, to_micros(t)) for c in claims for t in c.run_times]
+    finally:
+        store.shutdown()
+    return got
+
+
+def test_claimer_processes_racing_claim_every_run_exactly_once(path: str, make_store: Any) -> None:
+    store = make_store()
+    for number in range(30):
+        racer = job(f"j{number:02d}", 0)
+        racer._modify(max_instances=1000)
+        store.add_job(racer)
+    spawn = multiprocessing.get_context("spawn")
+    with spawn.Manager() as manager, spawn.Pool(4) as pool:
+        ready = manager.Barrier(4)
+        results = pool.starmap(
+            claim_everything, [(hosts(), path, f"p{n}", ready) for n in range(4)]
+        )
+    everything = [run for got in results for run in got]
+    assert len(everything) == len(set(everything))  # no run claimed twice
+    expected = {
+        (f"j{n:02d}", to_micros(T0 + timedelta(seconds=s))) for n in range(30) for s in range(5)
+    }
+    assert set(everything) == expected  # and none left out
+    assert sum(1 for got in results if got) >= 2, "the processes did race"
+
+
+@pytest.mark.parametrize("change", ["paused", "removed"])
+def test_a_job_changed_during_a_claim_is_passed_over_and_the_change_kept(
+    shared_store: Any, raw: KazooClient, change: str
+) -> None:
+    claimer, other = shared_store(), shared_store()
+    claimer.add_job(job("a", 0))
+
+    def changing_planner(due: Any) -> PlannedRuns:
+        # another scheduler pauses or removes the job between the claim's read and its write
+        if change == "paused":
+            other.update_job(job("a", None))
+        else:
+            other.remove_job("a")
+        return planner(due)
+
+    assert claimer.claim_due_runs(T0, "me", T0 + timedelta(seconds=30), changing_planner) == []
+    assert raw.get_children(claimer.claims_path) == []  # the transaction wrote nothing
+    kept = other.lookup_job("a")
+    if change == "paused":
+        assert kept is not None and kept.next_run_time is None
+    else:
+        assert kept is None
+
+
+def test_of_two_takers_of_an_expired_claim_only_one_gets_it(shared_store: Any) -> None:
+    first, second = shared_store(), shared_store()
+    first.add_job(job("a", 0))
+    first.claim_due_runs(T0, "dead", T0 + timedelta(seconds=3), planner)
+    later, lease = T0 + timedelta(seconds=4), T0 + timedelta(seconds=60)
+    real_set = first.client.set_async
+    rival: list[Any] = []
+
+    def set_after_a_rival(path: str, value: bytes, version: int = -1) -> Any:
+        # the second taker reads and takes the claim between the first one's read and write
+        rival.extend(second.take_expired_claims(later, "second", lease))
+        return real_set(path, value, version=version)
+
+    first.client.set_async = set_after_a_rival
+    assert first.take_expired_claims(later, "first", lease) == []
+    assert [(e.job_id, e.previous_owner) for e in rival] == [("a", "dead")]
+    assert first.live_claim_owners(later) == {("a", T0): "second"}
