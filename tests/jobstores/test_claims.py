@@ -15,6 +15,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
+from servers import ensure_server
 from store_factories import FACTORIES, job_func
 
 from triggerkit.job import Job
@@ -26,7 +27,7 @@ from triggerkit.triggers.interval import IntervalTrigger
 
 UTC = timezone.utc
 T0 = datetime(2031, 3, 4, 5, 6, 7, tzinfo=UTC)
-SHARED = ["sqlite", "postgres", "redis"]
+SHARED = ["sqlite", "postgres", "redis", "zookeeper"]
 
 
 def twin(store: BaseJobStore) -> BaseJobStore:
@@ -36,6 +37,11 @@ def twin(store: BaseJobStore) -> BaseJobStore:
     if isinstance(store, SQLAlchemyJobStore):
         url = store.engine.url.render_as_string(hide_password=False)
         return SQLAlchemyJobStore(url=url, tablename=store.jobs_t.name)
+    from triggerkit.jobstores.zookeeper import ZooKeeperJobStore
+
+    if isinstance(store, ZooKeeperJobStore):
+        hosts = f"127.0.0.1:{ensure_server('zookeeper')['TK_ZK_PORT']}"
+        return ZooKeeperJobStore(path=store.path, hosts=hosts, close_connection_on_exit=True)
     from triggerkit.jobstores.redis import RedisJobStore
 
     assert isinstance(store, RedisJobStore)

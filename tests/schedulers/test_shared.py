@@ -31,7 +31,6 @@ from triggerkit.events import (
     EVENT_JOB_SUBMITTED,
 )
 from triggerkit.jobstores.memory import MemoryJobStore
-from triggerkit.jobstores.sqlalchemy import SQLAlchemyJobStore
 from triggerkit.runs import current_run
 from triggerkit.schedulers.background import BackgroundScheduler
 
@@ -91,15 +90,17 @@ def _url(name: str, tmp_path: Path) -> str:
         return f"sqlite:///{tmp_path}/{unique_name('jobs')}.sqlite"
     if name == "redis":
         return f"redis://127.0.0.1:{ensure_server('redis')['TK_REDIS_PORT']}"
+    if name == "zookeeper":
+        return f"zookeeper://127.0.0.1:{ensure_server('zookeeper')['TK_ZK_PORT']}"
     return ensure_server("postgres")["TK_PG_URL"]
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
+@pytest.fixture(params=["sqlite", "postgres", "zookeeper"])
 def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return _url(request.param, tmp_path)
 
 
-@pytest.fixture(params=["sqlite", "postgres", "redis"])
+@pytest.fixture(params=["sqlite", "postgres", "redis", "zookeeper"])
 def fleet_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """The stores the process tests run on."""
     return _url(request.param, tmp_path)
@@ -207,7 +208,7 @@ def pair(store_url: str) -> Iterator[tuple[BackgroundScheduler, BackgroundSchedu
     table = unique_name("pair")
     made = []
     for _ in range(2):
-        store = SQLAlchemyJobStore(url=store_url, tablename=table)
+        store = shared_fleet.open_store(store_url, table)
         made.append(
             BackgroundScheduler(
                 shared=True,
@@ -300,7 +301,7 @@ def test_max_instances_holds_across_schedulers(
 
 def test_a_dead_schedulers_claims_are_run_or_reported(store_url: str) -> None:
     table = unique_name("dead")
-    store = SQLAlchemyJobStore(url=store_url, tablename=table)
+    store = shared_fleet.open_store(store_url, table)
     scheduler = BackgroundScheduler(
         shared=True,
         shared_poll_interval=0.2,
@@ -336,10 +337,8 @@ def test_a_dead_schedulers_claims_are_run_or_reported(store_url: str) -> None:
     assert [(job_id, tag) for job_id, _, tag in seen] == [("claimed", "taken")]
     codes = {e.job_id: e.code for e in events}
     assert codes == {"claimed": EVENT_JOB_EXECUTED, "started": EVENT_JOB_OUTCOME_UNKNOWN}
-    try:
-        assert store.live_claim_owners(datetime(1970, 1, 1, tzinfo=UTC)) == {}
-    finally:
-        store.shutdown()
+    store.shutdown()
+    _assert_no_claims_left(store_url, table)  # a new store object: this one was shut down
 
 
 def test_shared_option_off_keeps_apscheduler_behaviour() -> None:
