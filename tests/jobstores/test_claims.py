@@ -15,6 +15,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
+from servers import ensure_server
 from store_factories import FACTORIES, job_func
 
 from triggerkit.job import Job
@@ -26,7 +27,7 @@ from triggerkit.triggers.interval import IntervalTrigger
 
 UTC = timezone.utc
 T0 = datetime(2031, 3, 4, 5, 6, 7, tzinfo=UTC)
-SHARED = ["sqlite", "postgres", "redis"]
+SHARED = ["sqlite", "postgres", "redis", "etcd"]
 
 
 def twin(store: BaseJobStore) -> BaseJobStore:
@@ -36,6 +37,11 @@ def twin(store: BaseJobStore) -> BaseJobStore:
     if isinstance(store, SQLAlchemyJobStore):
         url = store.engine.url.render_as_string(hide_password=False)
         return SQLAlchemyJobStore(url=url, tablename=store.jobs_t.name)
+    from triggerkit.jobstores.etcd import EtcdJobStore
+
+    if isinstance(store, EtcdJobStore):
+        port = int(ensure_server("etcd")["TK_ETCD_PORT"])
+        return EtcdJobStore(path=store.path, host="127.0.0.1", port=port)
     from triggerkit.jobstores.redis import RedisJobStore
 
     assert isinstance(store, RedisJobStore)

@@ -7,8 +7,8 @@ Run as a script, one process per scheduler::
 
 (``SECONDS`` < 0: run until stdin is closed; a worker prints ``<pid> started`` once running.)
 
-``STORE`` is an SQLAlchemy URL (``TABLE`` is the jobs table) or ``redis://HOST:PORT`` (``TABLE``
-is the key prefix).
+``STORE`` is an SQLAlchemy URL (``TABLE`` is the jobs table), ``redis://HOST:PORT`` (``TABLE``
+is the key prefix) or ``etcd://HOST:PORT`` (the jobs live under ``/TABLE/``).
 
 Every job calls :func:`record_run`, which inserts the run's identity (job id, scheduled time, from
 :func:`triggerkit.runs.current_run`) into the ``fleet_runs`` table of ``RUNS_URL`` (a unique key):
@@ -156,6 +156,11 @@ def open_store(store_url: str, table: str) -> BaseJobStore:
         return RedisJobStore(
             jobs_key=f"{table}.jobs", run_times_key=f"{table}.run_times", host=host, port=int(port)
         )
+    if store_url.startswith("etcd://"):
+        from triggerkit.jobstores.etcd import EtcdJobStore
+
+        host, _, port = store_url[len("etcd://") :].partition(":")
+        return EtcdJobStore(path=f"/{table}", host=host, port=int(port))
     return SQLAlchemyJobStore(url=store_url, tablename=table)
 
 
