@@ -289,3 +289,45 @@ def test_processes_racing_for_expired_claims_take_each_once(store: EtcdJobStore)
     everything = [run for result in results for run in result]
     assert len(everything) == len(set(everything)) == 200
     assert set(store.live_claim_owners(now).values()) <= {"p0", "p1", "p2", "p3"}
+
+
+def test_a_release_racing_a_renewal_still_deletes_the_claim(
+    store: EtcdJobStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The loop thread renews leases while an executor thread releases a run that ended: the
+    release must not lose to the renewal (the claim would expire and be reported as outcome
+    unknown although the run ended)."""
+    store.add_job(_job(store, "j1", T0))
+    store.claim_due_runs(T0, "a", T0 + timedelta(seconds=3), every_second_until(T0))
+    original = store._owned
+    calls: list[int] = []
+
+    def owned_then_renewed(owner: str, keys: list[str]) -> Any:
+        found = original(owner, keys)
+        if not calls:  # between the release's read and its write, the renewal lands
+            other = EtcdJobStore(path=store.path, host="127.0.0.1", port=_port())
+            try:
+                other.renew_claims("a", [("j1", T0)], T0 + timedelta(seconds=60))
+            finally:
+                other.shutdown()
+        calls.append(1)
+        return found
+
+    monkeypatch.setattr(store, "_owned", owned_then_renewed)
+    store.release_runs("a", [("j1", T0)])
+    assert len(calls) == 2  # read again after the conflict
+    assert list(store.client.get_prefix(store.claims_prefix)) == []
+
+
+def test_a_claim_taken_over_meanwhile_is_not_released_by_its_old_owner(
+    store: EtcdJobStore,
+) -> None:
+    store.add_job(_job(store, "j1", T0))
+    store.claim_due_runs(T0, "a", T0 + timedelta(seconds=3), every_second_until(T0))
+    later = T0 + timedelta(seconds=10)
+    assert len(store.take_expired_claims(later, "b", later + timedelta(seconds=30))) == 1
+    store.release_runs("a", [("j1", T0)])
+    store.mark_runs_started("a", [("j1", T0)])
+    assert store.live_claim_owners(later) == {("j1", T0): "b"}
+    value = ClaimValue.decode(next(iter(store.client.get_prefix(store.claims_prefix)))[0])
+    assert value.started is False

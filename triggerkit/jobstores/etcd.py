@@ -54,6 +54,8 @@ _TXN_OPS = 128  # etcd's default --max-txn-ops: the most operations one transact
 #: the most runs of one job a claim records in one pass (the rest are claimed in the next one):
 #: its nested transaction (the job's write + a put per run) must leave room in etcd's 128
 _RUNS_PER_CLAIM = 100
+#: rounds of read + conditional write before a claim that keeps changing is left alone
+_CHANGE_TRIES = 20
 
 
 class EtcdJobStore(BaseJobStore):
@@ -312,10 +314,9 @@ class EtcdJobStore(BaseJobStore):
             self.forget_unloadable(claim.job.id)
         return claims
 
-    def _owned(self, owner: str, runs: Iterable[RunKey]) -> list[tuple[str, ClaimValue, int]]:
-        """Read the claim keys of ``runs`` (128 per round trip); keep those ``owner`` holds."""
+    def _owned(self, owner: str, keys: list[str]) -> list[tuple[str, ClaimValue, int]]:
+        """Read these claim keys (128 per round trip); keep those ``owner`` holds."""
         ops = self.client.transactions
-        keys = list(dict.fromkeys(self._claim_key(job_id, when) for job_id, when in runs))
         found: list[tuple[str, ClaimValue, int]] = []
         for start in range(0, len(keys), _TXN_OPS):
             chunk = keys[start : start + _TXN_OPS]
@@ -326,38 +327,56 @@ class EtcdJobStore(BaseJobStore):
                 found.extend(c for c in self._read_claims(kvs) if c[1].owner == owner)
         return found
 
-    def _rewrite(self, claims: Iterable[tuple[str, ClaimValue, int]]) -> list[bool]:
-        """Write each claim's new value unless its key changed since it was read."""
+    def _rewrite(self, claims: Iterable[tuple[str, ClaimValue | None, int]]) -> list[bool]:
+        """Write each claim's new value (``None``: delete it) unless its key changed since it
+        was read."""
         ops = self.client.transactions
         writes = []
         for key, value, revision in claims:
-            data = value.encode()
-            writes.append(
-                Conditional([ops.mod(key) == revision], [ops.put(key, data)], len(key) + len(data))
-            )
+            if value is None:
+                writes.append(Conditional([ops.mod(key) == revision], [ops.delete(key)], len(key)))
+            else:
+                data = value.encode()
+                write = [ops.put(key, data)]
+                writes.append(Conditional([ops.mod(key) == revision], write, len(key) + len(data)))
         return run_conditionals(self.client, writes)
 
+    def _change_owned(
+        self,
+        owner: str,
+        runs: Iterable[RunKey],
+        change: Callable[[ClaimValue], ClaimValue | None],
+    ) -> None:
+        """Apply ``change`` to ``owner``'s claims on ``runs``. A claim changed meanwhile (this
+        scheduler's lease renewal and a run's release run in different threads) is read and
+        changed again; one another scheduler took over is left alone."""
+        keys = list(dict.fromkeys(self._claim_key(job_id, when) for job_id, when in runs))
+        for _attempt in range(_CHANGE_TRIES):
+            if not keys:
+                return
+            claims = self._owned(owner, keys)
+            done = self._rewrite((key, change(value), rev) for key, value, rev in claims)
+            keys = [claim[0] for claim, ok in zip(claims, done, strict=True) if not ok]
+        self._logger.warning("Claims %s kept changing; left as they are", keys)
+
     def mark_runs_started(self, owner: str, runs: Iterable[RunKey]) -> None:
-        claims = self._owned(owner, runs)
-        for _key, value, _revision in claims:
+        def started(value: ClaimValue) -> ClaimValue:
             value.started = True
-        self._rewrite(claims)
+            return value
+
+        self._change_owned(owner, runs, started)
 
     def renew_claims(self, owner: str, runs: Iterable[RunKey], lease_until: datetime) -> None:
-        claims = self._owned(owner, runs)
-        for _key, value, _revision in claims:
-            value.lease = to_micros(lease_until)
-        self._rewrite(claims)
+        lease = to_micros(lease_until)
+
+        def renewed(value: ClaimValue) -> ClaimValue:
+            value.lease = lease
+            return value
+
+        self._change_owned(owner, runs, renewed)
 
     def release_runs(self, owner: str, runs: Iterable[RunKey]) -> None:
-        ops = self.client.transactions
-        run_conditionals(
-            self.client,
-            [
-                Conditional([ops.mod(key) == revision], [ops.delete(key)], len(key))
-                for key, _value, revision in self._owned(owner, runs)
-            ],
-        )
+        self._change_owned(owner, runs, lambda value: None)
 
     def take_expired_claims(
         self, now: datetime, owner: str, lease_until: datetime, limit: int = 100
