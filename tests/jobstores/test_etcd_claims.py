@@ -331,3 +331,27 @@ def test_a_claim_taken_over_meanwhile_is_not_released_by_its_old_owner(
     assert store.live_claim_owners(later) == {("j1", T0): "b"}
     value = ClaimValue.decode(next(iter(store.client.get_prefix(store.claims_prefix)))[0])
     assert value.started is False
+
+
+def test_a_store_started_in_a_forked_process_makes_its_client_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import triggerkit.jobstores.etcd as etcd_module
+
+    made = EtcdJobStore(path="/forked", host="127.0.0.1", port=_port())
+    given = EtcdJobStore(path="/forked", client=made.client)
+    first = made.client
+    try:
+        made.start(BlockingScheduler(timezone="UTC"), "default")
+        assert made.client is first  # same process: kept
+        real_pid = os.getpid()
+        monkeypatch.setattr(etcd_module.os, "getpid", lambda: real_pid + 1)  # "after a fork"
+        made.start(BlockingScheduler(timezone="UTC"), "default")
+        given.start(BlockingScheduler(timezone="UTC"), "default")
+        assert made.client is not first
+        assert given.client is first  # a client passed in is the caller's to manage
+        assert made.lookup_job("nothing") is None  # the new client works
+    finally:
+        monkeypatch.undo()
+        made.shutdown()
+        first.close()

@@ -18,6 +18,7 @@ Changes made by others are seen through an etcd watch on ``<path>/``
 
 from __future__ import annotations
 
+import os
 import pickle
 import warnings
 from collections.abc import Callable, Iterable
@@ -47,6 +48,7 @@ from ._etcd_watch import PrefixWatcher  # noqa: E402 - needs etcd3 imported as a
 
 if TYPE_CHECKING:
     from ..job import Job
+    from ..schedulers.base import BaseScheduler
 
 __all__ = ["EtcdJobStore"]
 
@@ -97,10 +99,21 @@ class EtcdJobStore(BaseJobStore):
             # it at a few thousand jobs (APScheduler's store fails there).
             connect_args.setdefault("grpc_options", [("grpc.max_receive_message_length", -1)])
         self.client = maybe_ref(client) if client else Etcd3Client(**connect_args)
+        self._connect_args = connect_args
+        self._client_pid = os.getpid()
         self._prefix = path.rstrip("/") + "/"
         #: where claims live in shared mode (a sibling of the jobs' prefix)
         self.claims_prefix = path.rstrip("/") + ".claims/"
         self._watcher: PrefixWatcher | None = None
+
+    def start(self, scheduler: BaseScheduler, alias: str) -> None:
+        """Bind the store to ``scheduler``. In a process forked after the store was made (a
+        pre-fork server: scheduler made in the parent, started in each worker), a client the
+        store made is made again: a gRPC channel does not survive a fork."""
+        if self._owns_client and self._client_pid != os.getpid():
+            self.client = Etcd3Client(**self._connect_args)
+            self._client_pid = os.getpid()
+        super().start(scheduler, alias)
 
     def shutdown(self) -> None:
         if self._watcher is not None:
@@ -243,6 +256,9 @@ class EtcdJobStore(BaseJobStore):
                 self._logger.error("Unreadable claim key %r (%s): left as it is", key, exc)
         return claims
 
+    def _all_claims(self) -> list[tuple[str, ClaimValue, int]]:
+        return self._read_claims(self.client.get_prefix(self.claims_prefix))
+
     def _prefix_op(self, prefix: str) -> Any:
         end = utils.increment_last_byte(utils.to_bytes(prefix))
         return self.client.transactions.get(prefix, end)
@@ -300,12 +316,12 @@ class EtcdJobStore(BaseJobStore):
                 write = [ops.put(key, new)]
                 size = len(key) + len(new)
             for run_time in claim.run_times:
-                value = ClaimValue(
+                claim_data = ClaimValue(
                     owner, lease_us, False, run_time is claim.run_times[-1], bytes(data)
                 ).encode()
                 claim_key = self._claim_key(job_id, run_time)
-                write.append(ops.put(claim_key, value))
-                size += len(claim_key) + len(value)
+                write.append(ops.put(claim_key, claim_data))
+                size += len(claim_key) + len(claim_data)
             planned.append(claim)
             writes.append(Conditional([ops.mod(key) == revision], write, size))
         done = run_conditionals(self.client, writes)
@@ -384,7 +400,7 @@ class EtcdJobStore(BaseJobStore):
         now_us = to_micros(now)
         expired = [
             (self._run_key(key.encode("utf-8")), key, value, revision)
-            for key, value, revision in self._read_claims(self.client.get_prefix(self.claims_prefix))
+            for key, value, revision in self._all_claims()
             if value.lease < now_us
         ]
         expired.sort(key=lambda item: (item[0][1], item[0][0]))
@@ -413,7 +429,7 @@ class EtcdJobStore(BaseJobStore):
         now_us = to_micros(now)
         return {
             self._run_key(key.encode("utf-8")): value.owner
-            for key, value, _revision in self._read_claims(self.client.get_prefix(self.claims_prefix))
+            for key, value, _revision in self._all_claims()
             if value.lease >= now_us
         }
 
