@@ -49,6 +49,8 @@ def store_url(name: str, folder: str) -> str:
         return f"sqlite:///{folder}/jobs-{uuid.uuid4().hex[:8]}.sqlite"
     if name == "redis":
         return f"redis://127.0.0.1:{ensure_server('redis')['TK_REDIS_PORT']}"
+    if name == "etcd":
+        return f"etcd://127.0.0.1:{ensure_server('etcd')['TK_ETCD_PORT']}"
     return ensure_server("postgres")["TK_PG_URL"]
 
 
@@ -114,7 +116,7 @@ def one(name: str, processes: int, jobs: int, seconds: int, folder: str) -> dict
 def svg(results: dict[str, dict[int, dict[str, float]]], path: Path) -> None:
     """Two panels: runs/s and p99 lateness against N, one line per store."""
     width, height, pad = 720, 300, 50
-    colours = {"postgres": "#1f77b4", "sqlite": "#d62728", "redis": "#2ca02c"}
+    colours = {"postgres": "#1f77b4", "sqlite": "#d62728", "redis": "#2ca02c", "etcd": "#9467bd"}
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
         'font-family="sans-serif" font-size="12">',

@@ -8,11 +8,15 @@ through one runs in the other well before the 5 s poll would find it, before and
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
+import textwrap
 import threading
 import time
 import uuid
 from collections.abc import Callable
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any
 
 from servers import PrivateServer, ensure_server
@@ -159,3 +163,63 @@ def _healthy(scheduler: BackgroundScheduler) -> bool:
     except Exception:
         return False
     return True
+
+
+_RUNNER = textwrap.dedent(
+    """
+    import sys, threading
+    from triggerkit.events import EVENT_JOB_EXECUTED
+    from triggerkit.jobstores.etcd import EtcdJobStore
+    from triggerkit.schedulers.background import BackgroundScheduler
+
+    path, port = sys.argv[1], int(sys.argv[2])
+    scheduler = BackgroundScheduler(
+        shared=True,
+        shared_poll_interval=5,
+        shared_lease=15,
+        jobstores={"default": EtcdJobStore(path=path, host="127.0.0.1", port=port)},
+        timezone="UTC",
+    )
+    scheduler.add_listener(lambda e: print("ran", e.job_id, flush=True), EVENT_JOB_EXECUTED)
+    scheduler.start()
+    print("started", flush=True)
+    sys.stdin.readline()
+    scheduler.shutdown()
+    """
+)
+
+
+def test_a_job_added_in_one_process_runs_in_another_before_the_poll_interval() -> None:
+    port = int(ensure_server("etcd")["TK_ETCD_PORT"])
+    path = _path()
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[2]))
+    runner = subprocess.Popen(
+        [sys.executable, "-c", _RUNNER, path, str(port)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    adder = _scheduler(port, path)
+    adder.start(paused=True)
+    try:
+        assert runner.stdout is not None and runner.stdin is not None
+        assert runner.stdout.readline() == "started\n"
+        lines: list[str] = []
+        reader = threading.Thread(target=lambda: lines.extend(runner.stdout or []), daemon=True)
+        reader.start()
+        time.sleep(1.0)  # the runner's first pass found nothing: it sleeps for 5 s now
+        adder.add_job("time:time", "date", run_date=datetime.now(UTC), id="across")
+        # well before the 5 s poll: the runner's watch woke it
+        assert _wait_for(lambda: lines == ["ran across\n"], timeout=3), lines
+    finally:
+        adder.shutdown()
+        if runner.stdin is not None:
+            runner.stdin.close()
+        runner.wait(30)
+        if runner.stdout is not None:
+            runner.stdout.close()
+        if runner.stderr is not None:
+            runner.stderr.close()
+        EtcdJobStore(path=path, host="127.0.0.1", port=port).client.delete_prefix(path)
