@@ -19,7 +19,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from servers import PrivateServer, ensure_server
+import pytest
+from servers import PrivateServer, ensure_server, free_port
 
 from triggerkit.events import EVENT_JOB_EXECUTED
 from triggerkit.jobstores.etcd import EtcdJobStore
@@ -223,3 +224,40 @@ def test_a_job_added_in_one_process_runs_in_another_before_the_poll_interval() -
         if runner.stderr is not None:
             runner.stderr.close()
         EtcdJobStore(path=path, host="127.0.0.1", port=port).client.delete_prefix(path)
+
+
+def test_a_failing_on_change_is_logged_and_the_watch_goes_on(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    port = int(ensure_server("etcd")["TK_ETCD_PORT"])
+    path = _path()
+    watched = EtcdJobStore(path=path, host="127.0.0.1", port=port)
+    calls: list[int] = []
+
+    def on_change() -> None:
+        calls.append(1)
+        raise RuntimeError("listener bug")
+
+    try:
+        watched.watch_changes(on_change)
+        time.sleep(0.3)
+        watched.client.put(f"{path}/j1", b"x")
+        assert _wait_for(lambda: len(calls) == 1)
+        watched.client.put(f"{path}/j2", b"x")
+        assert _wait_for(lambda: len(calls) == 2)
+        assert "etcd watch callback failed" in caplog.text
+    finally:
+        watched.client.delete_prefix(path)
+        watched.shutdown()
+
+
+def test_shutdown_stops_a_watch_that_is_waiting_for_a_server() -> None:
+    path = _path()
+    nowhere = EtcdJobStore(path=path, host="127.0.0.1", port=free_port(), timeout=1)
+    counter = Counter()
+    nowhere.watch_changes(counter)
+    time.sleep(1.0)  # the stream failed at once, and again: the thread waits to retry
+    assert f"triggerkit-etcd-watch {path}/" in _watch_thread_names()
+    nowhere.shutdown()
+    assert f"triggerkit-etcd-watch {path}/" not in _watch_thread_names()
+    assert counter.calls == 0
