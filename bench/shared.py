@@ -51,6 +51,8 @@ def store_url(name: str, folder: str) -> str:
         return f"redis://127.0.0.1:{ensure_server('redis')['TK_REDIS_PORT']}"
     if name == "zookeeper":
         return f"zookeeper://127.0.0.1:{ensure_server('zookeeper')['TK_ZK_PORT']}"
+    if name == "etcd":
+        return f"etcd://127.0.0.1:{ensure_server('etcd')['TK_ETCD_PORT']}"
     return ensure_server("postgres")["TK_PG_URL"]
 
 
@@ -118,6 +120,7 @@ def svg(results: dict[str, dict[int, dict[str, float]]], path: Path) -> None:
     width, height, pad = 720, 300, 50
     colours = {"postgres": "#1f77b4", "sqlite": "#d62728", "redis": "#2ca02c"}
     colours["zookeeper"] = "#9467bd"
+    colours["etcd"] = "#8c564b"
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
         'font-family="sans-serif" font-size="12">',

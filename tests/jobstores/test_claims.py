@@ -27,7 +27,7 @@ from triggerkit.triggers.interval import IntervalTrigger
 
 UTC = timezone.utc
 T0 = datetime(2031, 3, 4, 5, 6, 7, tzinfo=UTC)
-SHARED = ["sqlite", "postgres", "redis", "zookeeper"]
+SHARED = ["sqlite", "postgres", "redis", "zookeeper", "etcd"]
 
 
 def twin(store: BaseJobStore) -> BaseJobStore:
@@ -42,6 +42,11 @@ def twin(store: BaseJobStore) -> BaseJobStore:
     if isinstance(store, ZooKeeperJobStore):
         hosts = f"127.0.0.1:{ensure_server('zookeeper')['TK_ZK_PORT']}"
         return ZooKeeperJobStore(path=store.path, hosts=hosts, close_connection_on_exit=True)
+    from triggerkit.jobstores.etcd import EtcdJobStore
+
+    if isinstance(store, EtcdJobStore):
+        port = int(ensure_server("etcd")["TK_ETCD_PORT"])
+        return EtcdJobStore(path=store.path, host="127.0.0.1", port=port)
     from triggerkit.jobstores.redis import RedisJobStore
 
     assert isinstance(store, RedisJobStore)

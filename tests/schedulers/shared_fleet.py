@@ -7,8 +7,9 @@ Run as a script, one process per scheduler::
 
 (``SECONDS`` < 0: run until stdin is closed; a worker prints ``<pid> started`` once running.)
 
-``STORE`` is an SQLAlchemy URL (``TABLE`` is the jobs table) or ``redis://HOST:PORT`` (``TABLE``
-is the key prefix) or ``zookeeper://HOST:PORT`` (``TABLE`` is the jobs node, under ``/``).
+``STORE`` is an SQLAlchemy URL (``TABLE`` is the jobs table), ``redis://HOST:PORT`` (``TABLE``
+is the key prefix), ``zookeeper://HOST:PORT`` (``TABLE`` is the jobs node, under ``/``) or
+``etcd://HOST:PORT`` (the jobs live under ``/TABLE/``).
 
 Every job calls :func:`record_run`, which inserts the run's identity (job id, scheduled time, from
 :func:`triggerkit.runs.current_run`) into the ``fleet_runs`` table of ``RUNS_URL`` (a unique key):
@@ -161,6 +162,11 @@ def open_store(store_url: str, table: str) -> BaseJobStore:
 
         hosts = store_url[len("zookeeper://") :]
         return ZooKeeperJobStore(path=f"/{table}", hosts=hosts, close_connection_on_exit=True)
+    if store_url.startswith("etcd://"):
+        from triggerkit.jobstores.etcd import EtcdJobStore
+
+        host, _, port = store_url[len("etcd://") :].partition(":")
+        return EtcdJobStore(path=f"/{table}", host=host, port=int(port))
     return SQLAlchemyJobStore(url=store_url, tablename=table)
 
 

@@ -92,6 +92,8 @@ def _url(name: str, tmp_path: Path) -> str:
         return f"redis://127.0.0.1:{ensure_server('redis')['TK_REDIS_PORT']}"
     if name == "zookeeper":
         return f"zookeeper://127.0.0.1:{ensure_server('zookeeper')['TK_ZK_PORT']}"
+    if name == "etcd":
+        return f"etcd://127.0.0.1:{ensure_server('etcd')['TK_ETCD_PORT']}"
     return ensure_server("postgres")["TK_PG_URL"]
 
 
@@ -100,7 +102,7 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return _url(request.param, tmp_path)
 
 
-@pytest.fixture(params=["sqlite", "postgres", "redis", "zookeeper"])
+@pytest.fixture(params=["sqlite", "postgres", "redis", "zookeeper", "etcd"])
 def fleet_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """The stores the process tests run on."""
     return _url(request.param, tmp_path)
