@@ -26,7 +26,7 @@ from triggerkit.triggers.interval import IntervalTrigger
 
 UTC = timezone.utc
 T0 = datetime(2031, 3, 4, 5, 6, 7, tzinfo=UTC)
-SHARED = ["sqlite", "postgres", "redis"]
+SHARED = ["sqlite", "postgres", "redis", "mongo"]
 
 
 def twin(store: BaseJobStore) -> BaseJobStore:
@@ -36,6 +36,17 @@ def twin(store: BaseJobStore) -> BaseJobStore:
     if isinstance(store, SQLAlchemyJobStore):
         url = store.engine.url.render_as_string(hide_password=False)
         return SQLAlchemyJobStore(url=url, tablename=store.jobs_t.name)
+    from triggerkit.jobstores.mongodb import MongoDBJobStore
+
+    if isinstance(store, MongoDBJobStore):
+        host, port = store.client.address
+        return MongoDBJobStore(
+            database=store.collection.database.name,
+            collection=store.collection.name,
+            host=host,
+            port=port,
+            directConnection=True,
+        )
     from triggerkit.jobstores.redis import RedisJobStore
 
     assert isinstance(store, RedisJobStore)

@@ -91,6 +91,8 @@ def _url(name: str, tmp_path: Path) -> str:
         return f"sqlite:///{tmp_path}/{unique_name('jobs')}.sqlite"
     if name == "redis":
         return f"redis://127.0.0.1:{ensure_server('redis')['TK_REDIS_PORT']}"
+    if name == "mongo":
+        return f"mongodb://127.0.0.1:{ensure_server('mongo')['TK_MONGO_PORT']}"
     return ensure_server("postgres")["TK_PG_URL"]
 
 
@@ -99,7 +101,7 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return _url(request.param, tmp_path)
 
 
-@pytest.fixture(params=["sqlite", "postgres", "redis"])
+@pytest.fixture(params=["sqlite", "postgres", "redis", "mongo"])
 def fleet_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """The stores the process tests run on."""
     return _url(request.param, tmp_path)
