@@ -31,7 +31,6 @@ from triggerkit.events import (
     EVENT_JOB_SUBMITTED,
 )
 from triggerkit.jobstores.memory import MemoryJobStore
-from triggerkit.jobstores.sqlalchemy import SQLAlchemyJobStore
 from triggerkit.runs import current_run
 from triggerkit.schedulers.background import BackgroundScheduler
 
@@ -96,7 +95,7 @@ def _url(name: str, tmp_path: Path) -> str:
     return ensure_server("postgres")["TK_PG_URL"]
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
+@pytest.fixture(params=["sqlite", "postgres", "mongo"])
 def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return _url(request.param, tmp_path)
 
@@ -207,9 +206,10 @@ def note_run(tag: str) -> None:
 @pytest.fixture
 def pair(store_url: str) -> Iterator[tuple[BackgroundScheduler, BackgroundScheduler]]:
     table = unique_name("pair")
-    made = []
+    made, stores = [], []
     for _ in range(2):
-        store = SQLAlchemyJobStore(url=store_url, tablename=table)
+        store = shared_fleet.open_store(store_url, table)
+        stores.append(store)
         made.append(
             BackgroundScheduler(
                 shared=True,
@@ -221,9 +221,11 @@ def pair(store_url: str) -> Iterator[tuple[BackgroundScheduler, BackgroundSchedu
         )
     seen.clear()
     yield made[0], made[1]
-    for scheduler in made:
+    for scheduler, store in zip(made, stores, strict=True):
         if scheduler.running:
             scheduler.shutdown()
+        else:
+            store.shutdown()  # a store whose scheduler never started (its client is open)
 
 
 def _wait_for(predicate: Any, timeout: float = 10) -> bool:
@@ -302,7 +304,7 @@ def test_max_instances_holds_across_schedulers(
 
 def test_a_dead_schedulers_claims_are_run_or_reported(store_url: str) -> None:
     table = unique_name("dead")
-    store = SQLAlchemyJobStore(url=store_url, tablename=table)
+    store = shared_fleet.open_store(store_url, table)
     scheduler = BackgroundScheduler(
         shared=True,
         shared_poll_interval=0.2,
@@ -338,10 +340,7 @@ def test_a_dead_schedulers_claims_are_run_or_reported(store_url: str) -> None:
     assert [(job_id, tag) for job_id, _, tag in seen] == [("claimed", "taken")]
     codes = {e.job_id: e.code for e in events}
     assert codes == {"claimed": EVENT_JOB_EXECUTED, "started": EVENT_JOB_OUTCOME_UNKNOWN}
-    try:
-        assert store.live_claim_owners(datetime(1970, 1, 1, tzinfo=UTC)) == {}
-    finally:
-        store.shutdown()
+    _assert_no_claims_left(store_url, table)  # a new store object: shutdown() closed this one
 
 
 def test_shared_option_off_keeps_apscheduler_behaviour() -> None:
