@@ -301,6 +301,7 @@ class MongoDBJobStore(BaseJobStore):
             else:
                 commits.append(UpdateOne(where, {"$set": self._changes(job), "$unset": _UNLOCK}))
         self._record(planned, records)
+        self._drop_recorded_busy(planned)
         result = self.collection.bulk_write(commits, ordered=False)
         if result.matched_count + result.deleted_count < len(commits):
             self._check_removals(planned)
@@ -353,6 +354,15 @@ class MongoDBJobStore(BaseJobStore):
                     {"_id": _claim_id(claim.job.id, kept[-1])}, {"$set": {"counted": True}}
                 )
             claim.run_times = kept
+
+    def _drop_recorded_busy(self, planned: list[Claim]) -> None:
+        """A run found busy (``max_instances`` reached) that is recorded already belongs to a
+        claimer that died before its commit: it is taken over, not reported as busy."""
+        busy = [_claim_id(claim.job.id, t) for claim in planned for t in claim.busy]
+        if busy:
+            recorded = {d["_id"] for d in self.claims.find({"_id": {"$in": busy}}, ["_id"])}
+            for claim in planned:
+                claim.busy = [t for t in claim.busy if _claim_id(claim.job.id, t) not in recorded]
 
     def _check_removals(self, planned: list[Claim]) -> None:
         """Some commits did not match (the job was changed or re-locked meanwhile): a finished
