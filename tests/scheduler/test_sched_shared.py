@@ -2,8 +2,9 @@
 real processes (see shared_fleet.py for the worker and the runs table with its unique key).
 
 Scale, chosen for a 2-core machine that other work shares (docs/shared.md repeats it): 4
-scheduler processes, 20 (SQLite) or 40 (PostgreSQL) jobs firing every second, for 10 seconds of
-runs each; the crash test kills one of them every ~2.5 s and starts a new one.
+scheduler processes, 20 (SQLite) or 40 (PostgreSQL, Redis, MongoDB on the nx-27017 stand-in) jobs
+firing every second, for 10 seconds of runs each; the crash test kills one of them every ~2.5 s
+and starts a new one. RethinkDB is not here: its stand-in is not atomic (docs/shared.md).
 """
 
 from __future__ import annotations
