@@ -347,3 +347,68 @@ def test_a_finished_job_removed_by_another_is_not_reported_removed_twice(
     assert claims[0].run_times == [T0] and not claims[0].removed
     stored = b.lookup_job("once")
     assert stored is not None and stored.next_run_time == T0 + timedelta(hours=1)
+
+
+def test_four_claimers_racing_claim_and_take_over_each_run_once(
+    shared: tuple[MongoDBJobStore, MongoDBJobStore], scheduler: Any
+) -> None:
+    """4 threads, each with its own client, race claims over 30 jobs for 4 seconds of runs,
+    then race to take over the (expired) claims: every run is claimed once, taken over once."""
+    import threading
+
+    a, b = shared
+    for number in range(30):
+        a.add_job(make_job(scheduler, f"j{number:02d}", T0, max_instances=100))
+    claimers = [a, b, shared_twin(a), shared_twin(a)]
+    claimed: list[tuple[str, datetime]] = []
+    taken: list[tuple[str, datetime]] = []
+    errors: list[BaseException] = []
+
+    def race(work: Any) -> None:
+        barrier = threading.Barrier(len(claimers))
+
+        def run(index: int, store: MongoDBJobStore) -> None:
+            try:
+                barrier.wait()
+                work(index, store)
+            except BaseException as exc:  # pragma: no cover - reported below
+                errors.append(exc)
+
+        threads = [threading.Thread(target=run, args=pair) for pair in enumerate(claimers)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+
+    def claim(index: int, store: MongoDBJobStore) -> None:
+        for step in range(4):
+            now = T0 + timedelta(seconds=step)
+            for c in store.claim_due_runs(
+                now, f"c{index}", now + timedelta(seconds=10), plan_next_second, limit=5
+            ):
+                claimed.extend((c.job.id, t) for t in c.run_times)  # list.extend: thread-safe
+
+    def take(index: int, store: MongoDBJobStore) -> None:
+        later = T0 + timedelta(seconds=30)
+        for expired in store.take_expired_claims(
+            later, f"t{index}", later + timedelta(seconds=10), limit=200
+        ):
+            taken.append((expired.job_id, expired.run_time))
+
+    try:
+        race(claim)
+        assert errors == []
+        assert len(claimed) == len(set(claimed))
+        # what the racers left due (jobs locked by another, passes that hit their limit) is
+        # still there, not lost: one claimer sweeps it up
+        last = T0 + timedelta(seconds=3)
+        while swept := a.claim_due_runs(last, "sweep", last, plan_next_second):
+            claimed.extend((c.job.id, t) for c in swept for t in c.run_times)
+        expected = {(f"j{n:02d}", T0 + timedelta(seconds=s)) for n in range(30) for s in range(4)}
+        assert len(claimed) == len(set(claimed)) and set(claimed) == expected
+        race(take)
+        assert errors == []
+        assert sorted(taken) == sorted(expected)  # each taken over by exactly one racer
+    finally:
+        for extra in claimers[2:]:
+            extra.shutdown()
