@@ -17,6 +17,7 @@ from store_factories import FACTORIES, aps_mongo_twin, job_func
 from triggerkit.errors import JobLookupError
 from triggerkit.events import EVENT_ALL, EVENT_JOB_LOAD_FAILED
 from triggerkit.job import Job
+from triggerkit.jobstores.claims import PlannedRuns, to_micros
 from triggerkit.jobstores.mongodb import MongoDBJobStore
 from triggerkit.schedulers.blocking import BlockingScheduler
 from triggerkit.triggers.interval import IntervalTrigger
@@ -188,3 +189,226 @@ def test_a_missing_driver_names_the_class_and_the_extra(monkeypatch: Any) -> Non
     monkeypatch.delitem(sys.modules, "triggerkit.jobstores.mongodb")
     with pytest.raises(ImportError, match=r"MongoDBJobStore.*triggerkit-cron\[mongodb\]"):
         importlib.import_module("triggerkit.jobstores.mongodb")
+
+
+# --- shared by several schedulers: the steps of a claim, and a crash between them ------------
+
+
+def plan_next_second(job: Job) -> PlannedRuns:
+    run_time = job.next_run_time
+    assert run_time is not None
+    job._modify(next_run_time=run_time + timedelta(seconds=1))
+    return PlannedRuns([run_time], job.next_run_time)
+
+
+def shared_twin(store: MongoDBJobStore) -> MongoDBJobStore:
+    """Another claimer: its own store object and client on the same collection."""
+    host, port = store.client.address
+    twin = MongoDBJobStore(
+        database=store.collection.database.name,
+        collection=store.collection.name,
+        host=host,
+        port=port,
+        directConnection=True,
+    )
+    twin.start(BlockingScheduler(timezone="UTC"), "default")
+    twin.enable_shared()
+    return twin
+
+
+@pytest.fixture
+def shared(store: MongoDBJobStore) -> Iterator[tuple[MongoDBJobStore, MongoDBJobStore]]:
+    store.enable_shared()
+    other = shared_twin(store)
+    yield store, other
+    store.claims.drop()
+    other.shutdown()
+
+
+class Crash(Exception):
+    """Stands for the claiming process dying at this point."""
+
+
+def test_the_layout_is_untouched_by_claims(
+    shared: tuple[MongoDBJobStore, MongoDBJobStore], scheduler: Any
+) -> None:
+    a, _ = shared
+    a.add_job(make_job(scheduler, "j1", T0))
+    a.claim_due_runs(T0, "a", T0 + timedelta(seconds=30), plan_next_second)
+    document = a.collection.find_one({"_id": "j1"})
+    assert sorted(document) == ["_id", "job_state", "next_run_time"]  # the lock is gone
+    assert document["next_run_time"] == (T0 + timedelta(seconds=1)).timestamp()
+    claim = a.claims.find_one({})
+    assert claim["_id"] == f"{to_micros(T0)}:j1" and claim["owner"] == "a"
+
+
+def test_no_claims_collection_without_sharing(store: MongoDBJobStore, scheduler: Any) -> None:
+    store.add_job(make_job(scheduler, "j1", T0))
+    assert store.claims.name not in store.collection.database.list_collection_names()
+
+
+def test_a_crash_after_the_lock_hands_nothing_out(
+    shared: tuple[MongoDBJobStore, MongoDBJobStore], scheduler: Any, monkeypatch: Any
+) -> None:
+    a, b = shared
+    a.add_job(make_job(scheduler, "j1", T0))
+    lease = T0 + timedelta(seconds=3)
+
+    def crash(*args: Any, **kwargs: Any) -> None:
+        raise Crash
+
+    monkeypatch.setattr(a, "_record", crash)
+    with pytest.raises(Crash):
+        a.claim_due_runs(T0, "dead", lease, plan_next_second)
+    # locked until the lease ends: nobody claims it, nothing was recorded
+    assert b.claim_due_runs(T0 + timedelta(seconds=2), "b", lease, plan_next_second) == []
+    assert b.live_claim_owners(T0) == {}
+    later = T0 + timedelta(seconds=4)
+    claims = b.claim_due_runs(later, "b", later + timedelta(seconds=30), plan_next_second)
+    assert [(c.job.id, c.run_times) for c in claims] == [("j1", [T0])]
+    assert b.live_claim_owners(later) == {("j1", T0): "b"}
+
+
+def test_a_crash_before_the_commit_runs_each_run_once(
+    shared: tuple[MongoDBJobStore, MongoDBJobStore], scheduler: Any, monkeypatch: Any
+) -> None:
+    a, b = shared
+    a.add_job(make_job(scheduler, "j1", T0))  # max_instances=1
+    lease = T0 + timedelta(seconds=3)
+
+    def crash(*args: Any, **kwargs: Any) -> None:
+        raise Crash
+
+    monkeypatch.setattr(a.collection, "bulk_write", crash)
+    with pytest.raises(Crash):
+        a.claim_due_runs(T0, "dead", lease, plan_next_second)
+    # the run is recorded (claimed by the dead scheduler), the job not advanced and still locked
+    assert b.live_claim_owners(T0) == {("j1", T0): "dead"}
+    stored = b.lookup_job("j1")
+    assert stored is not None and stored.next_run_time == T0
+    later = T0 + timedelta(seconds=4)
+    new_lease = later + timedelta(seconds=30)
+    taken = b.take_expired_claims(later, "b", new_lease)
+    assert [(e.job_id, e.run_time, e.started) for e in taken] == [("j1", T0, False)]
+    # the next claimer advances the job past the recorded run without claiming it again
+    claims = b.claim_due_runs(later, "b", new_lease, plan_next_second)
+    # (nor reports it as busy: the one instance running is that run, taken over)
+    assert [(c.job.id, c.run_times, c.busy) for c in claims] == [("j1", [], [])]
+    stored = b.lookup_job("j1")
+    assert stored is not None and stored.next_run_time == T0 + timedelta(seconds=1)
+    assert b.live_claim_owners(later) == {("j1", T0): "b"}
+
+
+def test_a_change_during_a_claim_is_not_overwritten(
+    shared: tuple[MongoDBJobStore, MongoDBJobStore], scheduler: Any
+) -> None:
+    a, b = shared
+    a.add_job(make_job(scheduler, "j1", T0))
+
+    def planner_that_meets_a_pause(job: Job) -> PlannedRuns:
+        paused = make_job(scheduler, "j1", None)
+        b.update_job(paused)  # another scheduler pauses the job while this claim plans
+        return plan_next_second(job)
+
+    claims = a.claim_due_runs(T0, "a", T0 + timedelta(seconds=30), planner_that_meets_a_pause)
+    # the run was claimed before the pause; the pause stands
+    assert [(c.job.id, c.run_times) for c in claims] == [("j1", [T0])]
+    stored = b.lookup_job("j1")
+    assert stored is not None and stored.next_run_time is None
+    assert sorted(a.collection.find_one({"_id": "j1"})) == ["_id", "job_state", "next_run_time"]
+
+
+def test_a_claimed_job_that_cannot_be_restored_is_kept_and_unlocked(
+    shared: tuple[MongoDBJobStore, MongoDBJobStore],
+) -> None:
+    a, b = shared
+    a.collection.insert_one(
+        {"_id": "bad", "next_run_time": T0.timestamp(), "job_state": Binary(b"not a pickle")}
+    )
+    assert a.claim_due_runs(T0, "a", T0 + timedelta(seconds=30), plan_next_second) == []
+    document = b.collection.find_one({"_id": "bad"})
+    assert sorted(document) == ["_id", "job_state", "next_run_time"]
+    assert b.live_claim_owners(T0) == {}
+
+
+def test_a_finished_job_removed_by_another_is_not_reported_removed_twice(
+    shared: tuple[MongoDBJobStore, MongoDBJobStore], scheduler: Any
+) -> None:
+    a, b = shared
+    a.add_job(make_job(scheduler, "once", T0))
+    replacement = make_job(scheduler, "once", T0 + timedelta(hours=1))
+
+    def finish_while_replaced(job: Job) -> PlannedRuns:
+        b.update_job(replacement)  # rescheduled meanwhile: the claim must not delete it
+        job._modify(next_run_time=None)
+        return PlannedRuns([T0], None)
+
+    claims = a.claim_due_runs(T0, "a", T0 + timedelta(seconds=30), finish_while_replaced)
+    assert claims[0].run_times == [T0] and not claims[0].removed
+    stored = b.lookup_job("once")
+    assert stored is not None and stored.next_run_time == T0 + timedelta(hours=1)
+
+
+def test_four_claimers_racing_claim_and_take_over_each_run_once(
+    shared: tuple[MongoDBJobStore, MongoDBJobStore], scheduler: Any
+) -> None:
+    """4 threads, each with its own client, race claims over 30 jobs for 4 seconds of runs,
+    then race to take over the (expired) claims: every run is claimed once, taken over once."""
+    import threading
+
+    a, b = shared
+    for number in range(30):
+        a.add_job(make_job(scheduler, f"j{number:02d}", T0, max_instances=100))
+    claimers = [a, b, shared_twin(a), shared_twin(a)]
+    claimed: list[tuple[str, datetime]] = []
+    taken: list[tuple[str, datetime]] = []
+    errors: list[BaseException] = []
+
+    def race(work: Any) -> None:
+        barrier = threading.Barrier(len(claimers))
+
+        def run(index: int, store: MongoDBJobStore) -> None:
+            try:
+                barrier.wait()
+                work(index, store)
+            except BaseException as exc:  # pragma: no cover - reported below
+                errors.append(exc)
+
+        threads = [threading.Thread(target=run, args=pair) for pair in enumerate(claimers)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+
+    def claim(index: int, store: MongoDBJobStore) -> None:
+        for step in range(4):
+            now = T0 + timedelta(seconds=step)
+            for c in store.claim_due_runs(
+                now, f"c{index}", now + timedelta(seconds=10), plan_next_second, limit=5
+            ):
+                claimed.extend((c.job.id, t) for t in c.run_times)  # list.extend: thread-safe
+
+    def take(index: int, store: MongoDBJobStore) -> None:
+        later = T0 + timedelta(seconds=30)
+        for expired in store.take_expired_claims(
+            later, f"t{index}", later + timedelta(seconds=10), limit=200
+        ):
+            taken.append((expired.job_id, expired.run_time))
+
+    try:
+        race(claim)
+        assert errors == []
+        assert len(claimed) == len(set(claimed))
+        # what the racers left due (jobs locked by another, passes that hit their limit) is
+        # still there, not lost: one claimer sweeps it up
+        last = T0 + timedelta(seconds=3)
+        while swept := a.claim_due_runs(last, "sweep", last, plan_next_second):
+            claimed.extend((c.job.id, t) for c in swept for t in c.run_times)
+        expected = {(f"j{n:02d}", T0 + timedelta(seconds=s)) for n in range(30) for s in range(4)}
+        assert len(claimed) == len(set(claimed)) and set(claimed) == expected
+        race(take)
+        assert errors == []
+        assert sorted(taken) == sorted(expected)  # each taken over by exactly one racer
+    finally:
+        for extra in claimers[2:]:
+            extra.shutdown()

@@ -24,6 +24,8 @@ from rethinkdb import RethinkDB
 from rethinkdb.errors import ReqlDriverError
 from servers import ensure_server
 
+from triggerkit.job import Job
+from triggerkit.jobstores.claims import PlannedRuns, to_micros
 from triggerkit.jobstores.rethinkdb import RethinkDBJobStore
 
 pytestmark = pytest.mark.external_service
@@ -219,3 +221,193 @@ def test_after_shutdown_the_store_does_not_connect_again(make_store: Any) -> Non
     store.shutdown()
     with pytest.raises(ReqlDriverError):
         store.get_all_jobs()
+
+
+# --- shared by several schedulers: each step of a claim, one claimer at a time ---------------
+# reqlite does not apply a conditional update atomically when claimers race (docs/shared.md):
+# these tests, and the claims contract in test_claims.py, never run two claimers at once.
+
+
+def plan_next_second(job: Job) -> PlannedRuns:
+    run_time = job.next_run_time
+    assert run_time is not None
+    job._modify(next_run_time=run_time + timedelta(seconds=1))
+    return PlannedRuns([run_time], job.next_run_time)
+
+
+class Crash(Exception):
+    """Stands for the claiming process dying at this point."""
+
+
+def crash(*args: Any, **kwargs: Any) -> None:
+    raise Crash
+
+
+@pytest.fixture
+def shared(make_store: Any) -> tuple[RethinkDBJobStore, RethinkDBJobStore]:
+    a, b = make_store(), make_store()
+    a.enable_shared()
+    b.enable_shared()
+    return a, b
+
+
+def test_claims_live_in_a_side_table_made_by_enable_shared(
+    make_store: Any, conn: Any, database: str
+) -> None:
+    store = make_store()
+    store.add_job(job("j1", 0))
+    assert r.db(database).table_list().run(conn) == [store.table_name]
+    store.enable_shared()
+    assert sorted(r.db(database).table_list().run(conn)) == [
+        store.table_name,
+        f"{store.table_name}_claims",
+    ]
+    store.claim_due_runs(T0, "a", T0 + timedelta(seconds=30), plan_next_second)
+    document = r.db(database).table(store.table_name).get("j1").run(conn)
+    assert sorted(document) == ["id", "job_state", "next_run_time"]  # the lock is gone
+    assert document["next_run_time"] == (T0 + timedelta(seconds=1)).timestamp()
+    claim = r.db(database).table(f"{store.table_name}_claims").get(f"{to_micros(T0)}:j1")
+    assert claim.run(conn)["owner"] == "a"
+
+
+def test_a_crash_after_the_lock_hands_nothing_out(
+    shared: tuple[RethinkDBJobStore, RethinkDBJobStore], monkeypatch: Any
+) -> None:
+    a, b = shared
+    a.add_job(job("j1", 0))
+    lease = T0 + timedelta(seconds=3)
+    monkeypatch.setattr(a, "_record", crash)
+    with pytest.raises(Crash):
+        a.claim_due_runs(T0, "dead", lease, plan_next_second)
+    assert b.claim_due_runs(T0 + timedelta(seconds=2), "b", lease, plan_next_second) == []
+    assert b.live_claim_owners(T0) == {}
+    later = T0 + timedelta(seconds=4)
+    claims = b.claim_due_runs(later, "b", later + timedelta(seconds=30), plan_next_second)
+    assert [(c.job.id, c.run_times) for c in claims] == [("j1", [T0])]
+    assert b.live_claim_owners(later) == {("j1", T0): "b"}
+
+
+def test_a_crash_before_the_commit_runs_each_run_once(
+    shared: tuple[RethinkDBJobStore, RethinkDBJobStore], monkeypatch: Any
+) -> None:
+    a, b = shared
+    a.add_job(job("j1", 0))  # max_instances=1
+    lease = T0 + timedelta(seconds=3)
+    monkeypatch.setattr(a, "_commit", crash)
+    with pytest.raises(Crash):
+        a.claim_due_runs(T0, "dead", lease, plan_next_second)
+    assert b.live_claim_owners(T0) == {("j1", T0): "dead"}
+    stored = b.lookup_job("j1")
+    assert stored is not None and stored.next_run_time == T0
+    later = T0 + timedelta(seconds=4)
+    new_lease = later + timedelta(seconds=30)
+    taken = b.take_expired_claims(later, "b", new_lease)
+    assert [(e.job_id, e.run_time, e.started) for e in taken] == [("j1", T0, False)]
+    assert taken[0].job is not None and taken[0].job.id == "j1"
+    claims = b.claim_due_runs(later, "b", new_lease, plan_next_second)
+    assert [(c.job.id, c.run_times, c.busy) for c in claims] == [("j1", [], [])]
+    stored = b.lookup_job("j1")
+    assert stored is not None and stored.next_run_time == T0 + timedelta(seconds=1)
+    assert b.live_claim_owners(later) == {("j1", T0): "b"}
+
+
+def test_a_change_during_a_claim_is_not_overwritten(
+    shared: tuple[RethinkDBJobStore, RethinkDBJobStore], conn: Any, database: str
+) -> None:
+    a, b = shared
+    a.add_job(job("j1", 0))
+
+    def planner_that_meets_a_pause(claimed: Job) -> PlannedRuns:
+        b.update_job(job("j1", None))  # another scheduler pauses the job while this one plans
+        return plan_next_second(claimed)
+
+    claims = a.claim_due_runs(T0, "a", T0 + timedelta(seconds=30), planner_that_meets_a_pause)
+    assert [(c.job.id, c.run_times) for c in claims] == [("j1", [T0])]
+    stored = b.lookup_job("j1")
+    assert stored is not None and stored.next_run_time is None
+    document = r.db(database).table(a.table_name).get("j1").run(conn)
+    assert sorted(document) == ["id", "job_state", "next_run_time"]
+
+
+def test_a_claimed_job_that_cannot_be_restored_is_kept_and_unlocked(
+    shared: tuple[RethinkDBJobStore, RethinkDBJobStore], conn: Any, database: str
+) -> None:
+    a, b = shared
+    table = r.db(database).table(a.table_name)
+    table.insert(
+        {"id": "bad", "next_run_time": T0.timestamp(), "job_state": r.binary(b"junk")}
+    ).run(conn)
+    assert a.claim_due_runs(T0, "a", T0 + timedelta(seconds=30), plan_next_second) == []
+    assert sorted(table.get("bad").run(conn)) == ["id", "job_state", "next_run_time"]
+    assert b.live_claim_owners(T0) == {}
+
+
+def test_a_finished_job_rescheduled_meanwhile_is_kept(
+    shared: tuple[RethinkDBJobStore, RethinkDBJobStore],
+) -> None:
+    a, b = shared
+    a.add_job(job("once", 0))
+
+    def finish_while_replaced(claimed: Job) -> PlannedRuns:
+        b.update_job(job("once", 3600))  # rescheduled meanwhile: the claim must not delete it
+        claimed._modify(next_run_time=None)
+        return PlannedRuns([T0], None)
+
+    claims = a.claim_due_runs(T0, "a", T0 + timedelta(seconds=30), finish_while_replaced)
+    assert claims[0].run_times == [T0] and not claims[0].removed
+    stored = b.lookup_job("once")
+    assert stored is not None and stored.next_run_time == T0 + timedelta(hours=1)
+
+
+def test_a_scheduler_runs_and_takes_over_claims_on_rethinkdb(make_store: Any) -> None:
+    """One shared scheduler at a time (sequential): it runs a due job's run exactly once,
+    releases the claim, and takes over a claim that a dead scheduler left."""
+    import threading
+
+    from triggerkit.events import EVENT_JOB_EXECUTED, EVENT_JOB_OUTCOME_UNKNOWN
+    from triggerkit.schedulers.background import BackgroundScheduler
+
+    store = make_store()
+    dead = make_store()
+    dead.enable_shared()
+    done = threading.Event()
+    events: list[Any] = []
+
+    def listen(event: Any) -> None:
+        events.append(event)
+        if len(events) >= 3:
+            done.set()
+
+    scheduler = BackgroundScheduler(
+        shared=True,
+        shared_lease=3,
+        shared_poll_interval=0.2,
+        jobstores={"default": store},
+        timezone="UTC",
+    )
+    scheduler.add_listener(listen, EVENT_JOB_EXECUTED | EVENT_JOB_OUTCOME_UNKNOWN)
+    from datetime import datetime, timezone
+
+    now = datetime.now(timezone.utc)
+    for job_id in ("left", "started"):
+        dead.add_job(job(job_id, 0))
+        stored = dead.lookup_job(job_id)
+        assert stored is not None
+        stored._modify(next_run_time=now, misfire_grace_time=30)
+        dead.update_job(stored)
+    # a scheduler that claimed both, handed "started" to its executor, and died
+    dead.claim_due_runs(now, "dead", now + timedelta(seconds=1), plan_next_second)
+    dead.mark_runs_started("dead", [("started", now)])
+    dead.remove_all_jobs()
+    scheduler.add_job(print, "date", run_date=now, id="fresh", args=["fresh run"])
+    scheduler.start()
+    try:
+        assert done.wait(15), events
+    finally:
+        scheduler.shutdown()
+    assert sorted((e.job_id, e.code) for e in events) == [
+        ("fresh", EVENT_JOB_EXECUTED),
+        ("left", EVENT_JOB_EXECUTED),
+        ("started", EVENT_JOB_OUTCOME_UNKNOWN),
+    ]
+    assert dead.live_claim_owners(datetime(1970, 1, 1, tzinfo=timezone.utc)) == {}

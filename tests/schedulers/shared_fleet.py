@@ -8,8 +8,9 @@ Run as a script, one process per scheduler::
 (``SECONDS`` < 0: run until stdin is closed; a worker prints ``<pid> started`` once running.)
 
 ``STORE`` is an SQLAlchemy URL (``TABLE`` is the jobs table), ``redis://HOST:PORT`` (``TABLE``
-is the key prefix), ``zookeeper://HOST:PORT`` (``TABLE`` is the jobs node, under ``/``) or
-``etcd://HOST:PORT`` (the jobs live under ``/TABLE/``).
+is the key prefix), ``zookeeper://HOST:PORT`` (``TABLE`` is the jobs node, under ``/``),
+``etcd://HOST:PORT`` (the jobs live under ``/TABLE/``) or ``mongodb://HOST:PORT`` (``TABLE`` is
+the collection).
 
 Every job calls :func:`record_run`, which inserts the run's identity (job id, scheduled time, from
 :func:`triggerkit.runs.current_run`) into the ``fleet_runs`` table of ``RUNS_URL`` (a unique key):
@@ -167,6 +168,17 @@ def open_store(store_url: str, table: str) -> BaseJobStore:
 
         host, _, port = store_url[len("etcd://") :].partition(":")
         return EtcdJobStore(path=f"/{table}", host=host, port=int(port))
+    if store_url.startswith("mongodb://"):
+        from triggerkit.jobstores.mongodb import MongoDBJobStore
+
+        host, _, port = store_url[len("mongodb://") :].partition(":")
+        return MongoDBJobStore(
+            database="triggerkit_fleet",
+            collection=table,
+            host=host,
+            port=int(port),
+            directConnection=True,
+        )
     return SQLAlchemyJobStore(url=store_url, tablename=table)
 
 
