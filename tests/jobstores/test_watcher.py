@@ -61,9 +61,7 @@ def make_store(kind: str, name: str, address: str | None = None) -> BaseJobStore
     """A store object on ``name``: ``address`` is the Redis port or the PostgreSQL URL."""
     if kind == "redis":
         port = int(address or ensure_server("redis")["TK_REDIS_PORT"])
-        return RedisJobStore(
-            jobs_key=f"{name}.jobs", run_times_key=f"{name}.run_times", port=port
-        )
+        return RedisJobStore(jobs_key=f"{name}.jobs", run_times_key=f"{name}.run_times", port=port)
     url = address or ensure_server("postgres")["TK_PG_URL"]
     return SQLAlchemyJobStore(url=url, tablename=name, engine_options={"pool_pre_ping": True})
 
@@ -203,7 +201,10 @@ def test_watching_again_replaces_the_watcher(stores: list[BaseJobStore]) -> None
 def test_the_watcher_survives_a_server_restart(
     server: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    env = {"TK_PG_KEEP_DATA": "1"} if server == "postgres" else {"TK_REDIS_ARGS": "--appendonly yes"}
+    # PostgreSQL keeps its cluster across the restart, Redis its append-only file
+    env = {"TK_REDIS_ARGS": "--appendonly yes"}
+    if server == "postgres":
+        env = {"TK_PG_KEEP_DATA": "1"}
     caplog.set_level(logging.INFO, "triggerkit.jobstores")
     with PrivateServer(server, **env) as private:
         address = private.exports["TK_PG_URL"] if server == "postgres" else str(private.port)

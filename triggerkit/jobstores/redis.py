@@ -224,7 +224,13 @@ class RedisJobStore(BaseJobStore):
     def add_job(self, job: Job) -> None:
         data = self.encode_job(job)
         keys = [self.jobs_key, self.run_times_key]
-        args = [job.id, data, _score(job), self.changes_channel or "", self._token]
+        args: list[str | bytes] = [
+            job.id,
+            data,
+            _score(job),
+            self.changes_channel or "",
+            self._token,
+        ]
         if not self._add_script(keys=keys, args=args):
             raise ConflictingIdError(job.id)
 
@@ -258,7 +264,8 @@ class RedisJobStore(BaseJobStore):
         if not ids:
             return []
         keys = [self.jobs_key, self.run_times_key]
-        counts = self._remove_script(keys=keys, args=[self.changes_channel or "", self._token, *ids])
+        args = [self.changes_channel or "", self._token, *ids]
+        counts = self._remove_script(keys=keys, args=args)
         for job_id in ids:
             self.forget_unloadable(job_id)
         return [job_id for job_id, count in zip(ids, counts, strict=True) if count]
