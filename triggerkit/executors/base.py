@@ -18,10 +18,10 @@ from datetime import datetime, timedelta, timezone
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
+from .. import _clock
 from ..errors import MaxInstancesReachedError
 from ..events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, EVENT_JOB_MISSED, JobExecutionEvent
 from ..runs import running
-from ..schedulers import _clock
 
 if TYPE_CHECKING:
     import threading
