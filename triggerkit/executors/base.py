@@ -115,7 +115,7 @@ class BaseExecutor(metaclass=ABCMeta):
         self._logger.error("Error running job %s", job_id, exc_info=(type(exc), exc, tb))
 
     def _finish_run(self, job_id: str, outcome: Callable[[], Sequence[JobExecutionEvent]]) -> None:
-        """Complete one submitted run: the completion path for callback-driven executors.
+        """Complete one submitted run: the one completion path of every executor.
 
         ``outcome`` returns the run's events (``future.result`` and the like); they are dispatched
         and the job's instance slot is freed. If ``outcome`` raises, the error is logged by
