@@ -36,7 +36,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ),
     ("kernel", ("triggerkit._constants", "triggerkit._pyengine", "triggerkit._engine")),
     ("zone rules", ("triggerkit._tz",)),
-    ("schedule core", ("triggerkit._schedule",)),
+    ("schedule core", ("triggerkit._croncore",)),
     ("triggers", ("triggerkit.triggers",)),
     (
         "jobs, stores, executors",
@@ -293,32 +293,46 @@ def test_the_checks_catch_what_they_are_meant_to() -> None:
     source = (
         "from typing import TYPE_CHECKING\n"
         "from .. import _clock\n"
-        "from ..schedulers import _runtimes\n"
+        "from ..schedulers import _planner\n"
         "from ..job import _is_unbound_method_of\n"
         "from .. import cli\n"
         "if TYPE_CHECKING:\n"
         "    from ..schedulers.base import BaseScheduler\n"
         "def f(job, trigger):\n"
         "    from ..schedulers import base\n"
-        "    return _runtimes._bounded, trigger._core, job._jobstore_alias, base.BaseScheduler\n"
+        "    return _planner._bounded, trigger._core, job._jobstore_alias, base.BaseScheduler\n"
     )
     imports = list(imports_of("triggerkit.executors.base", source))
     assert [imp.target for imp in imports if imp.type_only] == ["triggerkit.schedulers.base"]
     assert len(private_name_imports(imports)) == 1  # _is_unbound_method_of
     assert [line.rpartition(" ")[2] for line in private_module_imports(imports)] == [
-        "triggerkit.schedulers._runtimes"  # triggerkit._clock is the package's own
+        "triggerkit.schedulers._planner"  # triggerkit._clock is the package's own
     ]
     assert sorted(line.rpartition(" imports ")[2] for line in upward_imports(imports)) == [
         "triggerkit.cli (cli)",
-        "triggerkit.schedulers._runtimes (schedulers)",
+        "triggerkit.schedulers._planner (schedulers)",
         "triggerkit.schedulers.base (schedulers)",
     ]
     reads = list(private_reads("triggerkit.executors.base", source))
     assert [read.split(": ")[1] for read in reads] == [
-        "_runtimes._bounded (another module's)",
+        "_planner._bounded (another module's)",
         "trigger._core (not defined here)",
     ]
     tree = ast.parse("class A:\n    def f(self, job):\n        self._x = job._z = 1\n")
     assert _defined_private_attributes(tree) == {"_x"}
     assert layer_of("triggerkit.triggers.cron.fields") == layer_of("triggerkit.triggers.base")
     assert is_private("_clock") and not is_private("__version__")
+
+
+def test_every_builtin_plugin_alias_names_a_class_of_an_existing_module() -> None:
+    """The aliases of ``schedulers/_plugins.py`` (read as text: importing a store needs its
+    driver) point at classes that the modules define."""
+    from triggerkit.schedulers._plugins import BUILTIN
+
+    for kind, aliases in BUILTIN.items():
+        for alias, ref in aliases.items():
+            module, _, qualname = ref.partition(":")
+            assert module in MODULES, f"{kind} {alias!r}: no module {module}"
+            tree = ast.parse(MODULES[module].read_text(encoding="utf-8"))
+            classes = {node.name for node in tree.body if isinstance(node, ast.ClassDef)}
+            assert qualname in classes, f"{kind} {alias!r}: {module} defines no {qualname}"

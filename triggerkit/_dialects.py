@@ -527,10 +527,6 @@ def _weekdays_monday_first(mask: int, dialect: str) -> int:
     return out
 
 
-def _range_mask(out: _Field, full: int) -> int:
-    return full if out.any else out.mask
-
-
 def _parse_cron(
     expr: str, dialect: str, fields: tuple[FieldText, ...], macro: str | None, job_id: str | None
 ) -> tuple[Parsed | None, list[Problem]]:

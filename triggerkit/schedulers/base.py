@@ -6,7 +6,7 @@ submit their run times to the executors, store the next run times and report how
 Each concrete scheduler only decides *how* it sleeps and wakes up (a thread, an event loop, a
 greenlet, a Qt timer).
 
-Its helpers live beside it: ``_shared`` (claims and leases when ``shared=True``), ``_runtimes``
+Its helpers live beside it: ``_shared`` (claims and leases when ``shared=True``), ``_planner``
 (which run times of a due job to submit), ``_trigger_cache`` (one cron trigger per distinct set
 of arguments), ``_export`` (the JSON export codec), ``_diagnostics`` (configuration mistakes
 explained), ``_plugins`` (alias -> class); ``triggerkit._clock`` is the wall clock.
@@ -60,8 +60,8 @@ from ..triggers.base import BaseTrigger
 from ..util import asbool, asint, astimezone, maybe_ref, undefined
 from ._diagnostics import check_trigger_args, strip_prefix
 from ._export import read_job_states, write_job_states
+from ._planner import plan_runs
 from ._plugins import load_plugin
-from ._runtimes import plan_runs
 from ._shared import SharedStoreMixin
 from ._trigger_cache import shared_trigger
 
