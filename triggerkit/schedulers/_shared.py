@@ -125,16 +125,33 @@ class SharedStoreMixin:
             return
         store.enable_shared()
         self._shared_aliases.add(alias)
-        if store.watch_changes(self._store_changed):
+        try:
+            watched = store.watch_changes(self._store_changed)
+        except Exception:
+            # Never fatal: the loop still looks at the store every shared_poll_interval.
+            self._logger.exception(
+                "Job store %r could not watch for changes; polling it every %g s",
+                alias,
+                self.shared_poll_interval,
+            )
+            watched = False
+        if watched:
             self._logger.debug("Job store %r tells this scheduler of changes made by others", alias)
 
     def _store_changed(self) -> None:
         """A shared store's watcher saw a job change made by another scheduler: look at once.
 
         Called from the store's watcher thread; ``wakeup`` is thread-safe in every scheduler.
+        An error here is logged and never reaches the watcher: the poll interval still bounds
+        the delay.
         """
-        if self.running:
+        if not self.running:
+            return
+        try:
             self.wakeup()
+        except Exception:
+            if self.running:
+                self._logger.exception("Could not wake the scheduler for a job store change")
 
     def _process_shared_store(
         self, alias: str, store: BaseJobStore, now: datetime, events: list[SchedulerEvent]

@@ -31,6 +31,7 @@ class FieldLike(Protocol):
 
 
 __all__ = (
+    "LIMITS",
     "MONTHS",
     "WEEKDAYS",
     "AllExpression",
