@@ -70,8 +70,8 @@ MACROS = {
 }
 SUNDAY_FIRST = WEEKDAY_NAMES_SUNDAY_FIRST
 
-_POSIX_FIELDS = ("minute", "hour", "day", "month", "day_of_week")
-_QUARTZ_FIELDS = ("second", "minute", "hour", "day", "month", "day_of_week", "year")
+POSIX_FIELDS = ("minute", "hour", "day", "month", "day_of_week")
+QUARTZ_FIELDS = ("second", "minute", "hour", "day", "month", "day_of_week", "year")
 _LIMITS = {
     "posix": {
         "second": (0, 59),
@@ -169,16 +169,16 @@ def split_fields(expr: str) -> list[tuple[str, int, int]]:
 def _field_names(dialect: str, count: int, seconds: bool) -> tuple[str, ...] | str:
     """Return the field names for ``count`` fields, or the text of what was expected."""
     if dialect == "posix":
-        names = (("second",) if seconds else ()) + _POSIX_FIELDS
+        names = (("second",) if seconds else ()) + POSIX_FIELDS
         if count == len(names):
             return names
         return f"{len(names)} fields ({' '.join(n.replace('_', '-') for n in names)})"
     if dialect == "quartz":
         if count in (6, 7):
-            return _QUARTZ_FIELDS[:count]
+            return QUARTZ_FIELDS[:count]
         return "6 or 7 fields (second minute hour day month day-of-week [year])"
     if count == 5:
-        return _POSIX_FIELDS
+        return POSIX_FIELDS
     return "5 fields (minute hour day month day_of_week)"
 
 
@@ -527,10 +527,6 @@ def _weekdays_monday_first(mask: int, dialect: str) -> int:
     return out
 
 
-def _range_mask(out: _Field, full: int) -> int:
-    return full if out.any else out.mask
-
-
 def _parse_cron(
     expr: str, dialect: str, fields: tuple[FieldText, ...], macro: str | None, job_id: str | None
 ) -> tuple[Parsed | None, list[Problem]]:
@@ -707,6 +703,5 @@ def _parse_aps(expr: str, fields: tuple[FieldText, ...]) -> tuple[Parsed | None,
         return None, problems
     texts: dict[str, Any] = {f.name: f.text for f in fields}
     trigger = CronTrigger(timezone=timezone.utc, **texts)
-    core = trigger._core
     follows = texts["hour"].startswith("*") or texts["minute"].startswith("*")
-    return Parsed(expr, "aps", fields, core.masks, follows), []
+    return Parsed(expr, "aps", fields, trigger.field_masks, follows), []

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from ._pyengine import Spec as Spec
     from ._pyengine import ZoneRules as ZoneRules
 
-__all__ = ["ENGINE", "IMPLEMENTATION", "Kernel", "kernel", "load", "use"]
+__all__ = ["ENGINE", "Kernel", "kernel", "load", "use"]
 
 
 class Kernel(Protocol):
@@ -98,11 +98,10 @@ def _default() -> tuple[str, Kernel]:
 
 
 ENGINE, kernel = _default()
-IMPLEMENTATION = ENGINE
 
 
 def use(name: str) -> None:
     """Switch the active kernel for the whole process (meant for tests and benchmarks)."""
-    global ENGINE, IMPLEMENTATION, kernel
+    global ENGINE, kernel
     kernel = load(name)
-    ENGINE = IMPLEMENTATION = name
+    ENGINE = name

@@ -27,8 +27,8 @@ from ._constants import (
     WEEKDAY_NAMES,
     Masks,
 )
+from ._croncore import shared_core
 from ._dialects import Parsed, parse
-from ._schedule import shared_core
 from .errors import TriggerArgumentError
 from .util import astimezone, convert_to_datetime
 
@@ -217,10 +217,7 @@ class Cron:
         """Describe the schedule in words: ``lang`` is ``"en"`` or ``"zh"`` (Simplified Chinese)."""
         from .descriptions import describe_masks
 
-        return describe_masks(self.masks, lang, seconds=self._has_seconds())
-
-    def _has_seconds(self) -> bool:
-        return self.dialect == "quartz" or self.seconds
+        return describe_masks(self.masks, lang)
 
     # --- conversion --------------------------------------------------------------------------
 

@@ -36,7 +36,7 @@ from ..executors.base import BaseExecutor
 from ..job import Job
 from ..jobstores.base import BaseJobStore
 from ..jobstores.claims import Claim, ExpiredClaim, PlannedRuns, RunKey
-from ._runtimes import plan_runs
+from ._planner import plan_runs
 
 __all__ = ["SharedStoreMixin"]
 

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from tzlocal import get_localzone
 
 from ..._constants import Masks
-from ..._schedule import shared_core
+from ..._croncore import shared_core
 from ...errors import CronSpecError
 from ...util import astimezone, convert_to_datetime, datetime_repr
 from ..base import BaseTrigger, check_jitter, warn_if_ends_before_start

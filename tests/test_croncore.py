@@ -1,4 +1,4 @@
-"""``_schedule``: identical schedules share one compiled core; different ones never do."""
+"""``_croncore``: identical schedules share one compiled core; different ones never do."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from triggerkit import Cron
 from triggerkit._constants import Masks
-from triggerkit._schedule import CronCore, shared_core
+from triggerkit._croncore import CronCore, shared_core
 from triggerkit.triggers.cron import CronTrigger
 
 UTC = timezone.utc

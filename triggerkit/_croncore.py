@@ -88,20 +88,6 @@ class CronCore:
         """Whether the schedule fires at all (between years 1 and 9999)."""
         return self._ready() is not None
 
-    def next_instant(self, start: int) -> int | None:
-        """Return the first fire instant >= ``start`` (UTC epoch seconds), or ``None``."""
-        spec = self._ready()
-        if spec is None:
-            return None
-        return _tz.next_fire(spec, self.zone, start, self.fold0, self.fold1, self.gap_shift)
-
-    def prev_instant(self, end: int) -> int | None:
-        """Return the last fire instant <= ``end`` (UTC epoch seconds), or ``None``."""
-        spec = self._ready()
-        if spec is None:
-            return None
-        return _tz.prev_fire(spec, self.zone, end, self.fold0, self.fold1, self.gap_shift)
-
     def next(self, after: datetime, inclusive: bool = False) -> datetime | None:
         """Return the first fire time after ``after`` (or at it, if ``inclusive``)."""
         kernel = _engine.kernel
