@@ -91,6 +91,8 @@ class CronCore:
     def next(self, after: datetime, inclusive: bool = False) -> datetime | None:
         """Return the first fire time after ``after`` (or at it, if ``inclusive``)."""
         kernel = _engine.kernel
+        if kernel is not self._kernel:
+            self._ready()  # compiled on the first call, which then takes the hot path too
         if kernel is self._kernel and self._feasible:
             # The hot path: the kernel reads the datetime, searches and builds the result,
             # unless a DST transition (or an input in another zone) needs the general path.
@@ -117,6 +119,8 @@ class CronCore:
     def prev(self, before: datetime, inclusive: bool = False) -> datetime | None:
         """Return the last fire time before ``before`` (or at it, if ``inclusive``)."""
         kernel = _engine.kernel
+        if kernel is not self._kernel:
+            self._ready()
         if kernel is self._kernel and self._feasible:  # the hot path, as in next()
             found = kernel.prev_datetime(self._spec, self._rules, before, inclusive)
             if found is not False:
