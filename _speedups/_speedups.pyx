@@ -868,14 +868,28 @@ cdef inline bint _once(ZoneRules rules, int64_t w) noexcept nogil:
 
 cdef object _next_datetime(Spec spec, ZoneRules rules, object after, bint inclusive):
     """``next_datetime``'s body (a C call from :class:`Search`)."""
-    cdef int64_t t, c, o, fixed
+    cdef int64_t t, c, o, fixed, year
+    cdef int month, day, found
     cdef Py_ssize_t i, n = rules._n
+    cdef int step
+    cdef object tz
     if not PyDateTime_Check(after):
         raise TypeError(f"after: expected a datetime, got {type(after).__name__}")
+    step = 1 if not inclusive or datetime_microsecond(after) else 0
+    tz = datetime_tzinfo(after)
+    if tz is rules.tz and rules._has_fixed:  # the same day first, on the fields (see _pyengine)
+        year, month, day = datetime_year(after), datetime_month(after), datetime_day(after)
+        if C_MIN_YEAR < year < C_MAX_YEAR and _plain_day_selected(spec, year, month, day):
+            found = _first_time_of_day(
+                spec, datetime_hour(after), datetime_minute(after), datetime_second(after) + step
+            )
+            if found >= 0:
+                return datetime_new(
+                    <int>year, month, day, found / 3600, found / 60 % 60, found % 60, 0, tz, 0
+                )
     if not _instant(rules, after, &t):
         return False
-    if not inclusive or datetime_microsecond(after):
-        t += 1
+    t += step
     if rules._has_fixed:
         fixed = rules._fixed
         if not _next_match(spec, t + fixed, &c) or not FIRST_INSTANT <= c - fixed <= LAST_INSTANT:
@@ -900,14 +914,31 @@ cdef object _next_datetime(Spec spec, ZoneRules rules, object after, bint inclus
 
 cdef object _prev_datetime(Spec spec, ZoneRules rules, object before, bint inclusive):
     """``prev_datetime``'s body (a C call from :class:`Search`)."""
-    cdef int64_t t, c, o, fixed
+    cdef int64_t t, c, o, fixed, year
+    cdef int month, day, second, found
     cdef Py_ssize_t i, n = rules._n
+    cdef int step
+    cdef object tz
     if not PyDateTime_Check(before):
         raise TypeError(f"before: expected a datetime, got {type(before).__name__}")
+    step = 1 if not inclusive and not datetime_microsecond(before) else 0
+    tz = datetime_tzinfo(before)
+    if tz is rules.tz and rules._has_fixed:  # the same day first, as in next_datetime
+        year, month, day = datetime_year(before), datetime_month(before), datetime_day(before)
+        second = datetime_second(before) - step
+        if (
+            C_MIN_YEAR < year < C_MAX_YEAR
+            and second >= 0
+            and _plain_day_selected(spec, year, month, day)
+        ):
+            found = _last_time_of_day(spec, datetime_hour(before), datetime_minute(before), second)
+            if found >= 0:
+                return datetime_new(
+                    <int>year, month, day, found / 3600, found / 60 % 60, found % 60, 0, tz, 0
+                )
     if not _instant(rules, before, &t):
         return False
-    if not inclusive and not datetime_microsecond(before):
-        t -= 1
+    t -= step
     if rules._has_fixed:
         fixed = rules._fixed
         if not _prev_match(spec, t + fixed, &c) or not FIRST_INSTANT <= c - fixed <= LAST_INSTANT:

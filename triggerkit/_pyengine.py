@@ -701,11 +701,23 @@ def next_datetime(
     """
     if not isinstance(after, datetime):
         raise TypeError(f"after: expected a datetime, got {type(after).__name__}")
+    step = 1 if not inclusive or after.microsecond else 0
+    tz = after.tzinfo
+    if tz is rules.tz and rules.fixed is not None:
+        # The common case: the wall clock of ``after`` is the zone's, under one offset, so the
+        # search's first step (the rest of the same day) reads its fields: no instant, no split.
+        # A second of 60 (the step past :59) carries into the next minute in the search.
+        year, month, day = after.year, after.month, after.day
+        if MIN_YEAR < year < MAX_YEAR and _plain_day_selected(spec, year, month, day):
+            found = _first_time_of_day(spec, after.hour, after.minute, after.second + step)
+            if found >= 0:
+                return datetime(
+                    year, month, day, found // 3600, found // 60 % 60, found % 60, 0, tz
+                )
     t = _instant(rules, after)
     if t is None:
         return UNDECIDED
-    if not inclusive or after.microsecond:
-        t += 1
+    t += step
     fixed = rules.fixed
     if fixed is not None:
         c = next_match(spec, t + fixed)
@@ -741,11 +753,25 @@ def prev_datetime(
     """
     if not isinstance(before, datetime):
         raise TypeError(f"before: expected a datetime, got {type(before).__name__}")
+    step = 1 if not inclusive and not before.microsecond else 0
+    tz = before.tzinfo
+    if tz is rules.tz and rules.fixed is not None:  # the same day first, as in next_datetime
+        year, month, day = before.year, before.month, before.day
+        second = before.second - step
+        if (
+            MIN_YEAR < year < MAX_YEAR
+            and second >= 0
+            and _plain_day_selected(spec, year, month, day)
+        ):
+            found = _last_time_of_day(spec, before.hour, before.minute, second)
+            if found >= 0:
+                return datetime(
+                    year, month, day, found // 3600, found // 60 % 60, found % 60, 0, tz
+                )
     t = _instant(rules, before)
     if t is None:
         return UNDECIDED
-    if not inclusive and not before.microsecond:
-        t -= 1
+    t -= step
     fixed = rules.fixed
     if fixed is not None:
         c = prev_match(spec, t + fixed)
