@@ -22,7 +22,7 @@ from croniter import croniter
 from cronsim import CronSim
 
 from triggerkit import _engine
-from triggerkit._schedule import CronCore
+from triggerkit._croncore import CronCore
 from triggerkit.triggers.cron import CronTrigger
 
 try:  # the toolkit API, when it exists

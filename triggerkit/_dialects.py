@@ -71,8 +71,8 @@ MACROS = {
 }
 SUNDAY_FIRST = WEEKDAY_NAMES_SUNDAY_FIRST
 
-_POSIX_FIELDS = ("minute", "hour", "day", "month", "day_of_week")
-_QUARTZ_FIELDS = ("second", "minute", "hour", "day", "month", "day_of_week", "year")
+POSIX_FIELDS = ("minute", "hour", "day", "month", "day_of_week")
+QUARTZ_FIELDS = ("second", "minute", "hour", "day", "month", "day_of_week", "year")
 _LIMITS = {
     "posix": {
         "second": (0, 59),
@@ -178,16 +178,16 @@ def split_fields(expr: str) -> list[tuple[str, int, int]]:
 def _field_names(dialect: str, count: int, seconds: bool) -> tuple[str, ...] | str:
     """Return the field names for ``count`` fields, or the text of what was expected."""
     if dialect == "posix":
-        names = (("second",) if seconds else ()) + _POSIX_FIELDS
+        names = (("second",) if seconds else ()) + POSIX_FIELDS
         if count == len(names):
             return names
         return f"{len(names)} fields ({' '.join(n.replace('_', '-') for n in names)})"
     if dialect == "quartz":
         if count in (6, 7):
-            return _QUARTZ_FIELDS[:count]
+            return QUARTZ_FIELDS[:count]
         return "6 or 7 fields (second minute hour day month day-of-week [year])"
     if count == 5:
-        return _POSIX_FIELDS
+        return POSIX_FIELDS
     return "5 fields (minute hour day month day_of_week)"
 
 
@@ -654,10 +654,6 @@ def _weekdays_monday_first(mask: int, dialect: str) -> int:
             sunday_based = v if dialect == "posix" else v - 1
             out |= 1 << (sunday_based + 6) % 7
     return out
-
-
-def _range_mask(out: _Field, full: int) -> int:
-    return full if out.any else out.mask
 
 
 def _parse_cron(

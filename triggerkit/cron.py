@@ -27,8 +27,8 @@ from ._constants import (
     WEEKDAY_NAMES,
     Masks,
 )
+from ._croncore import CronCore, shared_core
 from ._dialects import Parsed, parse
-from ._schedule import CronCore, shared_core
 from .errors import TriggerArgumentError
 from .util import astimezone, convert_to_datetime
 
@@ -178,7 +178,9 @@ class Cron:
 
     def next(self, after: datetime | str | None = None) -> datetime | None:
         """Return the first fire time strictly after ``after`` (default: now), or ``None``."""
-        return self._core.next(self._aware(after, "after"))
+        if type(after) is datetime and after.tzinfo is not None:  # the common case: no checks
+            return self._core.search.next(after)
+        return self._core.search.next(self._aware(after, "after"))
 
     def next_times(self, n: int, after: datetime | str | None = None) -> list[datetime]:
         """Return the next ``n`` fire times strictly after ``after`` (default: now).
@@ -187,15 +189,18 @@ class Cron:
         """
         out: list[datetime] = []
         at: datetime | None = self._aware(after, "after")
+        core = self._core  # its search is read each time: the first call may build a new one
         while len(out) < n and at is not None:
-            at = self._core.next(at)
+            at = core.search.next(at)
             if at is not None:
                 out.append(at)
         return out
 
     def prev(self, before: datetime | str | None = None) -> datetime | None:
         """Return the last fire time strictly before ``before`` (default: now), or ``None``."""
-        return self._core.prev(self._aware(before, "before"))
+        if type(before) is datetime and before.tzinfo is not None:  # the common case
+            return self._core.search.prev(before)
+        return self._core.search.prev(self._aware(before, "before"))
 
     def iter(
         self,
@@ -211,14 +216,15 @@ class Cron:
         """
         at = self._aware(start, "start")
         stop = None if end is None else self._aware(end, "end").astimezone(_UTC)
-        found = self._core.prev(at, True) if reverse else self._core.next(at, True)
+        core = self._core  # its search is read each time: the first call may build a new one
+        found = core.search.prev(at, True) if reverse else core.search.next(at, True)
         while found is not None:
             if stop is not None:
                 instant = found.astimezone(_UTC)  # compare instants, never wall clocks
                 if (instant < stop) if reverse else (instant > stop):
                     return
             yield found
-            found = self._core.prev(found) if reverse else self._core.next(found)
+            found = core.search.prev(found) if reverse else core.search.next(found)
 
     def __iter__(self) -> Iterator[datetime]:
         return self.iter()
@@ -228,17 +234,14 @@ class Cron:
         at = self._aware(dt, "dt")
         if at.microsecond:
             return False
-        found = self._core.next(at, inclusive=True)
+        found = self._core.search.next(at, True)
         return found is not None and found.astimezone(_UTC) == at.astimezone(_UTC)
 
     def describe(self, lang: str = "en") -> str:
         """Describe the schedule in words: ``lang`` is ``"en"`` or ``"zh"`` (Simplified Chinese)."""
         from .descriptions import describe_masks
 
-        return describe_masks(self.masks, lang, seconds=self._has_seconds())
-
-    def _has_seconds(self) -> bool:
-        return self.dialect == "quartz" or self.seconds
+        return describe_masks(self.masks, lang)
 
     # --- conversion --------------------------------------------------------------------------
 

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from tzlocal import get_localzone
 
 from ..._constants import Masks
-from ..._schedule import shared_core
+from ..._croncore import shared_core
 from ...errors import CronSpecError
 from ...util import astimezone, convert_to_datetime, datetime_repr
 from ..base import BaseTrigger, check_jitter, warn_if_ends_before_start
@@ -297,7 +297,7 @@ class CronTrigger(BaseTrigger):
             # the common cases, without conversions
             if previous_fire_time is None:
                 if now.tzinfo is not None:
-                    return self._core.next(now, inclusive=True)
+                    return self._core.search.next(now, True)
             elif previous_fire_time is now or (
                 previous_fire_time.tzinfo is now.tzinfo
                 and type(now.tzinfo) is timezone
@@ -305,7 +305,7 @@ class CronTrigger(BaseTrigger):
             ):
                 # previous at or before now (a fixed offset: wall clocks compare as instants):
                 # the search starts just after previous, as below
-                return self._core.next(previous_fire_time)
+                return self._core.search.next(previous_fire_time)
         # Instants are compared and shifted in UTC: same-zone datetimes compare (and subtract)
         # as wall clocks, ignoring fold.
         now_utc = now.astimezone(_UTC)
@@ -318,7 +318,7 @@ class CronTrigger(BaseTrigger):
             start = max(now_utc, self.start_date.astimezone(_UTC))
         else:
             start = now_utc
-        found = self._core.next(start, inclusive=True)
+        found = self._core.search.next(start, True)
         if found is None:
             return None
         end = self.end_date
@@ -344,7 +344,7 @@ class CronTrigger(BaseTrigger):
         end, start = self.end_date, self.start_date
         if end is not None and before.astimezone(_UTC) > end.astimezone(_UTC):
             before, inclusive = end, True
-        found = self._core.prev(before, inclusive)
+        found = self._core.search.prev(before, inclusive)
         if found is None or (start is not None and found.astimezone(_UTC) < start.astimezone(_UTC)):
             return None
         return found
