@@ -15,6 +15,7 @@ with the same answer (see ``_clamp``), so arbitrarily large Python integers give
 kernel's results. The datetime layer reads and builds datetimes with CPython's C datetime API.
 """
 
+cimport cython
 from libc.stdint cimport int64_t, uint64_t
 from cpython.mem cimport PyMem_Free, PyMem_Malloc
 from cpython.datetime cimport (
@@ -120,6 +121,7 @@ cdef int64_t _BIG = 1 << 40  # years and day counts beyond this are delegated to
 cdef object _UTC = _datetime_module.timezone.utc
 
 
+@cython.no_gc  # holds only ints and a tuple of int tuples: no cycle, no GC header needed
 cdef class Spec:
     """A compiled cron spec: the field masks, and what was derived from them once."""
 
@@ -190,7 +192,10 @@ def compile_spec(
     cdef object a, b, s
     for a, b, s in years:
         ranges.append((max(int(a), C_MIN_YEAR), min(int(b), C_MAX_YEAR), max(int(s), 1)))
-    spec.years = tuple(ranges)
+    clamped = tuple(ranges)
+    # years already in range as plain ints are kept: the spec shares its caller's tuple
+    same = type(years) is tuple and years == clamped
+    spec.years = years if same and all(type(v) is int for r in years for v in r) else clamped
     n = len(ranges)
     if n:
         # PyMem (not malloc) so that tracemalloc counts it with the spec

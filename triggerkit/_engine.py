@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from ._pyengine import Spec as Spec
     from ._pyengine import ZoneRules as ZoneRules
 
-__all__ = ["ENGINE", "IMPLEMENTATION", "Kernel", "kernel", "load", "use"]
+__all__ = ["ENGINE", "Kernel", "kernel", "load", "use"]
 
 
 class Kernel(Protocol):
@@ -103,7 +103,6 @@ def _default() -> tuple[str, Kernel]:
 
 
 ENGINE, kernel = _default()
-IMPLEMENTATION = ENGINE
 kernel.set_active(True)
 
 
@@ -113,10 +112,10 @@ def use(name: str) -> None:
     The kernel left behind is marked inactive, so every schedule's ``Search`` of it defers to
     its owner, which then builds one of the new kernel.
     """
-    global ENGINE, IMPLEMENTATION, kernel
+    global ENGINE, kernel
     new = load(name)
     if new is not kernel:
         kernel.set_active(False)
     new.set_active(True)
     kernel = new
-    ENGINE = IMPLEMENTATION = name
+    ENGINE = name

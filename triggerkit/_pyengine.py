@@ -175,9 +175,12 @@ def compile_spec(
     spec that never matches.
     """
     spec = Spec()
-    spec.years = tuple(
+    clamped = tuple(
         (max(int(a), MIN_YEAR), min(int(b), MAX_YEAR), max(int(s), 1)) for a, b, s in years
     )
+    # years already in range as plain ints are kept: the spec shares its caller's tuple
+    same = type(years) is tuple and years == clamped
+    spec.years = years if same and all(type(v) is int for r in years for v in r) else clamped
     spec.months = months & ALL_MONTHS
     spec.days = days & ALL_DAYS
     spec.last_days = last_days & ALL_LAST_DAYS
