@@ -2,11 +2,12 @@
 
 Two layers. The *search* works on plain integers: field masks in, *local epoch seconds* (the wall
 clock read as if it were UTC) in and out, no time zones, no messages. The *datetime layer*
-(:class:`ZoneRules`, :func:`next_datetime`, :func:`prev_datetime`) is the hot path of
-``CronCore``: it reads an aware datetime's fields, converts them with a fixed offset or a zone's
-verified transition table (built by ``triggerkit._tz``), searches, and builds the result
-datetime; whatever it cannot decide alone (a DST transition nearby, a zone without a table, an
-input in another zone) it hands back as ``False`` and ``_tz`` takes the general path.
+(:class:`ZoneRules`, :func:`next_datetime`, :func:`prev_datetime`, called through a
+:class:`Search`) is the hot path of ``CronCore``: it reads an aware datetime's fields,
+converts them with a fixed offset or a zone's verified transition table (built by
+``triggerkit._tz``), searches, and builds the result datetime; whatever it cannot decide alone
+(a DST transition nearby, a zone without a table, an input in another zone) it hands back as
+``False`` and ``_tz`` takes the general path.
 
 A :class:`Search` binds a spec and a zone's rules to the schedule that owns them: its
 ``next``/``prev`` are what a schedule calls per fire time (one call from Python into the
