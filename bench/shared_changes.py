@@ -29,7 +29,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-FLEET_DIR = ROOT / "tests" / "scheduler"
+FLEET_DIR = ROOT / "tests" / "schedulers"
 sys.path[:0] = [str(FLEET_DIR), str(ROOT / "tests")]
 
 import shared_fleet  # noqa: E402
@@ -43,6 +43,8 @@ def store_url(name: str, folder: str) -> str:
         return f"sqlite:///{folder}/jobs-{uuid.uuid4().hex[:8]}.sqlite"
     if name == "redis":
         return f"redis://127.0.0.1:{ensure_server('redis')['TK_REDIS_PORT']}"
+    if name == "zookeeper":
+        return f"zookeeper://127.0.0.1:{ensure_server('zookeeper')['TK_ZK_PORT']}"
     return ensure_server("postgres")["TK_PG_URL"]
 
 
@@ -116,7 +118,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         for name in args.stores.split(","):
             delays = measure(name, args.changes, args.poll, rng, folder)
-            how = {"postgres": "LISTEN/NOTIFY", "redis": "pub/sub"}.get(name, "polling")
+            how = {"postgres": "LISTEN/NOTIFY", "redis": "pub/sub", "zookeeper": "watch"}.get(
+                name, "polling"
+            )
             print(
                 f"| {name} | {how} | {percentile(delays, 0.5):.3f} | "
                 f"{percentile(delays, 0.95):.3f} | {max(delays):.3f} |",

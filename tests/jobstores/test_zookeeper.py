@@ -184,6 +184,20 @@ def test_ties_keep_creation_order_and_paused_jobs_come_last(make_store: Any) -> 
     assert [j.id for j in store.get_all_jobs()] == ["early", "z", "m", "a", "paused"]
 
 
+def test_the_client_made_by_the_store_reconnects_at_most_a_second_apart(path: str) -> None:
+    from kazoo.retry import KazooRetry
+
+    from triggerkit.jobstores.zookeeper import RECONNECT_MAX
+
+    made = ZooKeeperJobStore(path=path, hosts=hosts())
+    # kazoo's own default backs off up to an hour between attempts
+    assert made.client._conn_retry.max_delay == RECONNECT_MAX == 1.0
+    assert made.client._conn_retry.max_tries == -1  # and never gives up
+    mine = KazooRetry(max_tries=3, max_delay=7)
+    given = ZooKeeperJobStore(path=path, hosts=hosts(), connection_retry=mine)
+    assert given.client._conn_retry is mine
+
+
 def test_a_client_passed_in_stays_open_unless_asked(path: str) -> None:
     client = KazooClient(hosts=hosts())
     try:

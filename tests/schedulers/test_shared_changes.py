@@ -89,7 +89,7 @@ def _watcher_process(store_url: str, table: str, runs_url: str, poll: float) -> 
 
 def _changer(store_url: str, table: str, **store_options: Any) -> BackgroundScheduler:
     """Scheduler A: shared, started paused (it only writes)."""
-    if store_url.startswith("redis://"):
+    if store_url.startswith(("redis://", "zookeeper://")):
         store = shared_fleet.open_store(store_url, table)
     else:
         store = SQLAlchemyJobStore(url=store_url, tablename=table, **store_options)
@@ -166,10 +166,12 @@ def _assert_seen_at_once(late: dict[str, float]) -> None:
     assert all(0 <= delay < SEEN_WITHIN for delay in late.values()), late
 
 
-@pytest.fixture(params=["postgres", "redis"])
+@pytest.fixture(params=["postgres", "redis", "zookeeper"])
 def notifying_url(request: pytest.FixtureRequest) -> str:
     if request.param == "redis":
         return f"redis://127.0.0.1:{ensure_server('redis')['TK_REDIS_PORT']}"
+    if request.param == "zookeeper":
+        return f"zookeeper://127.0.0.1:{ensure_server('zookeeper')['TK_ZK_PORT']}"
     return ensure_server("postgres")["TK_PG_URL"]
 
 
@@ -192,7 +194,20 @@ def test_changes_through_one_scheduler_are_seen_by_another_process_at_once(
         a.shutdown()
 
 
-@pytest.mark.parametrize("server", ["postgres", "redis"])
+def _until_reachable(a: BackgroundScheduler, timeout: float = 30) -> None:
+    """Wait until A's store answers again after a server restart."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            a.get_jobs()
+            return
+        except Exception:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
+
+
+@pytest.mark.parametrize("server", ["postgres", "redis", "zookeeper"])
 def test_changes_are_seen_at_once_after_a_server_restart(server: str, tmp_path: Path) -> None:
     # PostgreSQL keeps its cluster across the restart, Redis its append-only file
     env = {"TK_REDIS_ARGS": "--appendonly yes"}
@@ -201,8 +216,8 @@ def test_changes_are_seen_at_once_after_a_server_restart(server: str, tmp_path: 
     with PrivateServer(server, **env) as private:
         if server == "postgres":
             url, options = private.exports["TK_PG_URL"], {"engine_options": {"pool_pre_ping": True}}
-        else:
-            url, options = f"redis://127.0.0.1:{private.port}", {}
+        else:  # Redis, ZooKeeper (whose data directory is kept across a stop and start)
+            url, options = f"{server}://127.0.0.1:{private.port}", {}
         table, runs_url = _name("restart"), _runs_url(tmp_path)
         a = _changer(url, table, **options)
         try:
@@ -211,6 +226,7 @@ def test_changes_are_seen_at_once_after_a_server_restart(server: str, tmp_path: 
                 private.stop()
                 time.sleep(1.0)
                 private.start()
+                _until_reachable(a)  # ZooKeeper serves a while after its readiness probe
                 # B's watcher reconnects (within RECONNECT_MAX = 1 s of the server's return) and
                 # wakes B once; then notices flow again
                 time.sleep(1.5)

@@ -60,12 +60,23 @@ __all__ = ["ZooKeeperJobStore"]
 
 #: how many times a claim change that lost a race with another change is tried again
 _RETRIES = 20
+#: the longest pause between two attempts to reach a lost server (seconds)
+RECONNECT_MAX = 1.0
+
+
+def _reconnect_retry() -> dict[str, Any]:
+    """kazoo's connection retry policy for the clients the store makes: forever, 0.1 s first,
+    doubling up to :data:`RECONNECT_MAX`."""
+    return {"max_tries": -1, "delay": 0.1, "backoff": 2, "max_delay": RECONNECT_MAX}
 
 
 class ZooKeeperJobStore(BaseJobStore):
     """Keep jobs in a ZooKeeper tree, one znode per job under ``path``.
 
     Leftover keyword arguments go to kazoo's ``KazooClient`` (``hosts="127.0.0.1:2181"``, ...).
+    Unless ``connection_retry`` is among them, the client made here tries to reconnect at most
+    :data:`RECONNECT_MAX` seconds apart (kazoo's own default backs off up to an hour, so a
+    server back after a long outage would be noticed that late).
 
     Plugin alias: ``zookeeper``
 
@@ -94,6 +105,8 @@ class ZooKeeperJobStore(BaseJobStore):
         self.pickle_protocol = pickle_protocol
         self.close_connection_on_exit = close_connection_on_exit
         self.serializer = NodeValue(make_serializer(serializer, pickle_protocol))
+        if not client:
+            connect_args.setdefault("connection_retry", _reconnect_retry())
         self.client = maybe_ref(client) if client else KazooClient(**connect_args)
         self._ensured_path = False
         self._closed = False
