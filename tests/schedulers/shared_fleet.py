@@ -1,14 +1,17 @@
 """A fleet of scheduler processes sharing one job store (``shared=True``), for the exactly-once
-tests (test_sched_shared.py) and bench/shared.py.
+tests (test_shared.py) and bench/shared.py.
 
 Run as a script, one process per scheduler::
 
-    python shared_fleet.py worker STORE TABLE RUNS_URL SECONDS [--prefork N]
+    python shared_fleet.py worker STORE TABLE RUNS_URL SECONDS [--prefork N] [--poll S]
 
-(``SECONDS`` < 0: run until stdin is closed; a worker prints ``<pid> started`` once running.)
+(``SECONDS`` < 0: run until stdin is closed; a worker prints ``<pid> started`` once running.
+``--poll S``: ``shared_poll_interval=S`` and a lease of ``3 S``; default 0.5 and 3.)
 
 ``STORE`` is an SQLAlchemy URL (``TABLE`` is the jobs table), ``redis://HOST:PORT`` (``TABLE``
-is the key prefix) or ``etcd://HOST:PORT`` (the jobs live under ``/TABLE/``).
+is the key prefix), ``zookeeper://HOST:PORT`` (``TABLE`` is the jobs node, under ``/``),
+``etcd://HOST:PORT`` (the jobs live under ``/TABLE/``) or ``mongodb://HOST:PORT`` (``TABLE`` is
+the collection).
 
 Every job calls :func:`record_run`, which inserts the run's identity (job id, scheduled time, from
 :func:`triggerkit.runs.current_run`) into the ``fleet_runs`` table of ``RUNS_URL`` (a unique key):
@@ -156,11 +159,27 @@ def open_store(store_url: str, table: str) -> BaseJobStore:
         return RedisJobStore(
             jobs_key=f"{table}.jobs", run_times_key=f"{table}.run_times", host=host, port=int(port)
         )
+    if store_url.startswith("zookeeper://"):
+        from triggerkit.jobstores.zookeeper import ZooKeeperJobStore
+
+        hosts = store_url[len("zookeeper://") :]
+        return ZooKeeperJobStore(path=f"/{table}", hosts=hosts, close_connection_on_exit=True)
     if store_url.startswith("etcd://"):
         from triggerkit.jobstores.etcd import EtcdJobStore
 
         host, _, port = store_url[len("etcd://") :].partition(":")
         return EtcdJobStore(path=f"/{table}", host=host, port=int(port))
+    if store_url.startswith("mongodb://"):
+        from triggerkit.jobstores.mongodb import MongoDBJobStore
+
+        host, _, port = store_url[len("mongodb://") :].partition(":")
+        return MongoDBJobStore(
+            database="triggerkit_fleet",
+            collection=table,
+            host=host,
+            port=int(port),
+            directConnection=True,
+        )
     return SQLAlchemyJobStore(url=store_url, tablename=table)
 
 
@@ -229,14 +248,22 @@ def expected_runs(count: int, start: datetime, seconds: int) -> set[tuple[str, i
     }
 
 
-def worker(store_url: str, table: str, runs_url: str, seconds: float, prefork: int = 0) -> None:
+def worker(
+    store_url: str,
+    table: str,
+    runs_url: str,
+    seconds: float,
+    prefork: int = 0,
+    poll: float | None = None,
+) -> None:
     os.environ[RUNS_ENV] = runs_url
     logging.basicConfig(
         level=os.environ.get("TK_FLEET_LOG", "WARNING"),
         format=f"%(asctime)s [{os.getpid()}] %(name)s %(message)s",
     )
     store = open_store(store_url, table)
-    scheduler = make_scheduler(store_url, table, store)
+    options = {} if poll is None else {"shared_poll_interval": poll, "shared_lease": 3 * poll}
+    scheduler = make_scheduler(store_url, table, store, **options)
     if prefork:
         # gunicorn-style: the scheduler (and its store's engine, with a pooled connection) is
         # made in the parent; each forked child starts it.
@@ -274,9 +301,13 @@ def _run(scheduler: BackgroundScheduler, seconds: float) -> None:
 if __name__ == "__main__":
     _, command, *args = sys.argv
     assert command == "worker", command
-    prefork = 0
+    prefork, poll = 0, None
     if "--prefork" in args:
         index = args.index("--prefork")
         prefork = int(args[index + 1])
         del args[index : index + 2]
-    worker(args[0], args[1], args[2], float(args[3]), prefork)
+    if "--poll" in args:
+        index = args.index("--poll")
+        poll = float(args[index + 1])
+        del args[index : index + 2]
+    worker(args[0], args[1], args[2], float(args[3]), prefork, poll)
