@@ -3,8 +3,8 @@
 Scheduler A lives in this process, started paused (it writes, never claims); scheduler B is a
 ``shared_fleet.py`` worker process with ``shared_poll_interval=5`` (lease 15) that runs every job.
 Each change through A gives B a run at a known time (a job added, rescheduled or resumed to run
-0.5 s later); B records when it ran it. On PostgreSQL (LISTEN/NOTIFY) and Redis (pub/sub) B is
-told of the change and runs the job less than 1 s late; by polling alone it would wake up to 5 s
+0.5 s later); B records when it ran it. On PostgreSQL (LISTEN/NOTIFY), Redis (pub/sub) and etcd
+(a watch) B is told of the change and runs the job less than 1 s late; by polling alone it would wake up to 5 s
 late (the round is done twice, each change right after B was woken by the previous one). SQLite
 has no notification: there B sees changes within its poll interval.
 
@@ -89,7 +89,7 @@ def _watcher_process(store_url: str, table: str, runs_url: str, poll: float) -> 
 
 def _changer(store_url: str, table: str, **store_options: Any) -> BackgroundScheduler:
     """Scheduler A: shared, started paused (it only writes)."""
-    if store_url.startswith("redis://"):
+    if store_url.startswith(("redis://", "etcd://")):
         store = shared_fleet.open_store(store_url, table)
     else:
         store = SQLAlchemyJobStore(url=store_url, tablename=table, **store_options)
@@ -166,10 +166,12 @@ def _assert_seen_at_once(late: dict[str, float]) -> None:
     assert all(0 <= delay < SEEN_WITHIN for delay in late.values()), late
 
 
-@pytest.fixture(params=["postgres", "redis"])
+@pytest.fixture(params=["postgres", "redis", "etcd"])
 def notifying_url(request: pytest.FixtureRequest) -> str:
     if request.param == "redis":
         return f"redis://127.0.0.1:{ensure_server('redis')['TK_REDIS_PORT']}"
+    if request.param == "etcd":
+        return f"etcd://127.0.0.1:{ensure_server('etcd')['TK_ETCD_PORT']}"
     return ensure_server("postgres")["TK_PG_URL"]
 
 
@@ -192,7 +194,7 @@ def test_changes_through_one_scheduler_are_seen_by_another_process_at_once(
         a.shutdown()
 
 
-@pytest.mark.parametrize("server", ["postgres", "redis"])
+@pytest.mark.parametrize("server", ["postgres", "redis", "etcd"])
 def test_changes_are_seen_at_once_after_a_server_restart(server: str, tmp_path: Path) -> None:
     # PostgreSQL keeps its cluster across the restart, Redis its append-only file
     env = {"TK_REDIS_ARGS": "--appendonly yes"}
@@ -201,6 +203,8 @@ def test_changes_are_seen_at_once_after_a_server_restart(server: str, tmp_path: 
     with PrivateServer(server, **env) as private:
         if server == "postgres":
             url, options = private.exports["TK_PG_URL"], {"engine_options": {"pool_pre_ping": True}}
+        elif server == "etcd":  # etcd keeps its data directory across the restart
+            url, options = f"etcd://127.0.0.1:{private.port}", {}
         else:
             url, options = f"redis://127.0.0.1:{private.port}", {}
         table, runs_url = _name("restart"), _runs_url(tmp_path)
