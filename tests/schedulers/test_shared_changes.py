@@ -4,9 +4,9 @@ Scheduler A lives in this process, started paused (it writes, never claims); sch
 ``shared_fleet.py`` worker process with ``shared_poll_interval=5`` (lease 15) that runs every job.
 Each change through A gives B a run at a known time (a job added, rescheduled or resumed to run
 0.5 s later); B records when it ran it. On PostgreSQL (LISTEN/NOTIFY), Redis (pub/sub) and etcd
-(a watch) B is told of the change and runs the job less than 1 s late; by polling alone it would wake up to 5 s
-late (the round is done twice, each change right after B was woken by the previous one). SQLite
-has no notification: there B sees changes within its poll interval.
+(a watch) B is told of the change and runs the job less than 1 s late; by polling alone it would
+wake up to 5 s late (the round is done twice, each change right after B was woken by the
+previous one). SQLite has no notification: there B sees changes within its poll interval.
 
 A paused or removed job is never claimed again from the moment the change commits (every claim
 reads the store): no run scheduled after that moment appears anywhere.
