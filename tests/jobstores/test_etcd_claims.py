@@ -367,3 +367,16 @@ def test_a_store_started_in_a_forked_process_makes_its_client_again(
         monkeypatch.undo()
         made.shutdown()
         first.close()
+
+
+def test_a_claim_this_object_took_over_is_not_released_for_its_old_owner(
+    store: EtcdJobStore,
+) -> None:
+    store.add_job(_job(store, "j1", T0))
+    store.claim_due_runs(T0, "a", T0 + timedelta(seconds=3), every_second_until(T0))
+    later = T0 + timedelta(seconds=10)
+    assert len(store.take_expired_claims(later, "b", later + timedelta(seconds=30))) == 1
+    store.release_runs("a", [("j1", T0)])  # what this object wrote last names "b" now
+    assert store.live_claim_owners(later) == {("j1", T0): "b"}
+    store.release_runs("b", [("j1", T0)])
+    assert store.live_claim_owners(T0) == {}
