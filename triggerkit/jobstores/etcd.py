@@ -383,12 +383,17 @@ class EtcdJobStore(BaseJobStore):
                     self._written[key] = data
 
     def _change_known(
-        self, owner: str, keys: list[str], change: Callable[[ClaimValue], ClaimValue | None]
+        self,
+        owner: str,
+        keys: list[str],
+        change: Callable[[ClaimValue], ClaimValue | None],
+        changed: set[str],
     ) -> list[str]:
         """The fast path of :meth:`_change_owned`: claims whose value this object wrote last
         are changed without reading them, in flat transactions that compare each value with
         the one written (all or nothing per transaction). Returns the keys left for the slow
-        path (read, then a transaction on each key's ``mod_revision``)."""
+        path (read, then a transaction on each key's ``mod_revision``); adds the keys changed
+        to ``changed``."""
         ops = self.client.transactions
         with self._written_lock:
             known = {key: self._written[key] for key in keys if key in self._written}
@@ -420,6 +425,7 @@ class EtcdJobStore(BaseJobStore):
             )
             if succeeded:
                 self._remember((key, new) for key, _old, new in batch)
+                changed.update(key for key, _old, _new in batch)
             else:  # changed meanwhile (taken over, or by another thread here): read them
                 self._remember((key, None) for key, _old, _new in batch)
                 left.extend(key for key, _old, _new in batch)
@@ -430,26 +436,32 @@ class EtcdJobStore(BaseJobStore):
         owner: str,
         runs: Iterable[RunKey],
         change: Callable[[ClaimValue], ClaimValue | None],
-    ) -> None:
-        """Apply ``change`` to ``owner``'s claims on ``runs``. A claim changed meanwhile (this
-        scheduler's lease renewal and a run's release run in different threads) is read and
-        changed again; one another scheduler took over is left alone."""
+    ) -> set[str]:
+        """Apply ``change`` to ``owner``'s claims on ``runs`` and return the claim keys changed.
+        A claim changed meanwhile (this scheduler's lease renewal and a run's release run in
+        different threads) is read and changed again; one another scheduler took over is left
+        alone."""
         keys = list(dict.fromkeys(self._claim_key(job_id, when) for job_id, when in runs))
-        keys = self._change_known(owner, keys, change)
+        changed: set[str] = set()
+        keys = self._change_known(owner, keys, change, changed)
         for _attempt in range(_CHANGE_TRIES):
             if not keys:
-                return
+                return changed
             claims = self._owned(owner, keys)
             done = self._rewrite((key, change(value), rev) for key, value, rev in claims)
+            changed.update(claim[0] for claim, ok in zip(claims, done, strict=True) if ok)
             keys = [claim[0] for claim, ok in zip(claims, done, strict=True) if not ok]
         self._logger.warning("Claims %s kept changing; left as they are", keys)
+        return changed
 
-    def mark_runs_started(self, owner: str, runs: Iterable[RunKey]) -> None:
+    def mark_runs_started(self, owner: str, runs: Iterable[RunKey]) -> list[RunKey]:
         def started(value: ClaimValue) -> ClaimValue:
             value.started = True
             return value
 
-        self._change_owned(owner, runs, started)
+        runs = list(runs)
+        changed = self._change_owned(owner, runs, started)
+        return [run for run in runs if self._claim_key(*run) in changed]
 
     def renew_claims(self, owner: str, runs: Iterable[RunKey], lease_until: datetime) -> None:
         lease = to_micros(lease_until)
