@@ -296,27 +296,35 @@ def test_a_release_racing_a_renewal_still_deletes_the_claim(
 ) -> None:
     """The loop thread renews leases while an executor thread releases a run that ended: the
     release must not lose to the renewal (the claim would expire and be reported as outcome
-    unknown although the run ended)."""
-    store.add_job(_job(store, "j1", T0))
-    store.claim_due_runs(T0, "a", T0 + timedelta(seconds=3), every_second_until(T0))
-    original = store._owned
-    calls: list[int] = []
+    unknown although the run ended). Both paths: a claim this object wrote last (written
+    without a read, compared by value) and one it must read first."""
+    other = EtcdJobStore(path=store.path, host="127.0.0.1", port=_port())
+    try:
+        store.add_job(_job(store, "j1", T0))
+        store.add_job(_job(store, "j2", T0))
+        store.claim_due_runs(T0, "a", T0 + timedelta(seconds=3), every_second_until(T0))
+        # j1: the renewal (another object, same owner) lands before the release's write
+        other.renew_claims("a", [("j1", T0)], T0 + timedelta(seconds=60))
+        store.release_runs("a", [("j1", T0)])
+        assert set(store.live_claim_owners(T0)) == {("j2", T0)}
+        # j2, through the object that has to read it: the renewal lands between its read
+        # and its write
+        original = other._owned
+        calls: list[int] = []
 
-    def owned_then_renewed(owner: str, keys: list[str]) -> Any:
-        found = original(owner, keys)
-        if not calls:  # between the release's read and its write, the renewal lands
-            other = EtcdJobStore(path=store.path, host="127.0.0.1", port=_port())
-            try:
-                other.renew_claims("a", [("j1", T0)], T0 + timedelta(seconds=60))
-            finally:
-                other.shutdown()
-        calls.append(1)
-        return found
+        def owned_then_renewed(owner: str, keys: list[str]) -> Any:
+            found = original(owner, keys)
+            if not calls:
+                store.renew_claims("a", [("j2", T0)], T0 + timedelta(seconds=60))
+            calls.append(1)
+            return found
 
-    monkeypatch.setattr(store, "_owned", owned_then_renewed)
-    store.release_runs("a", [("j1", T0)])
-    assert len(calls) == 2  # read again after the conflict
-    assert list(store.client.get_prefix(store.claims_prefix)) == []
+        monkeypatch.setattr(other, "_owned", owned_then_renewed)
+        other.release_runs("a", [("j2", T0)])
+        assert len(calls) == 2  # read again after the conflict
+        assert list(store.client.get_prefix(store.claims_prefix)) == []
+    finally:
+        other.shutdown()
 
 
 def test_a_claim_taken_over_meanwhile_is_not_released_by_its_old_owner(
@@ -325,7 +333,11 @@ def test_a_claim_taken_over_meanwhile_is_not_released_by_its_old_owner(
     store.add_job(_job(store, "j1", T0))
     store.claim_due_runs(T0, "a", T0 + timedelta(seconds=3), every_second_until(T0))
     later = T0 + timedelta(seconds=10)
-    assert len(store.take_expired_claims(later, "b", later + timedelta(seconds=30))) == 1
+    other = EtcdJobStore(path=store.path, host="127.0.0.1", port=_port())
+    try:  # taken over through another object: this one's last written value is stale
+        assert len(other.take_expired_claims(later, "b", later + timedelta(seconds=30))) == 1
+    finally:
+        other.shutdown()
     store.release_runs("a", [("j1", T0)])
     store.mark_runs_started("a", [("j1", T0)])
     assert store.live_claim_owners(later) == {("j1", T0): "b"}
@@ -355,3 +367,16 @@ def test_a_store_started_in_a_forked_process_makes_its_client_again(
         monkeypatch.undo()
         made.shutdown()
         first.close()
+
+
+def test_a_claim_this_object_took_over_is_not_released_for_its_old_owner(
+    store: EtcdJobStore,
+) -> None:
+    store.add_job(_job(store, "j1", T0))
+    store.claim_due_runs(T0, "a", T0 + timedelta(seconds=3), every_second_until(T0))
+    later = T0 + timedelta(seconds=10)
+    assert len(store.take_expired_claims(later, "b", later + timedelta(seconds=30))) == 1
+    store.release_runs("a", [("j1", T0)])  # what this object wrote last names "b" now
+    assert store.live_claim_owners(later) == {("j1", T0): "b"}
+    store.release_runs("b", [("j1", T0)])
+    assert store.live_claim_owners(T0) == {}

@@ -3,10 +3,10 @@
 Scheduler A lives in this process, started paused (it writes, never claims); scheduler B is a
 ``shared_fleet.py`` worker process with ``shared_poll_interval=5`` (lease 15) that runs every job.
 Each change through A gives B a run at a known time (a job added, rescheduled or resumed to run
-0.5 s later); B records when it ran it. On PostgreSQL (LISTEN/NOTIFY) and Redis (pub/sub) B is
-told of the change and runs the job less than 1 s late; by polling alone it would wake up to 5 s
-late (the round is done twice, each change right after B was woken by the previous one). SQLite
-has no notification: there B sees changes within its poll interval.
+0.5 s later); B records when it ran it. On PostgreSQL (LISTEN/NOTIFY), Redis (pub/sub) and etcd
+(a watch) B is told of the change and runs the job less than 1 s late; by polling alone it would
+wake up to 5 s late (the round is done twice, each change right after B was woken by the
+previous one). SQLite has no notification: there B sees changes within its poll interval.
 
 A paused or removed job is never claimed again from the moment the change commits (every claim
 reads the store): no run scheduled after that moment appears anywhere.
@@ -89,7 +89,7 @@ def _watcher_process(store_url: str, table: str, runs_url: str, poll: float) -> 
 
 def _changer(store_url: str, table: str, **store_options: Any) -> BackgroundScheduler:
     """Scheduler A: shared, started paused (it only writes)."""
-    if store_url.startswith(("redis://", "zookeeper://")):
+    if store_url.startswith(("redis://", "zookeeper://", "etcd://")):
         store = shared_fleet.open_store(store_url, table)
     else:
         store = SQLAlchemyJobStore(url=store_url, tablename=table, **store_options)
@@ -166,12 +166,14 @@ def _assert_seen_at_once(late: dict[str, float]) -> None:
     assert all(0 <= delay < SEEN_WITHIN for delay in late.values()), late
 
 
-@pytest.fixture(params=["postgres", "redis", "zookeeper"])
+@pytest.fixture(params=["postgres", "redis", "zookeeper", "etcd"])
 def notifying_url(request: pytest.FixtureRequest) -> str:
     if request.param == "redis":
         return f"redis://127.0.0.1:{ensure_server('redis')['TK_REDIS_PORT']}"
     if request.param == "zookeeper":
         return f"zookeeper://127.0.0.1:{ensure_server('zookeeper')['TK_ZK_PORT']}"
+    if request.param == "etcd":
+        return f"etcd://127.0.0.1:{ensure_server('etcd')['TK_ETCD_PORT']}"
     return ensure_server("postgres")["TK_PG_URL"]
 
 
@@ -207,7 +209,7 @@ def _until_reachable(a: BackgroundScheduler, timeout: float = 30) -> None:
             time.sleep(0.1)
 
 
-@pytest.mark.parametrize("server", ["postgres", "redis", "zookeeper"])
+@pytest.mark.parametrize("server", ["postgres", "redis", "zookeeper", "etcd"])
 def test_changes_are_seen_at_once_after_a_server_restart(server: str, tmp_path: Path) -> None:
     # PostgreSQL keeps its cluster across the restart, Redis its append-only file
     env = {"TK_REDIS_ARGS": "--appendonly yes"}
@@ -216,7 +218,7 @@ def test_changes_are_seen_at_once_after_a_server_restart(server: str, tmp_path: 
     with PrivateServer(server, **env) as private:
         if server == "postgres":
             url, options = private.exports["TK_PG_URL"], {"engine_options": {"pool_pre_ping": True}}
-        else:  # Redis, ZooKeeper (whose data directory is kept across a stop and start)
+        else:  # Redis, ZooKeeper, etcd (whose data directories are kept across a stop and start)
             url, options = f"{server}://127.0.0.1:{private.port}", {}
         table, runs_url = _name("restart"), _runs_url(tmp_path)
         a = _changer(url, table, **options)

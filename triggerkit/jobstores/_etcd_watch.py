@@ -7,7 +7,7 @@ the gRPC ``Watch`` stream itself, on the client's channel:
 
 - every response with events calls ``on_change()``;
 - when the stream fails (server stopped, restarted, connection lost), it waits (0.1 s,
-  doubling up to 5 s) and opens a new stream; once etcd confirms the new watch, it calls
+  doubling up to 1 s) and opens a new stream; once etcd confirms the new watch, it calls
   ``on_change()`` once, since changes may have been missed meanwhile;
 - :meth:`PrefixWatcher.stop` cancels the stream and joins the thread.
 """
@@ -25,7 +25,7 @@ __all__ = ["PrefixWatcher"]
 
 #: seconds before the first reconnection, and the most between two
 _RETRY_FIRST = 0.1
-_RETRY_MOST = 5.0
+_RETRY_MOST = 1.0
 
 _logger = logging.getLogger("triggerkit.jobstores.etcd")
 
