@@ -3,7 +3,7 @@
     python bench/shared_changes.py                                  # every store, 20 changes
     python bench/shared_changes.py --stores redis --changes 50 --poll 5 --seed 1
 
-Scheduler B is a ``tests/scheduler/shared_fleet.py`` worker (``shared_poll_interval=--poll``,
+Scheduler B is a ``tests/schedulers/shared_fleet.py`` worker (``shared_poll_interval=--poll``,
 lease 3x that) that runs every job; scheduler A, in this process, is started paused and only
 writes. ``--changes`` times, after a pause drawn from a seeded generator (0.2 to 2 s, so that the
 changes fall anywhere in B's poll cycle), A adds a job due at once; the delay is the moment B's

@@ -21,7 +21,7 @@ from .util import (
 if TYPE_CHECKING:
     from .schedulers.base import BaseScheduler
 
-__all__ = ["JOB_STATE_VERSION", "Job"]
+__all__ = ["JOB_STATE_VERSION", "Job", "check_max_instances", "check_misfire_grace_time"]
 
 #: The version of the plain dict :meth:`Job.__getstate__` returns (APScheduler 3's is 1).
 JOB_STATE_VERSION = 1

@@ -216,7 +216,8 @@ class BaseJobStore(metaclass=ABCMeta):
         """
         raise TypeError(
             f"{type(self).__name__} cannot be shared between schedulers (shared=True): use a "
-            "store that supports it (SQLAlchemyJobStore, RedisJobStore)"
+            "store that supports it (SQLAlchemyJobStore, RedisJobStore, MongoDBJobStore, "
+            "ZooKeeperJobStore, EtcdJobStore, RethinkDBJobStore)"
         )
 
     def claim_due_runs(

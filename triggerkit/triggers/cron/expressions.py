@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from .fields import BaseField
 
 __all__ = (
+    "LIMITS",
     "MONTHS",
     "WEEKDAYS",
     "AllExpression",

@@ -98,10 +98,10 @@ def test_bad_job_options_are_rejected(
 
 
 def test_a_text_reference_is_accepted_as_the_function(manual: ManualScheduler) -> None:
-    job = manual.add_job("test_sched_jobs:dummy", args=(1, 2))
-    assert job.func is dummy and job.func_ref == "test_sched_jobs:dummy" and job.name == "dummy"
+    job = manual.add_job(f"{__name__}:dummy", args=(1, 2))
+    assert job.func is dummy and job.func_ref == f"{__name__}:dummy" and job.name == "dummy"
     with pytest.raises(LookupError):
-        manual.add_job("test_sched_jobs:nothing_here")
+        manual.add_job(f"{__name__}:nothing_here")
 
 
 def test_job_ids_are_unique_per_store(manual: ManualScheduler) -> None:
@@ -239,7 +239,7 @@ def test_job_state_is_a_versioned_plain_dict_like_apschedulers(manual: ManualSch
         "max_instances",
         "next_run_time",
     }
-    assert state["func"] == "test_sched_jobs:dummy"
+    assert state["func"] == f"{__name__}:dummy"
     clone = pickle.loads(pickle.dumps(job))
     assert clone.func is dummy and clone.args == (1,) and clone.kwargs == {"b": 2}
     assert clone.next_run_time == job.next_run_time and clone.trigger == job.trigger

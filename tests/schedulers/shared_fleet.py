@@ -1,5 +1,5 @@
 """A fleet of scheduler processes sharing one job store (``shared=True``), for the exactly-once
-tests (test_sched_shared.py) and bench/shared.py.
+tests (test_shared.py) and bench/shared.py.
 
 Run as a script, one process per scheduler::
 
@@ -8,8 +8,10 @@ Run as a script, one process per scheduler::
 (``SECONDS`` < 0: run until stdin is closed; a worker prints ``<pid> started`` once running.
 ``--poll S``: ``shared_poll_interval=S`` and a lease of ``3 S``; default 0.5 and 3.)
 
-``STORE`` is an SQLAlchemy URL (``TABLE`` is the jobs table) or ``redis://HOST:PORT`` (``TABLE``
-is the key prefix).
+``STORE`` is an SQLAlchemy URL (``TABLE`` is the jobs table), ``redis://HOST:PORT`` (``TABLE``
+is the key prefix), ``zookeeper://HOST:PORT`` (``TABLE`` is the jobs node, under ``/``),
+``etcd://HOST:PORT`` (the jobs live under ``/TABLE/``) or ``mongodb://HOST:PORT`` (``TABLE`` is
+the collection).
 
 Every job calls :func:`record_run`, which inserts the run's identity (job id, scheduled time, from
 :func:`triggerkit.runs.current_run`) into the ``fleet_runs`` table of ``RUNS_URL`` (a unique key):
@@ -156,6 +158,27 @@ def open_store(store_url: str, table: str) -> BaseJobStore:
         host, _, port = store_url[len("redis://") :].partition(":")
         return RedisJobStore(
             jobs_key=f"{table}.jobs", run_times_key=f"{table}.run_times", host=host, port=int(port)
+        )
+    if store_url.startswith("zookeeper://"):
+        from triggerkit.jobstores.zookeeper import ZooKeeperJobStore
+
+        hosts = store_url[len("zookeeper://") :]
+        return ZooKeeperJobStore(path=f"/{table}", hosts=hosts, close_connection_on_exit=True)
+    if store_url.startswith("etcd://"):
+        from triggerkit.jobstores.etcd import EtcdJobStore
+
+        host, _, port = store_url[len("etcd://") :].partition(":")
+        return EtcdJobStore(path=f"/{table}", host=host, port=int(port))
+    if store_url.startswith("mongodb://"):
+        from triggerkit.jobstores.mongodb import MongoDBJobStore
+
+        host, _, port = store_url[len("mongodb://") :].partition(":")
+        return MongoDBJobStore(
+            database="triggerkit_fleet",
+            collection=table,
+            host=host,
+            port=int(port),
+            directConnection=True,
         )
     return SQLAlchemyJobStore(url=store_url, tablename=table)
 

@@ -10,6 +10,7 @@ from types import ModuleType
 from zoneinfo import ZoneInfo
 
 import pytest
+from chains import chain
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from peers import COUNT, apscheduler_times, ours, run, touches_a_transition
@@ -46,12 +47,7 @@ def test_aps_equals_our_crontrigger_from_crontab_everywhere(
     cron = Cron(expr, zone, "aps")
     trigger = CronTrigger.from_crontab(expr, zone)
     assert cron.to_trigger() == trigger
-    expected, prev = [], None
-    for _ in range(COUNT):
-        prev = trigger.get_next_fire_time(prev, prev or start)
-        if prev is None:
-            break
-        expected.append(prev)
+    expected = chain(trigger, start, COUNT)
     assert list(islice(cron.iter(start), COUNT)) == expected
 
 

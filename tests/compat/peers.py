@@ -10,6 +10,8 @@ from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
+from chains import chain
+
 from triggerkit import Cron
 from triggerkit.strategies import _transitions
 
@@ -49,15 +51,8 @@ def apscheduler_times(expr: str, zone: ZoneInfo, start: datetime) -> Times:
     from apscheduler.triggers.cron import CronTrigger as Aps3CronTrigger
 
     trigger = Aps3CronTrigger.from_crontab(expr, timezone=zone)
-    out: Times = []
-    prev = None
-    while len(out) < COUNT:
-        # as APScheduler 3's scheduler does: the first search from now, then from the last fire
-        prev = trigger.get_next_fire_time(prev, prev or start + _MICRO)
-        if prev is None:
-            break
-        out.append(prev.astimezone(UTC))
-    return out
+    # as APScheduler 3's scheduler does: the first search from now, then from the last fire
+    return [fire.astimezone(UTC) for fire in chain(trigger, start + _MICRO, COUNT)]
 
 
 def touches_a_transition(zone: ZoneInfo, start: datetime, times: Times) -> bool:

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 import apscheduler.triggers.combining as aps_combining
 import apscheduler.triggers.cron as aps_cron
 import pytest
+from chains import chain
 
 from triggerkit.triggers.combining import AndTrigger, OrTrigger
 from triggerkit.triggers.cron import CronTrigger
@@ -19,18 +20,6 @@ from triggerkit.triggers.interval import IntervalTrigger
 UTC = timezone.utc
 BERLIN = ZoneInfo("Europe/Berlin")
 NEW_YORK = ZoneInfo("America/New_York")
-
-
-def chain(trigger: object, now: datetime, n: int) -> list[datetime]:
-    out: list[datetime] = []
-    previous = None
-    for _ in range(n):
-        found = trigger.get_next_fire_time(previous, now)  # type: ignore[attr-defined]
-        if found is None:
-            break
-        out.append(found)
-        previous = now = found
-    return out
 
 
 def test_and_fires_where_all_children_agree() -> None:

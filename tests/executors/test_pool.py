@@ -10,6 +10,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
+from pool_jobs import die, pid, square
 
 from triggerkit.events import (
     EVENT_JOB_ERROR,
@@ -26,18 +27,6 @@ UTC = timezone.utc
 CAP = 60
 # spawn, not fork: forking a process that runs threads is deprecated from Python 3.12 on
 SPAWN = {"mp_context": multiprocessing.get_context("spawn")}
-
-
-def square(x: int) -> int:
-    return x * x
-
-
-def pid() -> int:
-    return os.getpid()
-
-
-def die() -> None:
-    os._exit(3)
 
 
 def fail() -> None:
@@ -160,7 +149,7 @@ def test_the_process_pool_runs_jobs_in_other_processes() -> None:
     collector = Collector(executors={"default": ProcessPoolExecutor(2, pool_kwargs=SPAWN)})
     # no grace limit: a spawned worker may take more than the default second to start
     collector.sched.add_job(pid, misfire_grace_time=None)
-    collector.sched.add_job("test_exec_executors:square", args=(7,), misfire_grace_time=None)
+    collector.sched.add_job("pool_jobs:square", args=(7,), misfire_grace_time=None)
     collector.sched.start()
     events = collector.wait_for(2)
     collector.sched.shutdown()

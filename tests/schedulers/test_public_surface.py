@@ -96,7 +96,7 @@ def test_every_public_method_has_apschedulers_parameters(path: str, name: str) -
     theirs = getattr(importlib.import_module(f"apscheduler.{path}"), name)
     ours = getattr(importlib.import_module(f"triggerkit.{path}"), name)
     if issubclass(theirs, BaseException):
-        return  # the exceptions are pinned by test_sched_config
+        return  # the exceptions are pinned by test_base_config
     for attr in [a for a in dir(theirs) if not a.startswith("_") or a == "__init__"]:
         their_member = getattr(theirs, attr)
         if not callable(their_member):

@@ -1,6 +1,6 @@
 """Measure how often triggerkit agrees with croniter, cronsim and APScheduler 3.11.
 
-Run: ``python tests/toolkit/measure_agreement.py [examples] [seed]`` (defaults 5000 and 0).
+Run: ``python tests/compat/measure_agreement.py [examples] [seed]`` (defaults 5000 and 0).
 Draws expressions with :mod:`triggerkit.strategies`, zones (UTC and the DST zones) and start
 times, compares the first five fire times as UTC instants, and prints the tables that
 ``docs/dialects.md`` shows. The draw is seeded (``hypothesis.seed``, generation phase only, no
@@ -19,7 +19,8 @@ from zoneinfo import ZoneInfo
 from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis import strategies as st
 
-sys.path.insert(0, str(Path(__file__).parent))
+# its helpers: peers (here) and chains (tests/), as pytest finds them through pythonpath
+sys.path[:0] = [str(Path(__file__).parent), str(Path(__file__).parents[1])]
 
 from peers import (  # noqa: E402
     apscheduler_times,

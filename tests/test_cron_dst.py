@@ -7,22 +7,18 @@ and overlap policy; plus named cases in the zones the rules list.
 
 from __future__ import annotations
 
-import sys
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 from types import ModuleType
 from zoneinfo import ZoneInfo
 
 import pytest
+from dst_oracle import oracle_fires, selector
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from triggerkit import Cron
 from triggerkit.errors import TriggerArgumentError
 from triggerkit.strategies import cron_expressions, datetimes_near_transitions
-
-sys.path.insert(0, str(Path(__file__).parents[1] / "compat"))
-from dst_oracle import oracle_fires, selector  # noqa: E402
 
 UTC = timezone.utc
 WINDOW = timedelta(hours=3)

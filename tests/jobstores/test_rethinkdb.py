@@ -1,0 +1,413 @@
+"""The RethinkDB job store on the RethinkDB wire protocol (reqlite, see docs/stores.md for what
+that stand-in does not prove): APScheduler 3.11.3's layout, both ways."""
+
+from __future__ import annotations
+
+import json
+import pickle
+import uuid
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from apscheduler.jobstores.rethinkdb import RethinkDBJobStore as APSRethinkDBJobStore
+from apscheduler_written import (
+    FIRST_RUN,
+    T0,
+    LoadFailures,
+    check_apscheduler_jobs,
+    make_job,
+    write_with_apscheduler,
+)
+from rethinkdb import RethinkDB
+from rethinkdb.errors import ReqlDriverError
+from servers import ensure_server
+
+from triggerkit.job import Job
+from triggerkit.jobstores.claims import PlannedRuns, to_micros
+from triggerkit.jobstores.rethinkdb import RethinkDBJobStore
+
+pytestmark = pytest.mark.external_service
+
+job = make_job
+r = RethinkDB()
+
+
+def port() -> int:
+    return int(ensure_server("rethinkdb")["TK_RETHINK_PORT"])
+
+
+@pytest.fixture
+def database() -> str:
+    return f"triggerkit_test_{uuid.uuid4().hex}"
+
+
+@pytest.fixture
+def failures() -> LoadFailures:
+    return LoadFailures()
+
+
+@pytest.fixture
+def conn(database: str) -> Iterator[Any]:
+    connection = r.connect(host="127.0.0.1", port=port())
+    yield connection
+    if database in r.db_list().run(connection):
+        r.db_drop(database).run(connection)
+    connection.close()
+
+
+@pytest.fixture
+def make_store(database: str, failures: LoadFailures, conn: Any) -> Iterator[Any]:
+    stores: list[RethinkDBJobStore] = []
+
+    def make(**kwargs: Any) -> RethinkDBJobStore:
+        store = RethinkDBJobStore(database=database, host="127.0.0.1", port=port(), **kwargs)
+        store.start(failures.scheduler, "default")
+        stores.append(store)
+        return store
+
+    yield make
+    for store in stores:
+        store.shutdown()
+
+
+def aps_store(database: str) -> Any:
+    return APSRethinkDBJobStore(database=database, host="127.0.0.1", port=port())
+
+
+def documents(conn: Any, database: str) -> dict[str, Any]:
+    return {doc["id"]: doc for doc in r.db(database).table("jobs").run(conn)}
+
+
+def test_it_opens_the_jobs_apscheduler_wrote_without_rewriting_them(
+    database: str, make_store: Any, conn: Any
+) -> None:
+    expected = write_with_apscheduler(aps_store(database))
+    before = documents(conn, database)
+    assert len(before) == 4
+    check_apscheduler_jobs(make_store(), expected)
+    assert documents(conn, database) == before  # read only: nothing written back
+
+
+def test_apscheduler_reads_the_documents_triggerkit_writes_back(
+    database: str, make_store: Any
+) -> None:
+    expected = write_with_apscheduler(aps_store(database))
+    store = make_store()
+    changed = store.lookup_job("every5")
+    changed.next_run_time = FIRST_RUN + timedelta(hours=2)
+    store.update_job(changed)
+    store.add_job(job("new", 0))
+
+    reader = aps_store(database)
+    reader.start(None, "default")
+    try:
+        runs = {aps_job.id: aps_job.next_run_time for aps_job in reader.get_all_jobs()}
+    finally:
+        reader.shutdown()
+    assert set(runs) == set(expected) | {"new"}
+    assert runs["every5"] == FIRST_RUN + timedelta(hours=2)
+    assert runs["new"] == T0
+
+
+def test_a_document_has_apschedulers_fields_and_index(
+    database: str, make_store: Any, conn: Any
+) -> None:
+    make_store().add_job(job("a", 30))
+    make_store().add_job(job("p", None))  # a second start finds the table and index in place
+    docs = documents(conn, database)
+    assert set(docs["a"]) == {"id", "next_run_time", "job_state"}
+    assert docs["a"]["next_run_time"] == (T0 + timedelta(seconds=30)).timestamp()
+    assert docs["p"]["next_run_time"] is None
+    state = pickle.loads(docs["a"]["job_state"])
+    assert state["id"] == "a" and state["func"] == "builtins:print"
+    assert r.db(database).table("jobs").index_list().run(conn) == ["next_run_time"]
+
+
+def test_documents_that_cannot_load_are_skipped_reported_and_kept(
+    database: str, make_store: Any, conn: Any, failures: LoadFailures
+) -> None:
+    store = make_store()
+    store.add_job(job("good", 10))
+    state = job("moved", 5).__getstate__()
+    state["func"] = "no_such_module_anywhere:gone"
+    table = r.db(database).table("jobs")
+    moved_ts = (T0 + timedelta(seconds=5)).timestamp()
+    table.insert(
+        [
+            {"id": "moved", "next_run_time": moved_ts, "job_state": r.binary(pickle.dumps(state))},
+            {"id": "corrupt", "next_run_time": 1.0, "job_state": r.binary(b"\x80\x05garbage")},
+        ]
+    ).run(conn)
+
+    assert [j.id for j in store.get_all_jobs()] == ["good"]
+    assert [j.id for j in store.get_due_jobs(T0 + timedelta(seconds=60))] == ["good"]
+    assert store.get_next_run_time() == T0 + timedelta(seconds=10)
+    assert store.lookup_job("moved") is None
+    assert sorted(documents(conn, database)) == ["corrupt", "good", "moved"]
+    assert {"moved", "corrupt"} <= set(failures.job_ids())
+
+
+def test_the_json_serializer_writes_plain_data_and_never_unpickles(
+    database: str, make_store: Any, conn: Any, failures: LoadFailures
+) -> None:
+    store = make_store(serializer="json")
+    store.add_job(job("a", 10))
+    assert json.loads(documents(conn, database)["a"]["job_state"])  # plain JSON, no pickle
+    assert store.lookup_job("a").next_run_time == T0 + timedelta(seconds=10)
+
+    state = pickle.dumps(job("p", 0).__getstate__())
+    r.db(database).table("jobs").insert(
+        {"id": "p", "next_run_time": T0.timestamp(), "job_state": r.binary(state)}
+    ).run(conn)
+    assert [j.id for j in store.get_all_jobs()] == ["a"]
+    assert "p" in failures.job_ids()
+    assert "p" in documents(conn, database)
+
+
+def test_a_pickle_store_reads_what_a_json_store_wrote(make_store: Any) -> None:
+    make_store(serializer="json").add_job(job("a", 10))
+    assert make_store().lookup_job("a").next_run_time == T0 + timedelta(seconds=10)
+
+
+def test_batch_updates_pass_over_removed_jobs_and_removals_report_what_was_stored(
+    make_store: Any,
+) -> None:
+    store = make_store()
+    a, b, c = job("a", 10), job("b", 20), job("c", 30)
+    for each in (a, b, c):
+        store.add_job(each)
+    store.remove_job("b")
+    a.next_run_time, b.next_run_time = T0 + timedelta(seconds=40), T0
+    store.update_jobs([a, b])
+    assert [(j.id, j.next_run_time) for j in store.get_all_jobs()] == [
+        ("c", T0 + timedelta(seconds=30)),
+        ("a", T0 + timedelta(seconds=40)),
+    ]
+    assert store.remove_jobs(["a", "b", "c"]) == ["a", "c"]
+    assert store.get_all_jobs() == []
+
+
+def test_due_jobs_leave_paused_ones_out_and_ties_go_by_id(make_store: Any) -> None:
+    store = make_store()
+    for job_id in ("z", "m", "a"):
+        store.add_job(job(job_id, 10))
+    store.add_job(job("paused", None))
+    store.add_job(job("early", 5))
+    store.add_job(job("later", 50))
+    # reqlite's between(minval, ...) returns rows whose next_run_time is null; they must not
+    # come out as due
+    assert [j.id for j in store.get_due_jobs(T0 + timedelta(seconds=10))] == [
+        "early",
+        "a",
+        "m",
+        "z",
+    ]
+    assert [j.id for j in store.get_all_jobs()] == ["early", "a", "m", "z", "later", "paused"]
+
+
+def test_a_dropped_connection_is_replaced_on_the_next_operation(make_store: Any) -> None:
+    store = make_store()
+    store.add_job(job("a", 10))
+    dropped = store.conn
+    dropped.close(noreply_wait=False)  # as if the server had closed it
+    assert [j.id for j in store.get_all_jobs()] == ["a"]
+    assert store.conn is not dropped and store.conn.is_open()
+
+
+def test_after_shutdown_the_store_does_not_connect_again(make_store: Any) -> None:
+    store = make_store()
+    store.shutdown()
+    with pytest.raises(ReqlDriverError):
+        store.get_all_jobs()
+
+
+# --- shared by several schedulers: each step of a claim, one claimer at a time ---------------
+# reqlite does not apply a conditional update atomically when claimers race (docs/shared.md):
+# these tests, and the claims contract in test_claims.py, never run two claimers at once.
+
+
+def plan_next_second(job: Job) -> PlannedRuns:
+    run_time = job.next_run_time
+    assert run_time is not None
+    job._modify(next_run_time=run_time + timedelta(seconds=1))
+    return PlannedRuns([run_time], job.next_run_time)
+
+
+class Crash(Exception):
+    """Stands for the claiming process dying at this point."""
+
+
+def crash(*args: Any, **kwargs: Any) -> None:
+    raise Crash
+
+
+@pytest.fixture
+def shared(make_store: Any) -> tuple[RethinkDBJobStore, RethinkDBJobStore]:
+    a, b = make_store(), make_store()
+    a.enable_shared()
+    b.enable_shared()
+    return a, b
+
+
+def test_claims_live_in_a_side_table_made_by_enable_shared(
+    make_store: Any, conn: Any, database: str
+) -> None:
+    store = make_store()
+    store.add_job(job("j1", 0))
+    assert r.db(database).table_list().run(conn) == [store.table_name]
+    store.enable_shared()
+    assert sorted(r.db(database).table_list().run(conn)) == [
+        store.table_name,
+        f"{store.table_name}_claims",
+    ]
+    store.claim_due_runs(T0, "a", T0 + timedelta(seconds=30), plan_next_second)
+    document = r.db(database).table(store.table_name).get("j1").run(conn)
+    assert sorted(document) == ["id", "job_state", "next_run_time"]  # the lock is gone
+    assert document["next_run_time"] == (T0 + timedelta(seconds=1)).timestamp()
+    claim = r.db(database).table(f"{store.table_name}_claims").get(f"{to_micros(T0)}:j1")
+    assert claim.run(conn)["owner"] == "a"
+
+
+def test_a_crash_after_the_lock_hands_nothing_out(
+    shared: tuple[RethinkDBJobStore, RethinkDBJobStore], monkeypatch: Any
+) -> None:
+    a, b = shared
+    a.add_job(job("j1", 0))
+    lease = T0 + timedelta(seconds=3)
+    monkeypatch.setattr(a, "_record", crash)
+    with pytest.raises(Crash):
+        a.claim_due_runs(T0, "dead", lease, plan_next_second)
+    assert b.claim_due_runs(T0 + timedelta(seconds=2), "b", lease, plan_next_second) == []
+    assert b.live_claim_owners(T0) == {}
+    later = T0 + timedelta(seconds=4)
+    claims = b.claim_due_runs(later, "b", later + timedelta(seconds=30), plan_next_second)
+    assert [(c.job.id, c.run_times) for c in claims] == [("j1", [T0])]
+    assert b.live_claim_owners(later) == {("j1", T0): "b"}
+
+
+def test_a_crash_before_the_commit_runs_each_run_once(
+    shared: tuple[RethinkDBJobStore, RethinkDBJobStore], monkeypatch: Any
+) -> None:
+    a, b = shared
+    a.add_job(job("j1", 0))  # max_instances=1
+    lease = T0 + timedelta(seconds=3)
+    monkeypatch.setattr(a, "_commit", crash)
+    with pytest.raises(Crash):
+        a.claim_due_runs(T0, "dead", lease, plan_next_second)
+    assert b.live_claim_owners(T0) == {("j1", T0): "dead"}
+    stored = b.lookup_job("j1")
+    assert stored is not None and stored.next_run_time == T0
+    later = T0 + timedelta(seconds=4)
+    new_lease = later + timedelta(seconds=30)
+    taken = b.take_expired_claims(later, "b", new_lease)
+    assert [(e.job_id, e.run_time, e.started) for e in taken] == [("j1", T0, False)]
+    assert taken[0].job is not None and taken[0].job.id == "j1"
+    claims = b.claim_due_runs(later, "b", new_lease, plan_next_second)
+    assert [(c.job.id, c.run_times, c.busy) for c in claims] == [("j1", [], [])]
+    stored = b.lookup_job("j1")
+    assert stored is not None and stored.next_run_time == T0 + timedelta(seconds=1)
+    assert b.live_claim_owners(later) == {("j1", T0): "b"}
+
+
+def test_a_change_during_a_claim_is_not_overwritten(
+    shared: tuple[RethinkDBJobStore, RethinkDBJobStore], conn: Any, database: str
+) -> None:
+    a, b = shared
+    a.add_job(job("j1", 0))
+
+    def planner_that_meets_a_pause(claimed: Job) -> PlannedRuns:
+        b.update_job(job("j1", None))  # another scheduler pauses the job while this one plans
+        return plan_next_second(claimed)
+
+    claims = a.claim_due_runs(T0, "a", T0 + timedelta(seconds=30), planner_that_meets_a_pause)
+    assert [(c.job.id, c.run_times) for c in claims] == [("j1", [T0])]
+    stored = b.lookup_job("j1")
+    assert stored is not None and stored.next_run_time is None
+    document = r.db(database).table(a.table_name).get("j1").run(conn)
+    assert sorted(document) == ["id", "job_state", "next_run_time"]
+
+
+def test_a_claimed_job_that_cannot_be_restored_is_kept_and_unlocked(
+    shared: tuple[RethinkDBJobStore, RethinkDBJobStore], conn: Any, database: str
+) -> None:
+    a, b = shared
+    table = r.db(database).table(a.table_name)
+    table.insert(
+        {"id": "bad", "next_run_time": T0.timestamp(), "job_state": r.binary(b"junk")}
+    ).run(conn)
+    assert a.claim_due_runs(T0, "a", T0 + timedelta(seconds=30), plan_next_second) == []
+    assert sorted(table.get("bad").run(conn)) == ["id", "job_state", "next_run_time"]
+    assert b.live_claim_owners(T0) == {}
+
+
+def test_a_finished_job_rescheduled_meanwhile_is_kept(
+    shared: tuple[RethinkDBJobStore, RethinkDBJobStore],
+) -> None:
+    a, b = shared
+    a.add_job(job("once", 0))
+
+    def finish_while_replaced(claimed: Job) -> PlannedRuns:
+        b.update_job(job("once", 3600))  # rescheduled meanwhile: the claim must not delete it
+        claimed._modify(next_run_time=None)
+        return PlannedRuns([T0], None)
+
+    claims = a.claim_due_runs(T0, "a", T0 + timedelta(seconds=30), finish_while_replaced)
+    assert claims[0].run_times == [T0] and not claims[0].removed
+    stored = b.lookup_job("once")
+    assert stored is not None and stored.next_run_time == T0 + timedelta(hours=1)
+
+
+def test_a_scheduler_runs_and_takes_over_claims_on_rethinkdb(make_store: Any) -> None:
+    """One shared scheduler at a time (sequential): it runs a due job's run exactly once,
+    releases the claim, and takes over a claim that a dead scheduler left."""
+    import threading
+
+    from triggerkit.events import EVENT_JOB_EXECUTED, EVENT_JOB_OUTCOME_UNKNOWN
+    from triggerkit.schedulers.background import BackgroundScheduler
+
+    store = make_store()
+    dead = make_store()
+    dead.enable_shared()
+    done = threading.Event()
+    events: list[Any] = []
+
+    def listen(event: Any) -> None:
+        events.append(event)
+        if len(events) >= 3:
+            done.set()
+
+    scheduler = BackgroundScheduler(
+        shared=True,
+        shared_lease=3,
+        shared_poll_interval=0.2,
+        jobstores={"default": store},
+        timezone="UTC",
+    )
+    scheduler.add_listener(listen, EVENT_JOB_EXECUTED | EVENT_JOB_OUTCOME_UNKNOWN)
+    from datetime import datetime, timezone
+
+    now = datetime.now(timezone.utc)
+    for job_id in ("left", "started"):
+        dead.add_job(job(job_id, 0))
+        stored = dead.lookup_job(job_id)
+        assert stored is not None
+        stored._modify(next_run_time=now, misfire_grace_time=30)
+        dead.update_job(stored)
+    # a scheduler that claimed both, handed "started" to its executor, and died
+    dead.claim_due_runs(now, "dead", now + timedelta(seconds=1), plan_next_second)
+    dead.mark_runs_started("dead", [("started", now)])
+    dead.remove_all_jobs()
+    scheduler.add_job(print, "date", run_date=now, id="fresh", args=["fresh run"])
+    scheduler.start()
+    try:
+        assert done.wait(15), events
+    finally:
+        scheduler.shutdown()
+    assert sorted((e.job_id, e.code) for e in events) == [
+        ("fresh", EVENT_JOB_EXECUTED),
+        ("left", EVENT_JOB_EXECUTED),
+        ("started", EVENT_JOB_OUTCOME_UNKNOWN),
+    ]
+    assert dead.live_claim_owners(datetime(1970, 1, 1, tzinfo=timezone.utc)) == {}
