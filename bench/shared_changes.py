@@ -29,7 +29,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-FLEET_DIR = ROOT / "tests" / "scheduler"
+FLEET_DIR = ROOT / "tests" / "schedulers"
 sys.path[:0] = [str(FLEET_DIR), str(ROOT / "tests")]
 
 import shared_fleet  # noqa: E402
