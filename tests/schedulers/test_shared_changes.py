@@ -364,8 +364,12 @@ def _drive(kind: str, make: Any, probe: _Probe) -> None:
         probe.stop = lambda: QMetaObject.invokeMethod(app, "quit", queued)
         sched.start()
         probe.thread.start()
-        QTimer.singleShot(int(5 * POLL * 1000), app.quit)
+        cap = QTimer()  # stopped afterwards: it must not quit a later test's loop
+        cap.setSingleShot(True)
+        cap.timeout.connect(app.quit)
+        cap.start(int(5 * POLL * 1000))
         app.exec()
+        cap.stop()
         sched.shutdown()
     probe.thread.join(5 * POLL)
 
