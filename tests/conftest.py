@@ -68,9 +68,8 @@ def engine(request: pytest.FixtureRequest) -> Iterator[ModuleType]:
 
 def pytest_collectstart(collector: pytest.Collector) -> None:
     """Give every test module under :data:`ON_EACH_ENGINE` the ``engine`` fixture."""
-    if isinstance(collector, pytest.Module):
-        folder = collector.path.relative_to(TESTS).parts[0]
-        if folder in ON_EACH_ENGINE:
+    if isinstance(collector, pytest.Module) and collector.path.is_relative_to(TESTS):
+        if collector.path.relative_to(TESTS).parts[0] in ON_EACH_ENGINE:
             collector.add_marker(pytest.mark.usefixtures("engine"))
 
 

@@ -17,6 +17,7 @@ CROSS_CUTTING = {"compat", "dst", "engine", "examples", "seeds"}
 SUITES = {
     "jobstores/test_contract.py",
     "jobstores/test_faults.py",
+    "schedulers/test_clock.py",
     "schedulers/test_frameworks.py",
     "schedulers/test_public_surface.py",
     "schedulers/test_shared.py",

@@ -119,7 +119,7 @@ class Job:
         """Return every scheduled run time between ``next_run_time`` and ``now`` (inclusive).
 
         Kept for APScheduler 3 compatibility; the scheduler itself uses the bounded search in
-        :mod:`triggerkit.schedulers._runtimes`, which never walks a long outage run by run.
+        :mod:`triggerkit.schedulers._planner`, which never walks a long outage run by run.
         """
         run_times = []
         next_run_time = self.next_run_time

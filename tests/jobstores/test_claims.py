@@ -268,3 +268,21 @@ def test_sqlalchemy_layout_is_untouched_without_sharing(name: str) -> None:
         store.claims_t.drop(store.engine, checkfirst=True)
         store.jobs_t.drop(store.engine, checkfirst=True)
         store.shutdown()
+
+
+def test_a_run_taken_over_before_it_was_marked_is_not_marked(sides: tuple[Side, Side]) -> None:
+    """A scheduler whose lease ran out during its pass learns that it lost the run: the mark
+    answers only the runs still its own, so the run is never run by both schedulers."""
+    a, b = sides
+    a.store.add_job(a.job("j1", T0))
+    a.store.add_job(a.job("j2", T0))
+    a.store.claim_due_runs(T0, "slow", T0 + timedelta(seconds=3), planner)
+    later = T0 + timedelta(seconds=4)
+    taken = b.store.take_expired_claims(later, "b", later + timedelta(seconds=30), limit=1)
+    assert len(taken) == 1 and not taken[0].started
+    lost = (taken[0].job_id, taken[0].run_time)
+    kept = next(run for run in [("j1", T0), ("j2", T0)] if run != lost)
+    assert a.store.mark_runs_started("slow", [("j1", T0), ("j2", T0)]) == [kept]
+    assert b.store.mark_runs_started("b", [lost]) == [lost]
+    assert a.store.live_claim_owners(T0) == {kept: "slow", lost: "b"}
+    assert a.store.mark_runs_started("slow", []) == []

@@ -16,7 +16,7 @@ from sched_helpers import FakeClock, ManualScheduler
 from triggerkit import events as ev
 from triggerkit.executors.pool import ThreadPoolExecutor
 from triggerkit.jobstores.memory import MemoryJobStore
-from triggerkit.schedulers._runtimes import MAX_MISSED_REPORTED, MAX_RUNS_PER_PASS
+from triggerkit.schedulers._planner import MAX_MISSED_REPORTED, MAX_RUNS_PER_PASS
 from triggerkit.triggers.base import BaseTrigger
 from triggerkit.triggers.cron import CronTrigger
 from triggerkit.triggers.interval import IntervalTrigger
@@ -393,7 +393,7 @@ def test_the_latest_run_of_a_schedule_that_ended_long_ago_is_found_by_bisection(
 def test_combined_triggers_jump_when_all_their_parts_can(
     manual: ManualScheduler, clock: FakeClock, events: list[Any]
 ) -> None:
-    from triggerkit.schedulers._runtimes import is_jumpable
+    from triggerkit.schedulers._planner import is_jumpable
     from triggerkit.triggers.combining import AndTrigger, OrTrigger
     from triggerkit.triggers.date import DateTrigger
 

@@ -120,8 +120,18 @@ def test_four_processes_run_every_run_exactly_once(fleet_url: str, tmp_path: Pat
     table, runs_url, count = unique_name("shared"), _runs_url(tmp_path), _jobs_for(store_url)
     start = _start_at(6)
     expected = shared_fleet.add_jobs(store_url, table, count, start, RUN_SECONDS)
+    # A 6 s lease (poll 2 s): no scheduler dies here, so none may lose a claim it holds; on a
+    # loaded 2-core machine a 3 s lease can run out while a pass waits for SQLite's write lock
+    # (the documented limit: keep the lease well above the worst pause of a scheduler).
     procs = [
-        _spawn(store_url, table, runs_url, (start - datetime.now(UTC)).total_seconds() + 13)
+        _spawn(
+            store_url,
+            table,
+            runs_url,
+            (start - datetime.now(UTC)).total_seconds() + 13,
+            "--poll",
+            "2",
+        )
         for _ in range(PROCESSES)
     ]
     outputs = _finish(procs)

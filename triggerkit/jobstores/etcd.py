@@ -362,25 +362,31 @@ class EtcdJobStore(BaseJobStore):
         owner: str,
         runs: Iterable[RunKey],
         change: Callable[[ClaimValue], ClaimValue | None],
-    ) -> None:
-        """Apply ``change`` to ``owner``'s claims on ``runs``. A claim changed meanwhile (this
-        scheduler's lease renewal and a run's release run in different threads) is read and
-        changed again; one another scheduler took over is left alone."""
+    ) -> set[str]:
+        """Apply ``change`` to ``owner``'s claims on ``runs`` and return the claim keys changed.
+        A claim changed meanwhile (this scheduler's lease renewal and a run's release run in
+        different threads) is read and changed again; one another scheduler took over is left
+        alone."""
         keys = list(dict.fromkeys(self._claim_key(job_id, when) for job_id, when in runs))
+        changed: set[str] = set()
         for _attempt in range(_CHANGE_TRIES):
             if not keys:
-                return
+                return changed
             claims = self._owned(owner, keys)
             done = self._rewrite((key, change(value), rev) for key, value, rev in claims)
+            changed.update(claim[0] for claim, ok in zip(claims, done, strict=True) if ok)
             keys = [claim[0] for claim, ok in zip(claims, done, strict=True) if not ok]
         self._logger.warning("Claims %s kept changing; left as they are", keys)
+        return changed
 
-    def mark_runs_started(self, owner: str, runs: Iterable[RunKey]) -> None:
+    def mark_runs_started(self, owner: str, runs: Iterable[RunKey]) -> list[RunKey]:
         def started(value: ClaimValue) -> ClaimValue:
             value.started = True
             return value
 
-        self._change_owned(owner, runs, started)
+        runs = list(runs)
+        changed = self._change_owned(owner, runs, started)
+        return [run for run in runs if self._claim_key(*run) in changed]
 
     def renew_claims(self, owner: str, runs: Iterable[RunKey], lease_until: datetime) -> None:
         lease = to_micros(lease_until)

@@ -374,10 +374,14 @@ class RedisJobStore(BaseJobStore):
     def _members(runs: Iterable[RunKey]) -> list[str]:
         return [f"{to_micros(run_time)}:{job_id}" for job_id, run_time in runs]
 
-    def mark_runs_started(self, owner: str, runs: Iterable[RunKey]) -> None:
+    def mark_runs_started(self, owner: str, runs: Iterable[RunKey]) -> list[RunKey]:
+        runs = list(runs)
         members = self._members(runs)
-        if members:
-            self._claim_scripts["MARK"](keys=[self.claims_key], args=[owner, *members])
+        if not members:
+            return []
+        marked = self._claim_scripts["MARK"](keys=[self.claims_key], args=[owner, *members])
+        held = {m.decode() if isinstance(m, bytes) else str(m) for m in marked}
+        return [run for run, member in zip(runs, members, strict=True) if member in held]
 
     def renew_claims(self, owner: str, runs: Iterable[RunKey], lease_until: datetime) -> None:
         members = self._members(runs)

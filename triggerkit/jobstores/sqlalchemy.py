@@ -489,12 +489,26 @@ class SQLAlchemyJobStore(BaseJobStore):
             c.owner == owner,
         )
 
-    def mark_runs_started(self, owner: str, runs: Iterable[RunKey]) -> None:
+    def mark_runs_started(self, owner: str, runs: Iterable[RunKey]) -> list[RunKey]:
+        runs = list(runs)
         keys = self._claim_keys(runs)
-        if keys:
-            update = self.claims_t.update().where(self._claim_where(owner)).values(started=True)
-            with self.engine.begin() as connection:
-                connection.execute(update, keys)
+        if not keys:
+            return []
+        c = self.claims_t.c
+        update = self.claims_t.update().where(self._claim_where(owner)).values(started=True)
+        with self.engine.begin() as connection:
+            connection.execute(update, keys)
+            # In the same transaction: the claims still ours (a claim another scheduler took
+            # over has another owner and stays out).
+            held: set[tuple[str, int]] = set()
+            for chunk in _chunks(list(dict.fromkeys(job_id for job_id, _ in runs))):
+                rows = connection.execute(
+                    select(c.job_id, c.run_time).where(
+                        c.job_id.in_(chunk), c.owner == owner, c.started
+                    )
+                )
+                held.update((job_id, run_time) for job_id, run_time in rows)
+        return [run for run in runs if (run[0], _micros(run[1])) in held]
 
     def renew_claims(self, owner: str, runs: Iterable[RunKey], lease_until: datetime) -> None:
         keys = self._claim_keys(runs)

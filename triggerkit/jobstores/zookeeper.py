@@ -371,12 +371,14 @@ class ZooKeeperJobStore(BaseJobStore):
         owner: str,
         runs: Iterable[RunKey],
         change: Callable[[ClaimData], ClaimData | None],
-    ) -> None:
+    ) -> set[str]:
         """Apply ``change`` to ``owner``'s claims on ``runs`` (``None``: delete the claim), each
-        write checked against the version read; a write that lost a race is tried again."""
+        write checked against the version read; a write that lost a race is tried again.
+        Return the claim nodes changed."""
         nodes = [self._claim_node(job_id, run_time) for job_id, run_time in runs]
+        changed: set[str] = set()
         if not nodes:
-            return
+            return changed
         self._connect()
         for _ in range(_RETRIES):
             reads = [(node, self.client.get_async(node)) for node in nodes]
@@ -403,12 +405,17 @@ class ZooKeeperJobStore(BaseJobStore):
                     continue
                 except BadVersionError:  # changed between our read and write: read it again
                     nodes.append(node)
+                else:
+                    changed.add(node)
             if not nodes:
-                return
+                return changed
         self.logger.warning("Could not change %d claim(s): they kept changing", len(nodes))
+        return changed
 
-    def mark_runs_started(self, owner: str, runs: Iterable[RunKey]) -> None:
-        self._change_owned(owner, runs, lambda claim: claim.but(started=True))
+    def mark_runs_started(self, owner: str, runs: Iterable[RunKey]) -> list[RunKey]:
+        runs = list(runs)
+        changed = self._change_owned(owner, runs, lambda claim: claim.but(started=True))
+        return [run for run in runs if self._claim_node(*run) in changed]
 
     def renew_claims(self, owner: str, runs: Iterable[RunKey], lease_until: datetime) -> None:
         lease = to_micros(lease_until)

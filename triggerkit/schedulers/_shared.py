@@ -36,7 +36,7 @@ from ..executors.base import BaseExecutor
 from ..job import Job
 from ..jobstores.base import BaseJobStore
 from ..jobstores.claims import Claim, ExpiredClaim, PlannedRuns, RunKey
-from ._runtimes import plan_runs
+from ._planner import plan_runs
 
 __all__ = ["SharedStoreMixin"]
 
@@ -183,7 +183,7 @@ class SharedStoreMixin:
             # and a crash after this point must never let another scheduler run it again (it is
             # reported as of unknown outcome instead).
             try:
-                store.mark_runs_started(owner, keys)
+                marked = set(store.mark_runs_started(owner, keys))
             except Exception as exc:
                 self._logger.warning(
                     "Could not record %d claimed run(s) as started in job store %r: not running "
@@ -192,8 +192,24 @@ class SharedStoreMixin:
                     alias,
                 )
                 return self._store_failed(alias, now, exc)
+            if len(marked) < len(keys):
+                # Our lease ran out before the mark (a pass slower than the lease) and another
+                # scheduler took these claims over: it runs or reports them, never both of us.
+                self._logger.warning(
+                    "%d claimed run(s) in job store %r were taken over by another scheduler "
+                    "before this one started them (its lease of %g s ran out): not running them "
+                    "here",
+                    len(keys) - len(marked),
+                    alias,
+                    self.shared_lease,
+                )
+                to_run = [
+                    (job, [t for t in run_times if (job.id, t) in marked])
+                    for job, run_times in to_run
+                ]
         for job, run_times in to_run:
-            self._submit_runs(alias, job, run_times, events)
+            if run_times:
+                self._submit_runs(alias, job, run_times, events)
         if len(claims) >= _CLAIMS:
             return now.astimezone(_UTC)  # more are due: claim them in the next pass, at once
         try:

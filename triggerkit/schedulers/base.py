@@ -6,10 +6,10 @@ submit their run times to the executors, store the next run times and report how
 Each concrete scheduler only decides *how* it sleeps and wakes up (a thread, an event loop, a
 greenlet, a Qt timer).
 
-Its helpers live beside it: ``_shared`` (claims and leases when ``shared=True``), ``_runtimes``
+Its helpers live beside it: ``_shared`` (claims and leases when ``shared=True``), ``_planner``
 (which run times of a due job to submit), ``_trigger_cache`` (one cron trigger per distinct set
 of arguments), ``_export`` (the JSON export codec), ``_diagnostics`` (configuration mistakes
-explained), ``_plugins`` (alias -> class) and ``_clock`` (the wall clock).
+explained), ``_plugins`` (alias -> class); ``triggerkit._clock`` is the wall clock.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from typing import IO, Any, TypeVar
 
 from tzlocal import get_localzone
 
+from .. import _clock
 from ..errors import (
     ConflictingIdError,
     JobLookupError,
@@ -57,11 +58,10 @@ from ..job import Job, check_max_instances, check_misfire_grace_time
 from ..jobstores.base import BaseJobStore
 from ..triggers.base import BaseTrigger
 from ..util import asbool, asint, astimezone, maybe_ref, undefined
-from . import _clock
 from ._diagnostics import check_trigger_args, strip_prefix
 from ._export import read_job_states, write_job_states
+from ._planner import plan_runs
 from ._plugins import load_plugin
-from ._runtimes import plan_runs
 from ._shared import SharedStoreMixin
 from ._trigger_cache import shared_trigger
 

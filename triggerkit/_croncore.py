@@ -14,7 +14,7 @@ from ._constants import Masks
 from .errors import TriggerArgumentError
 
 if TYPE_CHECKING:
-    from ._engine import Kernel, Spec, ZoneRules
+    from ._engine import Kernel, Search, Spec, ZoneRules
 
 __all__ = ["CronCore", "Masks", "shared_core"]
 
@@ -31,7 +31,14 @@ def _compile(kernel: Kernel, masks: Masks) -> tuple[Spec, bool]:
 
 
 class CronCore:
-    """Field masks in a time zone with DST policies; answers next/previous fire instants."""
+    """Field masks in a time zone with DST policies; answers next/previous fire instants.
+
+    ``search`` is the hot path: the active kernel's :class:`~triggerkit._pyengine.Search` of
+    this core, whose ``next``/``prev`` take an aware datetime and return the fire time, in the
+    kernel, whenever no DST transition is near. It defers the rest to :meth:`general_next` /
+    :meth:`general_prev` (the DST rules of ``_tz``), which also (re)build it for the active
+    kernel: on first use, and after the engine is switched.
+    """
 
     __slots__ = (
         "masks",
@@ -40,6 +47,7 @@ class CronCore:
         "fold0",
         "fold1",
         "gap_shift",
+        "search",
         "_kernel",
         "_spec",
         "_rules",
@@ -67,9 +75,11 @@ class CronCore:
         self.zone = _tz.zone_for(tz)
         self.fold0, self.fold1 = _tz.fold_choice(dst_overlap, follows_real_time)
         self.gap_shift = dst_gap == "shift"
-        # _spec and _rules are set by _ready() with _kernel, the kernel they belong to
+        # _spec and _rules are set by _ready() with _kernel, the kernel they belong to; until
+        # then the search defers every call to general_next/general_prev, which call _ready()
         self._kernel: Kernel | None = None
         self._feasible = True
+        self.search: Search = _engine.kernel.Search(None, None, self)
         # The last fire time the general path returned and its instant: iterating passes it
         # straight back in, and reading the instant off a datetime costs more than a search.
         self._last: tuple[datetime, int] | None = None
@@ -81,6 +91,7 @@ class CronCore:
             self._spec, self._feasible = _compile(kernel, self.masks)
             self._rules = self.zone.rules(kernel)
             self._kernel = kernel
+            self.search = kernel.Search(self._spec if self._feasible else None, self._rules, self)
         return self._spec if self._feasible else None
 
     @property
@@ -88,29 +99,20 @@ class CronCore:
         """Whether the schedule fires at all (between years 1 and 9999)."""
         return self._ready() is not None
 
-    def next_instant(self, start: int) -> int | None:
-        """Return the first fire instant >= ``start`` (UTC epoch seconds), or ``None``."""
-        spec = self._ready()
-        if spec is None:
-            return None
-        return _tz.next_fire(spec, self.zone, start, self.fold0, self.fold1, self.gap_shift)
-
-    def prev_instant(self, end: int) -> int | None:
-        """Return the last fire instant <= ``end`` (UTC epoch seconds), or ``None``."""
-        spec = self._ready()
-        if spec is None:
-            return None
-        return _tz.prev_fire(spec, self.zone, end, self.fold0, self.fold1, self.gap_shift)
-
     def next(self, after: datetime, inclusive: bool = False) -> datetime | None:
         """Return the first fire time after ``after`` (or at it, if ``inclusive``)."""
-        kernel = _engine.kernel
-        if kernel is self._kernel and self._feasible:
-            # The hot path: the kernel reads the datetime, searches and builds the result,
-            # unless a DST transition (or an input in another zone) needs the general path.
-            found = kernel.next_datetime(self._spec, self._rules, after, inclusive)
-            if found is not False:
-                return found
+        return self.search.next(after, inclusive)
+
+    def prev(self, before: datetime, inclusive: bool = False) -> datetime | None:
+        """Return the last fire time before ``before`` (or at it, if ``inclusive``)."""
+        return self.search.prev(before, inclusive)
+
+    def general_next(self, after: datetime, inclusive: bool) -> datetime | None:
+        """:meth:`next` where the search could not answer: the DST rules of ``_tz``."""
+        if _engine.kernel is not self._kernel:  # first use, or another engine: a new search
+            if self._ready() is None:
+                return None
+            return self.search.next(after, inclusive)
         last = self._last
         if last is not None and last[0] is after:
             seconds = last[1] if inclusive else last[1] + 1
@@ -128,13 +130,12 @@ class CronCore:
         self._last = (result, instant)
         return result
 
-    def prev(self, before: datetime, inclusive: bool = False) -> datetime | None:
-        """Return the last fire time before ``before`` (or at it, if ``inclusive``)."""
-        kernel = _engine.kernel
-        if kernel is self._kernel and self._feasible:  # the hot path, as in next()
-            found = kernel.prev_datetime(self._spec, self._rules, before, inclusive)
-            if found is not False:
-                return found
+    def general_prev(self, before: datetime, inclusive: bool) -> datetime | None:
+        """:meth:`prev` where the search could not answer: the DST rules of ``_tz``."""
+        if _engine.kernel is not self._kernel:  # first use, or another engine: a new search
+            if self._ready() is None:
+                return None
+            return self.search.prev(before, inclusive)
         last = self._last
         if last is not None and last[0] is before:
             seconds = last[1] if inclusive else last[1] - 1
