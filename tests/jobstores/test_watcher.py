@@ -63,6 +63,8 @@ def make_store(kind: str, name: str, address: str | None = None) -> BaseJobStore
         port = int(address or ensure_server("redis")["TK_REDIS_PORT"])
         return RedisJobStore(jobs_key=f"{name}.jobs", run_times_key=f"{name}.run_times", port=port)
     url = address or ensure_server("postgres")["TK_PG_URL"]
+    if kind == "psycopg2":  # APScheduler's usual `postgresql://` URLs take this driver
+        url = url.replace("+psycopg:", "+psycopg2:")
     return SQLAlchemyJobStore(url=url, tablename=name, engine_options={"pool_pre_ping": True})
 
 
@@ -91,7 +93,7 @@ def job(scheduler: BlockingScheduler, job_id: str, run_at: datetime | None = T0)
     )
 
 
-@pytest.fixture(params=["postgres", "redis"])
+@pytest.fixture(params=["postgres", "psycopg2", "redis"])
 def kind(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
@@ -138,10 +140,12 @@ def test_own_changes_and_failed_changes_send_no_notice(stores: list[BaseJobStore
     assert store.watch_changes(seen) is True
     store.add_job(job(scheduler, "own"))  # the watcher passes over its own store's notices
     assert seen.stays(0)
-    other = make_store(
-        "redis" if isinstance(store, RedisJobStore) else "postgres",
-        store.jobs_key[: -len(".jobs")] if isinstance(store, RedisJobStore) else store.jobs_t.name,
-    )
+    if isinstance(store, RedisJobStore):
+        other: BaseJobStore = make_store("redis", store.jobs_key[: -len(".jobs")])
+    else:
+        assert isinstance(store, SQLAlchemyJobStore)
+        url = store.engine.url.render_as_string(hide_password=False)
+        other = SQLAlchemyJobStore(url=url, tablename=store.jobs_t.name)
     other_scheduler = bind(other)
     try:
         with pytest.raises(ConflictingIdError):
@@ -197,10 +201,9 @@ def test_watching_again_replaces_the_watcher(stores: list[BaseJobStore]) -> None
     assert first.calls == 0
 
 
-@pytest.mark.parametrize("server", ["postgres", "redis"])
-def test_the_watcher_survives_a_server_restart(
-    server: str, caplog: pytest.LogCaptureFixture
-) -> None:
+@pytest.mark.parametrize("kind", ["postgres", "psycopg2", "redis"])
+def test_the_watcher_survives_a_server_restart(kind: str, caplog: pytest.LogCaptureFixture) -> None:
+    server = "redis" if kind == "redis" else "postgres"
     # PostgreSQL keeps its cluster across the restart, Redis its append-only file
     env = {"TK_REDIS_ARGS": "--appendonly yes"}
     if server == "postgres":
@@ -209,7 +212,7 @@ def test_the_watcher_survives_a_server_restart(
     with PrivateServer(server, **env) as private:
         address = private.exports["TK_PG_URL"] if server == "postgres" else str(private.port)
         name = f"restart_{uuid.uuid4().hex[:10]}"
-        writer, store = make_store(server, name, address), make_store(server, name, address)
+        writer, store = make_store(kind, name, address), make_store(kind, name, address)
         try:
             scheduler = bind(writer)
             bind(store)

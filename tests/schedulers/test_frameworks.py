@@ -209,8 +209,13 @@ def test_qt_scheduler_runs_in_the_qt_event_loop() -> None:
     adder = threading.Thread(target=sched.add_job, args=(job, "interval"), kwargs={"seconds": 0.02})
     adder.start()
     adder.join()
-    QTimer.singleShot(CAP * 1000, app.quit)
+    # a timer object stopped afterwards: a pending singleShot would quit a later test's loop
+    cap = QTimer()
+    cap.setSingleShot(True)
+    cap.timeout.connect(app.quit)
+    cap.start(CAP * 1000)
     app.exec()
+    cap.stop()
     assert runs == ["MainThread"] * 3 and not sched.running
 
 

@@ -382,8 +382,12 @@ def _drive(kind: str, make: Any, probe: _Probe) -> None:
         probe.stop = lambda: QMetaObject.invokeMethod(app, "quit", queued)
         sched.start()
         probe.thread.start()
-        QTimer.singleShot(int(5 * POLL * 1000), app.quit)
+        cap = QTimer()  # stopped afterwards: it must not quit a later test's loop
+        cap.setSingleShot(True)
+        cap.timeout.connect(app.quit)
+        cap.start(int(5 * POLL * 1000))
         app.exec()
+        cap.stop()
         sched.shutdown()
     probe.thread.join(5 * POLL)
 
@@ -466,3 +470,69 @@ def test_the_gevent_scheduler_is_woken_by_the_watcher(mode: str, tmp_path: Path)
     assert words[0] == "delay" and words[1] != "None", result.stdout + result.stderr
     assert float(words[1]) < SEEN_WITHIN, result.stdout
     assert words[2:] == ["watcher", "None"], result.stdout
+
+
+# --- a watcher error never stops the wake-ups --------------------------------------------------
+
+
+class _BrokenWatchStore(SQLAlchemyJobStore):
+    def watch_changes(self, on_change: Any) -> bool:
+        raise ConnectionError("no listener today")
+
+
+def test_a_store_whose_watcher_fails_to_start_is_polled(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    url, table = f"sqlite:///{tmp_path}/jobs.sqlite", _name("broken")
+    options: dict[str, Any] = dict(
+        shared=True, shared_poll_interval=0.2, shared_lease=3, timezone="UTC"
+    )
+    runner = BackgroundScheduler(
+        jobstores={"default": _BrokenWatchStore(url=url, tablename=table)}, **options
+    )
+    adder = BackgroundScheduler(
+        jobstores={"default": SQLAlchemyJobStore(url=url, tablename=table)}, **options
+    )
+    ran = threading.Event()
+    runner.add_listener(lambda event: ran.set(), EVENT_JOB_SUBMITTED)
+    runner.start()
+    adder.start(paused=True)
+    try:
+        assert "could not watch for changes; polling it every 0.2 s" in caplog.text
+        adder.add_job("os:getpid", "date", run_date=datetime.now(UTC), misfire_grace_time=60)
+        assert ran.wait(30), "the scheduler stopped looking at the store"
+    finally:
+        adder.shutdown()
+        runner.shutdown()
+
+
+class _WakeupFails(BackgroundScheduler):
+    fail = False
+
+    def wakeup(self) -> None:
+        if self.fail:
+            raise RuntimeError("event loop is closed")
+        super().wakeup()
+
+
+def test_a_failing_wakeup_from_the_watcher_is_logged_not_raised(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    url = f"sqlite:///{tmp_path}/jobs.sqlite"
+    scheduler = _WakeupFails(
+        shared=True,
+        jobstores={"default": SQLAlchemyJobStore(url=url)},
+        timezone="UTC",
+        shared_poll_interval=0.2,
+        shared_lease=3,
+    )
+    scheduler._store_changed()  # not running: nothing to wake, nothing logged
+    assert "Could not wake" not in caplog.text
+    scheduler.start()
+    try:
+        scheduler.fail = True
+        scheduler._store_changed()  # what a store's watcher thread calls
+        assert "Could not wake the scheduler for a job store change" in caplog.text
+        scheduler.fail = False
+    finally:
+        scheduler.shutdown()
