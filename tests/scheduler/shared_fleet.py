@@ -3,7 +3,7 @@ tests (test_sched_shared.py) and bench/shared.py.
 
 Run as a script, one process per scheduler::
 
-    python shared_fleet.py worker STORE TABLE RUNS_URL SECONDS [--prefork N]
+    python shared_fleet.py worker STORE TABLE RUNS_URL SECONDS [--prefork N] [--lease S]
 
 (``SECONDS`` < 0: run until stdin is closed; a worker prints ``<pid> started`` once running.)
 
@@ -235,14 +235,16 @@ def expected_runs(count: int, start: datetime, seconds: int) -> set[tuple[str, i
     }
 
 
-def worker(store_url: str, table: str, runs_url: str, seconds: float, prefork: int = 0) -> None:
+def worker(
+    store_url: str, table: str, runs_url: str, seconds: float, prefork: int = 0, lease: float = 3
+) -> None:
     os.environ[RUNS_ENV] = runs_url
     logging.basicConfig(
         level=os.environ.get("TK_FLEET_LOG", "WARNING"),
         format=f"%(asctime)s [{os.getpid()}] %(name)s %(message)s",
     )
     store = open_store(store_url, table)
-    scheduler = make_scheduler(store_url, table, store)
+    scheduler = make_scheduler(store_url, table, store, shared_lease=lease)
     if prefork:
         # gunicorn-style: the scheduler (and its store's engine, with a pooled connection) is
         # made in the parent; each forked child starts it.
@@ -285,4 +287,9 @@ if __name__ == "__main__":
         index = args.index("--prefork")
         prefork = int(args[index + 1])
         del args[index : index + 2]
-    worker(args[0], args[1], args[2], float(args[3]), prefork)
+    lease = 3.0
+    if "--lease" in args:
+        index = args.index("--lease")
+        lease = float(args[index + 1])
+        del args[index : index + 2]
+    worker(args[0], args[1], args[2], float(args[3]), prefork, lease)

@@ -116,8 +116,18 @@ def test_four_processes_run_every_run_exactly_once(fleet_url: str, tmp_path: Pat
     table, runs_url, count = unique_name("shared"), _runs_url(tmp_path), _jobs_for(store_url)
     start = _start_at(6)
     expected = shared_fleet.add_jobs(store_url, table, count, start, RUN_SECONDS)
+    # A 10 s lease (3 s elsewhere): this test is about claims, not lease expiry (the kill test
+    # is); on a machine at load 15-20 a starved scheduler could miss renewing a 3 s lease, and
+    # its started runs were then rightly reported as of unknown outcome.
     procs = [
-        _spawn(store_url, table, runs_url, (start - datetime.now(UTC)).total_seconds() + 13)
+        _spawn(
+            store_url,
+            table,
+            runs_url,
+            (start - datetime.now(UTC)).total_seconds() + 13,
+            "--lease",
+            "10",
+        )
         for _ in range(PROCESSES)
     ]
     outputs = _finish(procs)
