@@ -47,6 +47,9 @@ if [ "${BASH_SOURCE[0]}" = "$0" ]; then  # run as a command, not sourced
     stop)
       for f in "$TK_SRV_DIR"/*/pid; do
         [ -f "$f" ] || continue
+        # PostgreSQL: a fast shutdown (SIGTERM alone waits for every client to leave)
+        [ "$(basename "$(dirname "$f")")" = postgres ] && stop_postgres
+        [ -f "$f" ] || continue
         tk_stop_pid "$(cat "$f")"; rm -f "$f"
       done ;;
     *) echo "usage: bash .ci/servers.sh start NAME... | stop" >&2; exit 2 ;;

@@ -15,6 +15,7 @@ with the same answer (see ``_clamp``), so arbitrarily large Python integers give
 kernel's results. The datetime layer reads and builds datetimes with CPython's C datetime API.
 """
 
+cimport cython
 from libc.stdint cimport int64_t, uint64_t
 from cpython.mem cimport PyMem_Free, PyMem_Malloc
 from cpython.datetime cimport (
@@ -63,6 +64,7 @@ __all__ = [
     "FLAG_LAST_BUSINESS_DAY",
     "MAX_YEAR",
     "MIN_YEAR",
+    "Search",
     "Spec",
     "ZoneRules",
     "civil_from_days",
@@ -75,6 +77,7 @@ __all__ = [
     "next_match",
     "prev_datetime",
     "prev_match",
+    "set_active",
 ]
 
 # The constants of ``triggerkit._constants`` and ``_pyengine``, by the same names (a test
@@ -118,6 +121,7 @@ cdef int64_t _BIG = 1 << 40  # years and day counts beyond this are delegated to
 cdef object _UTC = _datetime_module.timezone.utc
 
 
+@cython.no_gc  # holds only ints and a tuple of int tuples: no cycle, no GC header needed
 cdef class Spec:
     """A compiled cron spec: the field masks, and what was derived from them once."""
 
@@ -188,7 +192,10 @@ def compile_spec(
     cdef object a, b, s
     for a, b, s in years:
         ranges.append((max(int(a), C_MIN_YEAR), min(int(b), C_MAX_YEAR), max(int(s), 1)))
-    spec.years = tuple(ranges)
+    clamped = tuple(ranges)
+    # years already in range as plain ints are kept: the spec shares its caller's tuple
+    same = type(years) is tuple and years == clamped
+    spec.years = years if same and all(type(v) is int for r in years for v in r) else clamped
     n = len(ranges)
     if n:
         # PyMem (not malloc) so that tracemalloc counts it with the spec
@@ -864,20 +871,30 @@ cdef inline bint _once(ZoneRules rules, int64_t w) noexcept nogil:
     )
 
 
-def next_datetime(Spec spec, ZoneRules rules, after, bint inclusive):
-    """Return the first fire time after ``after`` (at it, if ``inclusive``), or ``None``.
-
-    ``False`` when the answer needs the general search of ``_tz`` (DST rules G and O
-    near a transition, an input in another zone, a zone without a table).
-    """
-    cdef int64_t t, c, o, fixed
+cdef object _next_datetime(Spec spec, ZoneRules rules, object after, bint inclusive):
+    """``next_datetime``'s body (a C call from :class:`Search`)."""
+    cdef int64_t t, c, o, fixed, year
+    cdef int month, day, found
     cdef Py_ssize_t i, n = rules._n
+    cdef int step
+    cdef object tz
     if not PyDateTime_Check(after):
         raise TypeError(f"after: expected a datetime, got {type(after).__name__}")
+    step = 1 if not inclusive or datetime_microsecond(after) else 0
+    tz = datetime_tzinfo(after)
+    if tz is rules.tz and rules._has_fixed:  # the same day first, on the fields (see _pyengine)
+        year, month, day = datetime_year(after), datetime_month(after), datetime_day(after)
+        if C_MIN_YEAR < year < C_MAX_YEAR and _plain_day_selected(spec, year, month, day):
+            found = _first_time_of_day(
+                spec, datetime_hour(after), datetime_minute(after), datetime_second(after) + step
+            )
+            if found >= 0:
+                return datetime_new(
+                    <int>year, month, day, found / 3600, found / 60 % 60, found % 60, 0, tz, 0
+                )
     if not _instant(rules, after, &t):
         return False
-    if not inclusive or datetime_microsecond(after):
-        t += 1
+    t += step
     if rules._has_fixed:
         fixed = rules._fixed
         if not _next_match(spec, t + fixed, &c) or not FIRST_INSTANT <= c - fixed <= LAST_INSTANT:
@@ -900,19 +917,33 @@ def next_datetime(Spec spec, ZoneRules rules, after, bint inclusive):
     return _wall_datetime(c, rules.tz)
 
 
-def prev_datetime(Spec spec, ZoneRules rules, before, bint inclusive):
-    """Return the last fire time before ``before`` (at it, if ``inclusive``), or ``None``.
-
-    The mirror of :func:`next_datetime` (no rule G is owed at the end of a backward search).
-    """
-    cdef int64_t t, c, o, fixed
+cdef object _prev_datetime(Spec spec, ZoneRules rules, object before, bint inclusive):
+    """``prev_datetime``'s body (a C call from :class:`Search`)."""
+    cdef int64_t t, c, o, fixed, year
+    cdef int month, day, second, found
     cdef Py_ssize_t i, n = rules._n
+    cdef int step
+    cdef object tz
     if not PyDateTime_Check(before):
         raise TypeError(f"before: expected a datetime, got {type(before).__name__}")
+    step = 1 if not inclusive and not datetime_microsecond(before) else 0
+    tz = datetime_tzinfo(before)
+    if tz is rules.tz and rules._has_fixed:  # the same day first, as in next_datetime
+        year, month, day = datetime_year(before), datetime_month(before), datetime_day(before)
+        second = datetime_second(before) - step
+        if (
+            C_MIN_YEAR < year < C_MAX_YEAR
+            and second >= 0
+            and _plain_day_selected(spec, year, month, day)
+        ):
+            found = _last_time_of_day(spec, datetime_hour(before), datetime_minute(before), second)
+            if found >= 0:
+                return datetime_new(
+                    <int>year, month, day, found / 3600, found / 60 % 60, found % 60, 0, tz, 0
+                )
     if not _instant(rules, before, &t):
         return False
-    if not inclusive and not datetime_microsecond(before):
-        t -= 1
+    t -= step
     if rules._has_fixed:
         fixed = rules._fixed
         if not _prev_match(spec, t + fixed, &c) or not FIRST_INSTANT <= c - fixed <= LAST_INSTANT:
@@ -929,3 +960,68 @@ def prev_datetime(Spec spec, ZoneRules rules, before, bint inclusive):
     if c < rules._wall0[i] and not _once(rules, c):
         return False
     return _wall_datetime(c, rules.tz)
+
+
+def next_datetime(Spec spec not None, ZoneRules rules not None, after, bint inclusive):
+    """Return the first fire time after ``after`` (at it, if ``inclusive``), or ``None``.
+
+    ``False`` when the answer needs the general search of ``_tz`` (DST rules G and O
+    near a transition, an input in another zone, a zone without a table).
+    """
+    return _next_datetime(spec, rules, after, inclusive)
+
+
+def prev_datetime(Spec spec not None, ZoneRules rules not None, before, bint inclusive):
+    """Return the last fire time before ``before`` (at it, if ``inclusive``), or ``None``.
+
+    The mirror of :func:`next_datetime` (no rule G is owed at the end of a backward search).
+    """
+    return _prev_datetime(spec, rules, before, inclusive)
+
+
+# --- one schedule's entry point ---------------------------------------------------------------
+
+# Whether this kernel is the engine's (set by ``triggerkit._engine``): the searches of a kernel
+# that is not answer nothing themselves, so that switching engines takes effect at once.
+cdef bint _active = False
+
+
+def set_active(active):
+    """Mark this kernel as the engine's kernel (``True``) or not (``False``)."""
+    global _active
+    _active = bool(active)
+
+
+cdef class Search:
+    """A compiled spec in a zone, datetimes in and out: one schedule's entry point.
+
+    See ``triggerkit._pyengine.Search``: ``next``/``prev`` answer in C, from the datetime
+    passed in to the datetime returned, and defer the rest to ``general``.
+    """
+
+    cdef readonly Spec spec
+    cdef readonly ZoneRules rules
+    cdef readonly object general
+
+    def __init__(self, Spec spec, ZoneRules rules, general):
+        self.spec = spec
+        self.rules = rules
+        self.general = general
+
+    def next(self, after, bint inclusive=False):
+        """Return the first fire time after ``after`` (at it, if ``inclusive``), or ``None``."""
+        cdef object found
+        if _active and self.spec is not None:
+            found = _next_datetime(self.spec, self.rules, after, inclusive)
+            if found is not False:
+                return found
+        return self.general.general_next(after, inclusive)
+
+    def prev(self, before, bint inclusive=False):
+        """Return the last fire time before ``before`` (at it, if ``inclusive``), or ``None``."""
+        cdef object found
+        if _active and self.spec is not None:
+            found = _prev_datetime(self.spec, self.rules, before, inclusive)
+            if found is not False:
+                return found
+        return self.general.general_prev(before, inclusive)

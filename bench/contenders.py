@@ -22,7 +22,7 @@ from croniter import croniter
 from cronsim import CronSim
 
 from triggerkit import _engine
-from triggerkit._schedule import CronCore
+from triggerkit._croncore import CronCore
 from triggerkit.triggers.cron import CronTrigger
 
 try:  # the toolkit API, when it exists
@@ -107,17 +107,40 @@ def start(zone: str) -> datetime:
 # --- construction -----------------------------------------------------------------------------
 
 
+_clearers: list[Callable[[], None]] = []
+_modules_seen = -1
+
+
 def clear_caches() -> None:
     """Empty every ``lru_cache`` of triggerkit (parsed fields, masks, compiled specs).
 
-    A cold construction then pays for everything a never-seen schedule costs.
+    A cold construction then pays for everything a never-seen schedule costs. The caches are
+    looked up again whenever a module was imported since the last call; otherwise the call
+    only empties them, so that it neither takes long nor leaves allocations behind (the
+    memory table and the cold timings would count them as the schedule's).
     """
+    global _modules_seen
+    if len(sys.modules) != _modules_seen:
+        _clearers[:] = [
+            clear
+            for name, module in list(sys.modules.items())
+            if name == "triggerkit" or name.startswith("triggerkit.")
+            for value in list(vars(module).values())
+            if callable(clear := getattr(value, "cache_clear", None))
+        ]
+        _modules_seen = len(sys.modules)
+    for clear in _clearers:
+        clear()
+
+
+def assert_caches_empty() -> None:
+    """Fail unless every ``lru_cache`` of every triggerkit module is empty (a never-seen check)."""
     for name, module in list(sys.modules.items()):
         if name == "triggerkit" or name.startswith("triggerkit."):
             for value in list(vars(module).values()):
-                clear = getattr(value, "cache_clear", None)
-                if callable(clear):
-                    clear()
+                info = getattr(value, "cache_info", None)
+                if callable(info):
+                    assert info().currsize == 0, f"{name}.{value.__name__} kept entries"
 
 
 def make_cron(row: Row, zone: str) -> Any:
@@ -294,6 +317,7 @@ __all__ = [
     "START",
     "ZONES",
     "Row",
+    "assert_caches_empty",
     "clear_caches",
     "cold_calls",
     "construct_calls",

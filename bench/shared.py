@@ -4,7 +4,7 @@
     python bench/shared.py --stores sqlite --jobs 20 --seconds 5   # smaller
     python bench/shared.py --svg docs/shared-bench.svg              # also draw the plot
 
-N scheduler processes (tests/scheduler/shared_fleet.py workers) share one store holding
+N scheduler processes (tests/schedulers/shared_fleet.py workers) share one store holding
 ``--jobs`` interval jobs that fire every second for ``--seconds`` runs each. Every run inserts its
 identity (job id, scheduled time) into a runs table with a unique key (an SQLite file), so the
 figures count only runs done once; duplicates and missing runs are printed too (both must be 0),
@@ -34,7 +34,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-FLEET_DIR = ROOT / "tests" / "scheduler"
+FLEET_DIR = ROOT / "tests" / "schedulers"
 sys.path[:0] = [str(FLEET_DIR), str(ROOT / "tests")]
 
 import shared_fleet  # noqa: E402
@@ -51,6 +51,10 @@ def store_url(name: str, folder: str) -> str:
         return f"redis://127.0.0.1:{ensure_server('redis')['TK_REDIS_PORT']}"
     if name == "mongo":
         return f"mongodb://127.0.0.1:{ensure_server('mongo')['TK_MONGO_PORT']}"
+    if name == "zookeeper":
+        return f"zookeeper://127.0.0.1:{ensure_server('zookeeper')['TK_ZK_PORT']}"
+    if name == "etcd":
+        return f"etcd://127.0.0.1:{ensure_server('etcd')['TK_ETCD_PORT']}"
     return ensure_server("postgres")["TK_PG_URL"]
 
 
@@ -116,7 +120,10 @@ def one(name: str, processes: int, jobs: int, seconds: int, folder: str) -> dict
 def svg(results: dict[str, dict[int, dict[str, float]]], path: Path) -> None:
     """Two panels: runs/s and p99 lateness against N, one line per store."""
     width, height, pad = 720, 300, 50
-    colours = {"postgres": "#1f77b4", "sqlite": "#d62728", "redis": "#2ca02c", "mongo": "#9467bd"}
+    colours = {"postgres": "#1f77b4", "sqlite": "#d62728", "redis": "#2ca02c"}
+    colours["zookeeper"] = "#9467bd"
+    colours["etcd"] = "#8c564b"
+    colours["mongo"] = "#e377c2"
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
         'font-family="sans-serif" font-size="12">',

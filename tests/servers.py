@@ -99,7 +99,8 @@ class PrivateServer:
     """A server of one test's own (own folder, own port), for tests that stop and start it.
 
     The shared servers other tests use are never touched. ``env`` adds variables for the
-    start-up script (``TK_REDIS_ARGS``...).
+    start-up script (``TK_REDIS_ARGS``, ``TK_PG_KEEP_DATA``: keep the data across a stop and a
+    start).
     """
 
     def __init__(self, name: str, **env: str) -> None:
@@ -109,6 +110,8 @@ class PrivateServer:
         os.chmod(self.srv_dir, 0o755)
         self.env = {k: v for k, v in os.environ.items() if not k.startswith("TK_")}
         self.env.update(env, TK_SRV_DIR=self.srv_dir, **{PORT_VARS[name]: str(self.port)})
+        #: the ``TK_*`` variables the start-up printed (``TK_PG_URL``...)
+        self.exports: dict[str, str] = {}
 
     def start(self) -> None:
         proc = subprocess.run(
@@ -121,6 +124,10 @@ class PrivateServer:
         )
         if proc.returncode != 0:
             pytest.fail(f"could not start a private {self.name}:\n{proc.stderr[-2000:]}")
+        for line in proc.stdout.splitlines():
+            if line.startswith("export "):
+                key, _, value = line[len("export ") :].partition("=")
+                self.exports[key] = shlex.split(value)[0] if value else ""
 
     def stop(self) -> None:
         subprocess.run(

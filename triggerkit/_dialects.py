@@ -22,7 +22,7 @@ import hashlib
 import re
 from dataclasses import dataclass
 from datetime import timezone
-from typing import Any
+from typing import Any, NamedTuple
 
 from ._constants import (
     ALL_DAYS,
@@ -35,6 +35,7 @@ from ._constants import (
     WEEKDAY_NAMES_SUNDAY_FIRST,
     Masks,
 )
+from ._fastfields import Atoms, field_mask
 from .errors import CronSpecError
 
 __all__ = [
@@ -70,8 +71,8 @@ MACROS = {
 }
 SUNDAY_FIRST = WEEKDAY_NAMES_SUNDAY_FIRST
 
-_POSIX_FIELDS = ("minute", "hour", "day", "month", "day_of_week")
-_QUARTZ_FIELDS = ("second", "minute", "hour", "day", "month", "day_of_week", "year")
+POSIX_FIELDS = ("minute", "hour", "day", "month", "day_of_week")
+QUARTZ_FIELDS = ("second", "minute", "hour", "day", "month", "day_of_week", "year")
 _LIMITS = {
     "posix": {
         "second": (0, 59),
@@ -137,17 +138,25 @@ class Problem:
         return CronSpecError(self.field, self.value, self.allowed, self.message, self.span)
 
 
-@dataclass(frozen=True)
-class Parsed:
-    """A parsed expression: what the engine needs, and the fields for messages."""
+class Parsed(NamedTuple):
+    """A parsed expression: what the engine needs, and the fields for messages.
+
+    Immutable and shared between the ``Cron`` objects of one expression. :attr:`fields` is
+    worked out when read (messages, validation, conversions): a schedule never needs it.
+    """
 
     expr: str
     dialect: str
-    fields: tuple[FieldText, ...]
     masks: Masks
     follows_real_time: bool
     macro: str | None = None
     step_warnings: tuple[Problem, ...] = ()
+    seconds: bool = False
+
+    @property
+    def fields(self) -> tuple[FieldText, ...]:
+        """The fields as written, with their names and character spans."""
+        return _field_texts(self.expr, self.dialect, self.seconds, self.macro)
 
 
 class _Fail(Exception):
@@ -169,16 +178,16 @@ def split_fields(expr: str) -> list[tuple[str, int, int]]:
 def _field_names(dialect: str, count: int, seconds: bool) -> tuple[str, ...] | str:
     """Return the field names for ``count`` fields, or the text of what was expected."""
     if dialect == "posix":
-        names = (("second",) if seconds else ()) + _POSIX_FIELDS
+        names = (("second",) if seconds else ()) + POSIX_FIELDS
         if count == len(names):
             return names
         return f"{len(names)} fields ({' '.join(n.replace('_', '-') for n in names)})"
     if dialect == "quartz":
         if count in (6, 7):
-            return _QUARTZ_FIELDS[:count]
+            return QUARTZ_FIELDS[:count]
         return "6 or 7 fields (second minute hour day month day-of-week [year])"
     if count == 5:
-        return _POSIX_FIELDS
+        return POSIX_FIELDS
     return "5 fields (minute hour day month day_of_week)"
 
 
@@ -192,6 +201,10 @@ def parse(
     :raises CronSpecError: for the first problem, with ``.field``, ``.value``, ``.allowed`` and
         ``.span``
     """
+    if type(expr) is str and (dialect == "posix" or dialect == "quartz" and not seconds):
+        common = _parse_common(expr, dialect, seconds)
+        if common is not None:
+            return common
     parsed, problems = parse_report(expr, dialect, seconds=seconds, job_id=job_id)
     if problems:
         raise problems[0].to_error()
@@ -220,6 +233,10 @@ def parse_report(
             "False outside the posix dialect",
             "seconds: only the posix dialect has an optional seconds field",
         )
+    if dialect != "aps":
+        parsed = _parse_common(expr, dialect, seconds)
+        if parsed is not None:  # the common forms, in one pass
+            return parsed, []
     whole = (0, len(expr))
     macro = None
     text = expr
@@ -258,13 +275,131 @@ def parse_report(
         return None, [
             Problem(0, "expression", expr, names, f"expected {names}, got {len(tokens)}", whole)
         ]
-    if macro is not None:  # spans of a macro point at the macro itself
-        start = expr.index(stripped)
-        tokens = [(t, start, start + len(stripped)) for t, _, _ in tokens]
-    fields = tuple(FieldText(n, t, s, e) for n, (t, s, e) in zip(names, tokens, strict=True))
+    fields = _field_texts(expr, dialect, seconds, macro)
     if dialect == "aps":
         return _parse_aps(expr, fields)
-    return _parse_cron(expr, dialect, fields, macro, job_id)
+    return _parse_cron(expr, dialect, fields, macro, seconds, job_id)
+
+
+def _field_texts(
+    expr: str, dialect: str, seconds: bool, macro: str | None
+) -> tuple[FieldText, ...]:
+    """Return the fields of an expression whose field count is right, named and with spans."""
+    text = expr if macro is None else ("0 " if seconds else "") + MACROS[macro]
+    tokens = split_fields(text)
+    names = _field_names(dialect, len(tokens), seconds)
+    assert not isinstance(names, str), "only for an expression with the right field count"
+    if macro is not None:  # spans of a macro point at the macro itself
+        stripped = expr.strip()
+        start = expr.index(stripped)
+        tokens = [(t, start, start + len(stripped)) for t, _, _ in tokens]
+    return tuple(FieldText(n, t, s, e) for n, (t, s, e) in zip(names, tokens, strict=True))
+
+
+# --- the common forms, in one pass -------------------------------------------------------------
+
+_SECOND = _MINUTE = Atoms(0, 59)
+_HOUR = Atoms(0, 23)
+_DAY = Atoms(1, 31)
+_MONTH = Atoms(1, 12, MONTH_NAMES, 1)
+_POSIX_WEEKDAY = Atoms(0, 7, WEEKDAY_NAMES_SUNDAY_FIRST, 0)
+_QUARTZ_WEEKDAY = Atoms(1, 7, WEEKDAY_NAMES_SUNDAY_FIRST, 1)
+
+
+def _parse_common(expr: str, dialect: str, seconds: bool) -> Parsed | None:
+    """Parse a posix or quartz expression written in the common forms, or return ``None``.
+
+    Plain fields (:mod:`triggerkit._fastfields`), and in quartz ``?``, a day of month ``L`` and a
+    day of week ``X#n``; ``None`` sends everything else (macros, ``H``, ``W``, wrapping
+    ranges, years, anything to warn about or refuse) to the general parser, which also gives
+    the same masks for what this accepts.
+    """
+    parts = expr.split()
+    if dialect == "posix":
+        if len(parts) != (6 if seconds else 5):
+            return None
+        second = _field(parts.pop(0), _SECOND) if seconds else 1
+        minute_text, hour_text, day_text, month_text, weekday_text = parts
+        minutes = _field(minute_text, _MINUTE)
+        hours = _field(hour_text, _HOUR)
+        days = _field(day_text, _DAY)
+        months = _field(month_text, _MONTH)
+        sunday_based = _field(weekday_text, _POSIX_WEEKDAY)
+        if (
+            second is None
+            or minutes is None
+            or hours is None
+            or days is None
+            or months is None
+            or sunday_based is None
+        ):
+            return None
+        # 0 and 7 are Sunday (bit 6 from Monday); 1-6 are Monday-Saturday
+        weekdays = (sunday_based >> 1 & 0x3F) | ((sunday_based | sunday_based >> 7) & 1) << 6
+        # Vixie cron: both day fields restricted (not starting with '*') means either matches
+        flags = 0 if day_text[0] == "*" or weekday_text[0] == "*" else FLAG_DAY_OR
+        last_days = nth = 0
+    else:
+        if len(parts) == 7 and parts[6] == "*":
+            del parts[6]  # every year; any other year field goes to the general parser
+        if len(parts) != 6:
+            return None
+        second_text, minute_text, hour_text, day_text, month_text, weekday_text = parts
+        second = _field(second_text, _SECOND)
+        minutes = _field(minute_text, _MINUTE)
+        hours = _field(hour_text, _HOUR)
+        months = _field(month_text, _MONTH)
+        if second is None or minutes is None or hours is None or months is None:
+            return None
+        found = _quartz_days(day_text, weekday_text)
+        if found is None:
+            return None
+        days, last_days, nth, weekdays = found
+        flags = 0
+    masks = Masks(
+        ALL_YEARS,
+        months,
+        days,
+        last_days,
+        nth,
+        0,
+        0,
+        flags,
+        weekdays,
+        ALL_WEEKS,
+        hours,
+        minutes,
+        second,
+    )
+    follows = minute_text[0] == "*" or hour_text[0] == "*"  # rule O
+    return Parsed(expr, dialect, masks, follows, None, (), seconds)
+
+
+def _field(text: str, atoms: Atoms) -> int | None:
+    """The mask of a field: ``*`` or one number from the table, else in one pass."""
+    quick = atoms.quick.get(text)
+    return quick if quick is not None else field_mask(text, atoms)
+
+
+def _quartz_days(day: str, weekday: str) -> tuple[int, int, int, int] | None:
+    """Return ``(days, last_days, nth_weekdays, weekdays)`` of quartz's two day fields."""
+    if (day == "?") == (weekday == "?"):
+        return None  # both or neither: the general parser explains
+    if weekday == "?":  # the day of month decides: a plain field, or 'L' (the last day)
+        if day in ("L", "l"):
+            return 0, 1, 0, ALL_WEEKDAYS
+        days = field_mask(day, _DAY)
+        return None if days is None else (days, 0, 0, ALL_WEEKDAYS)
+    name, hash_sign, n = weekday.partition("#")
+    if hash_sign:  # 'FRI#3': the nth such weekday of the month
+        found = _QUARTZ_WEEKDAY.value(name)
+        if found is None or n not in ("1", "2", "3", "4", "5"):
+            return None
+        return 0, 0, 1 << (int(n) - 1) * 7 + (found[0] + 5) % 7, ALL_WEEKDAYS
+    sunday_based = field_mask(weekday, _QUARTZ_WEEKDAY)  # 1 is Sunday
+    if sunday_based is None:
+        return None
+    return ALL_DAYS, 0, 0, (sunday_based >> 2 & 0x3F) | (sunday_based >> 1 & 1) << 6
 
 
 # --- posix and quartz --------------------------------------------------------------------------
@@ -527,12 +662,13 @@ def _weekdays_monday_first(mask: int, dialect: str) -> int:
     return out
 
 
-def _range_mask(out: _Field, full: int) -> int:
-    return full if out.any else out.mask
-
-
 def _parse_cron(
-    expr: str, dialect: str, fields: tuple[FieldText, ...], macro: str | None, job_id: str | None
+    expr: str,
+    dialect: str,
+    fields: tuple[FieldText, ...],
+    macro: str | None,
+    has_seconds: bool,
+    job_id: str | None,
 ) -> tuple[Parsed | None, list[Problem]]:
     problems: list[Problem] = []
     results: dict[str, _Field] = {}
@@ -648,7 +784,7 @@ def _parse_cron(
         for name, out in results.items()
         for item, span in out.wide_steps
     )
-    return Parsed(expr, dialect, fields, masks, follows, macro, warnings), []
+    return Parsed(expr, dialect, masks, follows, macro, warnings, has_seconds), []
 
 
 def _year_ranges(field: FieldText, out: _Field) -> tuple[tuple[int, int, int], ...]:
@@ -707,6 +843,5 @@ def _parse_aps(expr: str, fields: tuple[FieldText, ...]) -> tuple[Parsed | None,
         return None, problems
     texts: dict[str, Any] = {f.name: f.text for f in fields}
     trigger = CronTrigger(timezone=timezone.utc, **texts)
-    core = trigger._core
     follows = texts["hour"].startswith("*") or texts["minute"].startswith("*")
-    return Parsed(expr, "aps", fields, core.masks, follows), []
+    return Parsed(expr, "aps", trigger.field_masks, follows), []

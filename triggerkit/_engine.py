@@ -3,7 +3,8 @@
 ``TRIGGERKIT_NO_EXTENSIONS`` (any non-empty value) forces the pure kernel, and so does an
 interpreter other than CPython. Only a missing ``triggerkit._speedups`` module falls back
 silently; a broken build raises. Callers use ``_engine.kernel.next_match(...)`` (an attribute
-lookup at call time) so tests can swap the kernel with :func:`use`.
+lookup at call time) so tests can swap the kernel with :func:`use`; the chosen kernel is marked
+active (``set_active``), which is what a schedule's ``Search`` checks on every call.
 
 The seam is typed: :class:`Kernel` is what both kernels provide, with the pure kernel's
 ``Spec`` and ``ZoneRules`` standing for both (``_speedups.pyi`` declares the same signatures,
@@ -22,10 +23,11 @@ from . import _pyengine
 
 if TYPE_CHECKING:
     # the checker's view of both kernels' types (the stub declares the same)
+    from ._pyengine import Search as Search
     from ._pyengine import Spec as Spec
     from ._pyengine import ZoneRules as ZoneRules
 
-__all__ = ["ENGINE", "IMPLEMENTATION", "Kernel", "kernel", "load", "use"]
+__all__ = ["ENGINE", "Kernel", "kernel", "load", "use"]
 
 
 class Kernel(Protocol):
@@ -41,6 +43,8 @@ class Kernel(Protocol):
     def Spec(self) -> type[_pyengine.Spec]: ...  # noqa: N802 - the kernel's class
     @property
     def ZoneRules(self) -> type[_pyengine.ZoneRules]: ...  # noqa: N802 - the kernel's class
+    @property
+    def Search(self) -> type[_pyengine.Search]: ...  # noqa: N802 - the kernel's class
     def compile_spec(
         self,
         years: tuple[tuple[int, int, int], ...],
@@ -71,6 +75,7 @@ class Kernel(Protocol):
     def prev_datetime(
         self, spec: _pyengine.Spec, rules: _pyengine.ZoneRules, before: datetime, inclusive: bool
     ) -> datetime | None | Literal[False]: ...
+    def set_active(self, active: bool) -> None: ...
 
 
 def load(name: str) -> Kernel:
@@ -98,11 +103,19 @@ def _default() -> tuple[str, Kernel]:
 
 
 ENGINE, kernel = _default()
-IMPLEMENTATION = ENGINE
+kernel.set_active(True)
 
 
 def use(name: str) -> None:
-    """Switch the active kernel for the whole process (meant for tests and benchmarks)."""
-    global ENGINE, IMPLEMENTATION, kernel
-    kernel = load(name)
-    ENGINE = IMPLEMENTATION = name
+    """Switch the active kernel for the whole process (meant for tests and benchmarks).
+
+    The kernel left behind is marked inactive, so every schedule's ``Search`` of it defers to
+    its owner, which then builds one of the new kernel.
+    """
+    global ENGINE, kernel
+    new = load(name)
+    if new is not kernel:
+        kernel.set_active(False)
+    new.set_active(True)
+    kernel = new
+    ENGINE = name

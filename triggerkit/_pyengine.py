@@ -8,8 +8,12 @@ verified transition table (built by ``triggerkit._tz``), searches, and builds th
 datetime; whatever it cannot decide alone (a DST transition nearby, a zone without a table, an
 input in another zone) it hands back as ``False`` and ``_tz`` takes the general path.
 
+A :class:`Search` binds a spec and a zone's rules to the schedule that owns them: its
+``next``/``prev`` are what a schedule calls per fire time (one call from Python into the
+kernel), and they hand what the datetime layer cannot decide to the owner's general path.
+
 ``_speedups/_speedups.pyx`` implements the same functions, helper by helper, under the same
-names and constants; ``triggerkit._engine`` picks one.
+names and constants; ``triggerkit._engine`` picks one and marks it active (:func:`set_active`).
 
 A compiled spec holds one bitmask per field:
 
@@ -40,7 +44,7 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from datetime import date, datetime, timezone, tzinfo
-from typing import Literal
+from typing import Literal, Protocol
 
 from ._constants import (
     ALL_DAYS,
@@ -64,6 +68,7 @@ __all__ = [
     "FLAG_LAST_BUSINESS_DAY",
     "MAX_YEAR",
     "MIN_YEAR",
+    "Search",
     "Spec",
     "ZoneRules",
     "civil_from_days",
@@ -76,6 +81,7 @@ __all__ = [
     "next_match",
     "prev_datetime",
     "prev_match",
+    "set_active",
 ]
 
 _date = date
@@ -168,9 +174,12 @@ def compile_spec(
     spec that never matches.
     """
     spec = Spec()
-    spec.years = tuple(
+    clamped = tuple(
         (max(int(a), MIN_YEAR), min(int(b), MAX_YEAR), max(int(s), 1)) for a, b, s in years
     )
+    # years already in range as plain ints are kept: the spec shares its caller's tuple
+    same = type(years) is tuple and years == clamped
+    spec.years = years if same and all(type(v) is int for r in years for v in r) else clamped
     spec.months = months & ALL_MONTHS
     spec.days = days & ALL_DAYS
     spec.last_days = last_days & ALL_LAST_DAYS
@@ -695,11 +704,23 @@ def next_datetime(
     """
     if not isinstance(after, datetime):
         raise TypeError(f"after: expected a datetime, got {type(after).__name__}")
+    step = 1 if not inclusive or after.microsecond else 0
+    tz = after.tzinfo
+    if tz is rules.tz and rules.fixed is not None:
+        # The common case: the wall clock of ``after`` is the zone's, under one offset, so the
+        # search's first step (the rest of the same day) reads its fields: no instant, no split.
+        # A second of 60 (the step past :59) carries into the next minute in the search.
+        year, month, day = after.year, after.month, after.day
+        if MIN_YEAR < year < MAX_YEAR and _plain_day_selected(spec, year, month, day):
+            found = _first_time_of_day(spec, after.hour, after.minute, after.second + step)
+            if found >= 0:
+                return datetime(
+                    year, month, day, found // 3600, found // 60 % 60, found % 60, 0, tz
+                )
     t = _instant(rules, after)
     if t is None:
         return UNDECIDED
-    if not inclusive or after.microsecond:
-        t += 1
+    t += step
     fixed = rules.fixed
     if fixed is not None:
         c = next_match(spec, t + fixed)
@@ -735,11 +756,25 @@ def prev_datetime(
     """
     if not isinstance(before, datetime):
         raise TypeError(f"before: expected a datetime, got {type(before).__name__}")
+    step = 1 if not inclusive and not before.microsecond else 0
+    tz = before.tzinfo
+    if tz is rules.tz and rules.fixed is not None:  # the same day first, as in next_datetime
+        year, month, day = before.year, before.month, before.day
+        second = before.second - step
+        if (
+            MIN_YEAR < year < MAX_YEAR
+            and second >= 0
+            and _plain_day_selected(spec, year, month, day)
+        ):
+            found = _last_time_of_day(spec, before.hour, before.minute, second)
+            if found >= 0:
+                return datetime(
+                    year, month, day, found // 3600, found // 60 % 60, found % 60, 0, tz
+                )
     t = _instant(rules, before)
     if t is None:
         return UNDECIDED
-    if not inclusive and not before.microsecond:
-        t -= 1
+    t -= step
     fixed = rules.fixed
     if fixed is not None:
         c = prev_match(spec, t + fixed)
@@ -760,3 +795,58 @@ def prev_datetime(
     if c < rules.wall0[i] and not _once(rules, c):
         return UNDECIDED
     return _wall_datetime(c, rules.tz)
+
+
+# --- one schedule's entry point ---------------------------------------------------------------
+
+# Whether this kernel is the engine's (set by ``triggerkit._engine``): the searches of a kernel
+# that is not answer nothing themselves, so that switching engines takes effect at once.
+_active = False
+
+
+def set_active(active: bool) -> None:
+    """Mark this kernel as the engine's kernel (``True``) or not (``False``)."""
+    global _active
+    _active = bool(active)
+
+
+class General(Protocol):
+    """What a :class:`Search` defers to: the owner's general search (``_schedule.CronCore``)."""
+
+    def general_next(self, after: datetime, inclusive: bool) -> datetime | None: ...
+    def general_prev(self, before: datetime, inclusive: bool) -> datetime | None: ...
+
+
+class Search:
+    """A compiled spec in a zone, datetimes in and out: one schedule's entry point.
+
+    ``next``/``prev`` answer with :func:`next_datetime`/:func:`prev_datetime`; what those leave
+    undecided, every call while ``spec`` is ``None`` (not compiled yet, or never firing) and
+    every call while this kernel is not the active one go to ``general.general_next`` /
+    ``general.general_prev`` with the same arguments.
+    """
+
+    __slots__ = ("spec", "rules", "general")
+
+    def __init__(self, spec: Spec | None, rules: ZoneRules | None, general: General) -> None:
+        self.spec = spec
+        self.rules = rules
+        self.general = general
+
+    def next(self, after: datetime, inclusive: bool = False) -> datetime | None:
+        """Return the first fire time after ``after`` (at it, if ``inclusive``), or ``None``."""
+        spec = self.spec
+        if _active and spec is not None:
+            found = next_datetime(spec, self.rules, after, inclusive)  # type: ignore[arg-type]
+            if found is not UNDECIDED:
+                return found
+        return self.general.general_next(after, inclusive)
+
+    def prev(self, before: datetime, inclusive: bool = False) -> datetime | None:
+        """Return the last fire time before ``before`` (at it, if ``inclusive``), or ``None``."""
+        spec = self.spec
+        if _active and spec is not None:
+            found = prev_datetime(spec, self.rules, before, inclusive)  # type: ignore[arg-type]
+            if found is not UNDECIDED:
+                return found
+        return self.general.general_prev(before, inclusive)

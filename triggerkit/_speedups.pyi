@@ -5,11 +5,14 @@ from __future__ import annotations
 from datetime import datetime, tzinfo
 from typing import Literal
 
+from triggerkit._pyengine import General
+
 __all__ = [
     "FLAG_DAY_OR",
     "FLAG_LAST_BUSINESS_DAY",
     "MAX_YEAR",
     "MIN_YEAR",
+    "Search",
     "Spec",
     "ZoneRules",
     "civil_from_days",
@@ -22,6 +25,7 @@ __all__ = [
     "next_match",
     "prev_datetime",
     "prev_match",
+    "set_active",
 ]
 
 MIN_YEAR: int
@@ -96,6 +100,17 @@ class ZoneRules:
     @property
     def wall1(self) -> list[int]: ...
 
+class Search:
+    def __init__(self, spec: Spec | None, rules: ZoneRules | None, general: General) -> None: ...
+    @property
+    def spec(self) -> Spec | None: ...
+    @property
+    def rules(self) -> ZoneRules | None: ...
+    @property
+    def general(self) -> General: ...
+    def next(self, after: datetime, inclusive: bool = False) -> datetime | None: ...
+    def prev(self, before: datetime, inclusive: bool = False) -> datetime | None: ...
+
 def compile_spec(
     years: tuple[tuple[int, int, int], ...],
     months: int,
@@ -125,3 +140,4 @@ def next_datetime(
 def prev_datetime(
     spec: Spec, rules: ZoneRules, before: datetime, inclusive: bool
 ) -> datetime | None | Literal[False]: ...
+def set_active(active: bool) -> None: ...

@@ -27,8 +27,8 @@ from ._constants import (
     WEEKDAY_NAMES,
     Masks,
 )
+from ._croncore import CronCore, shared_core
 from ._dialects import Parsed, parse
-from ._schedule import shared_core
 from .errors import TriggerArgumentError
 from .util import astimezone, convert_to_datetime
 
@@ -42,9 +42,20 @@ _STATE_VERSION = 1
 
 
 @lru_cache(maxsize=4096)
-def _parse(expr: str, dialect: str, seconds: bool, job_id: str | None) -> Parsed:
-    """Parse once per distinct expression (a ``Parsed`` is immutable, so it is shared)."""
-    return parse(expr, dialect, seconds=seconds, job_id=job_id)
+def _compiled(
+    expr: str,
+    tz: tzinfo,
+    dialect: str,
+    seconds: bool,
+    job_id: str | None,
+    dst_gap: str,
+    dst_overlap: str,
+) -> tuple[Parsed, CronCore]:
+    """Parse and compile once per distinct set of arguments (both results are immutable or
+    shared by design, so every ``Cron`` of these arguments holds the same two objects)."""
+    parsed = parse(expr, dialect, seconds=seconds, job_id=job_id)
+    core = shared_core(parsed.masks, tz, parsed.follows_real_time, dst_gap, dst_overlap)
+    return parsed, core
 
 
 _WEEKDAY_POSITIONS = ("1st", "2nd", "3rd", "4th", "5th")
@@ -103,7 +114,8 @@ class Cron:
         dst_gap: str = "shift",
         dst_overlap: str = "auto",
     ) -> None:
-        self._setup(expr, _zone(tz), dialect, job_id, seconds, dst_gap, dst_overlap)
+        zone = tz if tz is _UTC or type(tz) is ZoneInfo else _zone(tz)
+        self._setup(expr, zone, dialect, job_id, seconds, dst_gap, dst_overlap)
 
     def _setup(
         self,
@@ -122,10 +134,16 @@ class Cron:
         self.seconds = seconds
         self.dst_gap = dst_gap
         self.dst_overlap = dst_overlap
-        if type(expr) is str and type(job_id) in (str, type(None)):
-            self._parsed = _parse(expr, dialect, seconds, job_id)
-        else:  # parse() names what is wrong with the type
-            self._parsed = parse(expr, dialect, seconds=seconds, job_id=job_id)
+        if type(expr) is str and (job_id is None or type(job_id) is str):
+            try:
+                self._parsed, self._core = _compiled(
+                    expr, tz, dialect, seconds, job_id, dst_gap, dst_overlap
+                )
+                return
+            except TypeError:  # an unhashable argument: the same steps, uncached
+                pass
+        # parse() names what is wrong with the type of an argument
+        self._parsed = parse(expr, dialect, seconds=seconds, job_id=job_id)
         self._core = shared_core(
             self._parsed.masks, tz, self._parsed.follows_real_time, dst_gap, dst_overlap
         )
@@ -160,7 +178,9 @@ class Cron:
 
     def next(self, after: datetime | str | None = None) -> datetime | None:
         """Return the first fire time strictly after ``after`` (default: now), or ``None``."""
-        return self._core.next(self._aware(after, "after"))
+        if type(after) is datetime and after.tzinfo is not None:  # the common case: no checks
+            return self._core.search.next(after)
+        return self._core.search.next(self._aware(after, "after"))
 
     def next_times(self, n: int, after: datetime | str | None = None) -> list[datetime]:
         """Return the next ``n`` fire times strictly after ``after`` (default: now).
@@ -169,15 +189,18 @@ class Cron:
         """
         out: list[datetime] = []
         at: datetime | None = self._aware(after, "after")
+        core = self._core  # its search is read each time: the first call may build a new one
         while len(out) < n and at is not None:
-            at = self._core.next(at)
+            at = core.search.next(at)
             if at is not None:
                 out.append(at)
         return out
 
     def prev(self, before: datetime | str | None = None) -> datetime | None:
         """Return the last fire time strictly before ``before`` (default: now), or ``None``."""
-        return self._core.prev(self._aware(before, "before"))
+        if type(before) is datetime and before.tzinfo is not None:  # the common case
+            return self._core.search.prev(before)
+        return self._core.search.prev(self._aware(before, "before"))
 
     def iter(
         self,
@@ -193,14 +216,15 @@ class Cron:
         """
         at = self._aware(start, "start")
         stop = None if end is None else self._aware(end, "end").astimezone(_UTC)
-        found = self._core.prev(at, True) if reverse else self._core.next(at, True)
+        core = self._core  # its search is read each time: the first call may build a new one
+        found = core.search.prev(at, True) if reverse else core.search.next(at, True)
         while found is not None:
             if stop is not None:
                 instant = found.astimezone(_UTC)  # compare instants, never wall clocks
                 if (instant < stop) if reverse else (instant > stop):
                     return
             yield found
-            found = self._core.prev(found) if reverse else self._core.next(found)
+            found = core.search.prev(found) if reverse else core.search.next(found)
 
     def __iter__(self) -> Iterator[datetime]:
         return self.iter()
@@ -210,17 +234,14 @@ class Cron:
         at = self._aware(dt, "dt")
         if at.microsecond:
             return False
-        found = self._core.next(at, inclusive=True)
+        found = self._core.search.next(at, True)
         return found is not None and found.astimezone(_UTC) == at.astimezone(_UTC)
 
     def describe(self, lang: str = "en") -> str:
         """Describe the schedule in words: ``lang`` is ``"en"`` or ``"zh"`` (Simplified Chinese)."""
         from .descriptions import describe_masks
 
-        return describe_masks(self.masks, lang, seconds=self._has_seconds())
-
-    def _has_seconds(self) -> bool:
-        return self.dialect == "quartz" or self.seconds
+        return describe_masks(self.masks, lang)
 
     # --- conversion --------------------------------------------------------------------------
 

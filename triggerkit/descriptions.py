@@ -65,15 +65,15 @@ def describe(
     :raises CronSpecError: for a malformed expression
     """
     parsed = _dialects.parse(expr, dialect, seconds=seconds, job_id=job_id)
-    return describe_masks(parsed.masks, lang, seconds=dialect == "quartz" or seconds)
+    return describe_masks(parsed.masks, lang)
 
 
-def describe_masks(masks: Masks, lang: str = "en", *, seconds: bool = False) -> str:
-    """Describe compiled field masks; ``seconds`` says whether the seconds field was written."""
+def describe_masks(masks: Masks, lang: str = "en") -> str:
+    """Describe compiled field masks (a seconds field of only 0 is not mentioned)."""
     if lang not in LANGUAGES:
         raise ValueError(f"lang: {lang!r} is not supported; allowed: 'en', 'zh'")
     words = _English() if lang == "en" else _Chinese()
-    return words.sentence(masks, seconds)
+    return words.sentence(masks)
 
 
 # --- the shape of one field's values ------------------------------------------------------------
@@ -164,11 +164,9 @@ def _hhmm(hour: int, minute: int, second: int | None = None) -> str:
 class _Words:
     """What both languages share: splitting the masks into time, day, month and year parts."""
 
-    def sentence(self, masks: Masks, has_seconds: bool) -> str:
+    def sentence(self, masks: Masks) -> str:
         sec = shape(masks.seconds, 0, 59)
-        if not has_seconds and sec.values == (0,):
-            sec = Shape("none", (0,), 0, 59)
-        elif sec.values == (0,):
+        if sec.values == (0,):
             sec = Shape("none", (0,), 0, 59)
         minute = shape(masks.minutes, 0, 59)
         hour = shape(masks.hours, 0, 23)

@@ -21,7 +21,7 @@ from .util import (
 if TYPE_CHECKING:
     from .schedulers.base import BaseScheduler
 
-__all__ = ["JOB_STATE_VERSION", "Job"]
+__all__ = ["JOB_STATE_VERSION", "Job", "check_max_instances", "check_misfire_grace_time"]
 
 #: The version of the plain dict :meth:`Job.__getstate__` returns (APScheduler 3's is 1).
 JOB_STATE_VERSION = 1
@@ -119,7 +119,7 @@ class Job:
         """Return every scheduled run time between ``next_run_time`` and ``now`` (inclusive).
 
         Kept for APScheduler 3 compatibility; the scheduler itself uses the bounded search in
-        :mod:`triggerkit.schedulers._runtimes`, which never walks a long outage run by run.
+        :mod:`triggerkit.schedulers._planner`, which never walks a long outage run by run.
         """
         run_times = []
         next_run_time = self.next_run_time

@@ -107,10 +107,10 @@ _FIELDS: dict[str, dict[str, tuple[int, int, tuple[str, ...], int]]] = {
 
 def _names(dialect: str, seconds: bool, year: bool = False) -> tuple[str, ...]:
     if dialect == "posix":
-        return (("second",) if seconds else ()) + _dialects._POSIX_FIELDS
+        return (("second",) if seconds else ()) + _dialects.POSIX_FIELDS
     if dialect == "quartz":
-        return _dialects._QUARTZ_FIELDS[: 7 if year else 6]
-    return _dialects._POSIX_FIELDS
+        return _dialects.QUARTZ_FIELDS[: 7 if year else 6]
+    return _dialects.POSIX_FIELDS
 
 
 @st.composite

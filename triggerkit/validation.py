@@ -16,8 +16,8 @@ from typing import Any
 
 from . import _dialects
 from ._constants import ALL_WEEKDAYS, FLAG_DAY_OR
+from ._croncore import CronCore
 from ._dialects import Parsed, Problem
-from ._schedule import CronCore
 
 __all__ = ["Issue", "ValidationResult", "validate"]
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
+from chains import CHAIN, chain
 from dst_oracle import (
     EPOCH,
     MONTH_NAMES,
@@ -38,7 +39,6 @@ ZONE_NAMES = [
 DST_ZONE_NAMES = [z for z in ZONE_NAMES if z not in ("UTC", "Asia/Kathmandu", "Etc/GMT+5")]
 # Start instants near DST are drawn within this many seconds of a transition.
 DST_MARGIN = 2 * 86400
-CHAIN = 20
 
 _LO = int(datetime(2015, 1, 1, tzinfo=timezone.utc).timestamp())
 _HI = int(datetime(2030, 1, 1, tzinfo=timezone.utc).timestamp())
@@ -208,20 +208,6 @@ def random_crontab(rnd: random.Random) -> tuple[str, dict[str, str]]:
 # --- chains and comparison --------------------------------------------------------------------
 
 
-def chain(trigger: object, start: datetime, n: int = CHAIN) -> list[datetime]:
-    """Return up to ``n`` successive fire times, each computed from the previous one."""
-    out: list[datetime] = []
-    previous = None
-    now = start
-    for _ in range(n):
-        found = trigger.get_next_fire_time(previous, now)  # type: ignore[attr-defined]
-        if found is None:
-            break
-        out.append(found)
-        previous = now = found
-    return out
-
-
 def instant(dt: datetime) -> int:
     return int(dt.timestamp())
 
@@ -353,13 +339,7 @@ def posix_chains(case: PosixCase, start: datetime, n: int = CHAIN) -> dict[str, 
     from triggerkit.triggers.cron import CronTrigger
 
     ours = CronTrigger(timezone=timezone.utc, second="0", **case.kwargs)
-    mine, previous = [], start
-    for _ in range(n):
-        found = ours.get_next_fire_time(previous, previous)
-        if found is None:
-            break
-        mine.append(found)
-        previous = found
+    mine = chain(ours, start + timedelta(microseconds=1), n)  # strictly after start, as the peers
     it = croniter.croniter(case.line, start)
     theirs_croniter = [it.get_next(datetime) for _ in range(n)]
     sim = cronsim.CronSim(case.line, start)

@@ -22,10 +22,10 @@ from zoneinfo import ZoneInfo
 import apscheduler.triggers.cron as aps_cron
 import apscheduler.triggers.interval as aps_interval
 import pytest
+from chains import chain
 from diff_cases import (
     ZONE_NAMES,
     CronCase,
-    chain,
     compare_cron,
     posix_chains,
     random_cron_case,

@@ -17,11 +17,10 @@ import apscheduler.triggers.cron as aps_cron
 import apscheduler.triggers.date as aps_date
 import apscheduler.triggers.interval as aps_interval
 import pytest
+from chains import CHAIN, chain
 from diff_cases import (
-    CHAIN,
     ZONE_NAMES,
     CronCase,
-    chain,
     compare_cron,
     find_transitions,
     instant,

@@ -2,7 +2,7 @@
 
 The store-level contract of :mod:`triggerkit.jobstores.claims`: a claim advances the job and
 records one claim row per run in one atomic step, so two claimers (threads here, each with its
-own store object and connections; processes in tests/scheduler/test_sched_shared.py) never get the
+own store object and connections; processes in tests/schedulers/test_shared.py) never get the
 same run; ``max_instances`` counts live claims across all claimers; an expired claim is taken over
 exactly once; the jobs table keeps APScheduler 3.11's layout when sharing is off.
 """
@@ -15,6 +15,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
+from servers import ensure_server
 from store_factories import FACTORIES, job_func
 
 from triggerkit.job import Job
@@ -26,7 +27,7 @@ from triggerkit.triggers.interval import IntervalTrigger
 
 UTC = timezone.utc
 T0 = datetime(2031, 3, 4, 5, 6, 7, tzinfo=UTC)
-SHARED = ["sqlite", "postgres", "redis", "mongo", "rethinkdb"]
+SHARED = ["sqlite", "postgres", "redis", "zookeeper", "etcd", "mongo", "rethinkdb"]
 #: the stores whose test server makes a claim atomic under concurrency: reqlite, the RethinkDB
 #: stand-in, does not (docs/shared.md), so RethinkDB is tested one claimer at a time
 RACING = [name for name in SHARED if name != "rethinkdb"]
@@ -39,6 +40,16 @@ def twin(store: BaseJobStore) -> BaseJobStore:
     if isinstance(store, SQLAlchemyJobStore):
         url = store.engine.url.render_as_string(hide_password=False)
         return SQLAlchemyJobStore(url=url, tablename=store.jobs_t.name)
+    from triggerkit.jobstores.zookeeper import ZooKeeperJobStore
+
+    if isinstance(store, ZooKeeperJobStore):
+        hosts = f"127.0.0.1:{ensure_server('zookeeper')['TK_ZK_PORT']}"
+        return ZooKeeperJobStore(path=store.path, hosts=hosts, close_connection_on_exit=True)
+    from triggerkit.jobstores.etcd import EtcdJobStore
+
+    if isinstance(store, EtcdJobStore):
+        port = int(ensure_server("etcd")["TK_ETCD_PORT"])
+        return EtcdJobStore(path=store.path, host="127.0.0.1", port=port)
     from triggerkit.jobstores.mongodb import MongoDBJobStore
 
     if isinstance(store, MongoDBJobStore):
@@ -257,3 +268,21 @@ def test_sqlalchemy_layout_is_untouched_without_sharing(name: str) -> None:
         store.claims_t.drop(store.engine, checkfirst=True)
         store.jobs_t.drop(store.engine, checkfirst=True)
         store.shutdown()
+
+
+def test_a_run_taken_over_before_it_was_marked_is_not_marked(sides: tuple[Side, Side]) -> None:
+    """A scheduler whose lease ran out during its pass learns that it lost the run: the mark
+    answers only the runs still its own, so the run is never run by both schedulers."""
+    a, b = sides
+    a.store.add_job(a.job("j1", T0))
+    a.store.add_job(a.job("j2", T0))
+    a.store.claim_due_runs(T0, "slow", T0 + timedelta(seconds=3), planner)
+    later = T0 + timedelta(seconds=4)
+    taken = b.store.take_expired_claims(later, "b", later + timedelta(seconds=30), limit=1)
+    assert len(taken) == 1 and not taken[0].started
+    lost = (taken[0].job_id, taken[0].run_time)
+    kept = next(run for run in [("j1", T0), ("j2", T0)] if run != lost)
+    assert a.store.mark_runs_started("slow", [("j1", T0), ("j2", T0)]) == [kept]
+    assert b.store.mark_runs_started("b", [lost]) == [lost]
+    assert a.store.live_claim_owners(T0) == {kept: "slow", lost: "b"}
+    assert a.store.mark_runs_started("slow", []) == []

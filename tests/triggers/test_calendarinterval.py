@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from apscheduler.triggers.calendarinterval import CalendarIntervalTrigger as ApsTrigger
+from chains import chain
 
 from triggerkit.errors import TriggerArgumentError
 from triggerkit.schedulers.background import BackgroundScheduler
@@ -35,14 +36,7 @@ ZONES = [
 
 
 def fires(trigger: Any, count: int) -> list[datetime]:
-    found: list[datetime] = []
-    previous = None
-    for _ in range(count):
-        previous = trigger.get_next_fire_time(previous, NOW)
-        if previous is None:
-            break
-        found.append(previous)
-    return found
+    return chain(trigger, NOW, count)
 
 
 def random_case(rng: random.Random) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from apscheduler.triggers.cron import CronTrigger as ApsCronTrigger
+from chains import chain
 
 from triggerkit.errors import CronSpecError
 from triggerkit.triggers.cron import CronTrigger
@@ -18,12 +19,8 @@ START = datetime(2024, 1, 30, 22, 58, tzinfo=UTC)
 
 
 def fires(trigger: Any, count: int = 6) -> list[datetime]:
-    out: list[datetime] = []
-    previous = None
-    for _ in range(count):
-        previous = trigger.get_next_fire_time(previous, previous or START)
-        assert previous is not None
-        out.append(previous)
+    out = chain(trigger, START, count)
+    assert len(out) == count
     return out
 
 

@@ -31,7 +31,7 @@ class AsyncIOExecutor(BaseExecutor):
 
     def start(self, scheduler: BaseScheduler, alias: str) -> None:
         super().start(scheduler, alias)
-        self._eventloop = scheduler._eventloop  # type: ignore[attr-defined]
+        self._eventloop = scheduler.event_loop  # type: ignore[attr-defined]
         self._pending_futures: set[asyncio.Future[Any]] = set()
 
     def shutdown(self, wait: bool = True) -> None:
@@ -44,14 +44,7 @@ class AsyncIOExecutor(BaseExecutor):
     def _do_submit_job(self, job: Job, run_times: Sequence[datetime]) -> None:
         def callback(future: asyncio.Future[Any]) -> None:
             self._pending_futures.discard(future)
-            if future.cancelled():
-                self._run_job_error(job.id, asyncio.CancelledError())
-                return
-            exc = future.exception()
-            if exc is not None:
-                self._run_job_error(job.id, exc, exc.__traceback__)
-            else:
-                self._run_job_success(job.id, future.result())
+            self._finish_run(job.id, future.result)  # a cancelled run raises CancelledError
 
         future: asyncio.Future[Any]
         if iscoroutinefunction_partial(job.func):

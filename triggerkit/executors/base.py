@@ -18,10 +18,10 @@ from datetime import datetime, timedelta, timezone
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
+from .. import _clock
 from ..errors import MaxInstancesReachedError
 from ..events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, EVENT_JOB_MISSED, JobExecutionEvent
 from ..runs import running
-from ..schedulers import _clock
 
 if TYPE_CHECKING:
     import threading
@@ -115,7 +115,7 @@ class BaseExecutor(metaclass=ABCMeta):
         self._logger.error("Error running job %s", job_id, exc_info=(type(exc), exc, tb))
 
     def _finish_run(self, job_id: str, outcome: Callable[[], Sequence[JobExecutionEvent]]) -> None:
-        """Complete one submitted run: the completion path for callback-driven executors.
+        """Complete one submitted run: the one completion path of every executor.
 
         ``outcome`` returns the run's events (``future.result`` and the like); they are dispatched
         and the job's instance slot is freed. If ``outcome`` raises, the error is logged by

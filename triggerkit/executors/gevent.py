@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -30,13 +29,6 @@ class GeventExecutor(BaseExecutor):
 
     def _do_submit_job(self, job: Job, run_times: Sequence[datetime]) -> None:
         def callback(greenlet: Any) -> None:
-            try:
-                events = greenlet.get()
-            except BaseException:
-                exc, tb = sys.exc_info()[1:]
-                assert exc is not None
-                self._run_job_error(job.id, exc, tb)
-            else:
-                self._run_job_success(job.id, events)
+            self._finish_run(job.id, greenlet.get)
 
         gevent.spawn(run_job, job, job._jobstore_alias, run_times, self._logger.name).link(callback)

@@ -49,11 +49,7 @@ class BasePoolExecutor(BaseExecutor):
 
     def _do_submit_job(self, job: Job, run_times: Sequence[datetime]) -> None:
         def callback(future: concurrent.futures.Future[Any]) -> None:
-            exc = future.exception()
-            if exc is not None:
-                self._run_job_error(job.id, exc, exc.__traceback__)
-            else:
-                self._run_job_success(job.id, future.result())
+            self._finish_run(job.id, future.result)
 
         self._submit(job, run_times).add_done_callback(callback)
 

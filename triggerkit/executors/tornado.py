@@ -44,18 +44,14 @@ class TornadoExecutor(BaseExecutor):
 
     def start(self, scheduler: BaseScheduler, alias: str) -> None:
         super().start(scheduler, alias)
-        self._ioloop = scheduler._ioloop  # type: ignore[attr-defined]
+        self._ioloop = scheduler.io_loop  # type: ignore[attr-defined]
 
     def shutdown(self, wait: bool = True) -> None:
         self.executor.shutdown(wait)
 
     def _do_submit_job(self, job: Job, run_times: Sequence[datetime]) -> None:
         def callback(future: Any) -> None:
-            exc = future.exception()
-            if exc is not None:
-                self._run_job_error(job.id, exc, exc.__traceback__)
-            else:
-                self._run_job_success(job.id, future.result())
+            self._finish_run(job.id, future.result)
 
         if iscoroutinefunction_partial(job.func):
             coro = run_coroutine_job(job, job._jobstore_alias, run_times, self._logger.name)

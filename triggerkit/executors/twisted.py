@@ -25,14 +25,12 @@ class TwistedExecutor(BaseExecutor):
 
     def start(self, scheduler: BaseScheduler, alias: str) -> None:
         super().start(scheduler, alias)
-        self._reactor = scheduler._reactor  # type: ignore[attr-defined]
+        self._reactor = scheduler.reactor  # type: ignore[attr-defined]
 
     def _do_submit_job(self, job: Job, run_times: Sequence[datetime]) -> None:
         def callback(success: bool, result: Any) -> None:
-            if success:
-                self._run_job_success(job.id, result)
-            else:
-                self._run_job_error(job.id, result.value, result.tb)
+            # ``result`` is the events, or a Failure that re-raises the error with its traceback
+            self._finish_run(job.id, lambda: result if success else result.raiseException())
 
         self._reactor.getThreadPool().callInThreadWithCallback(
             callback, run_job, job, job._jobstore_alias, run_times, self._logger.name

@@ -102,15 +102,17 @@ end
 return result
 """
 
-# KEYS: claims. ARGV: owner, members.
+# KEYS: claims. ARGV: owner, members. Returns the members marked (still the owner's).
 MARK = """
+local marked = {}
 for i = 2, #ARGV do
   local v = redis.call('HGET', KEYS[1], ARGV[i])
   if v and string.sub(v, 1, #ARGV[1] + 1) == ARGV[1] .. '|' then
     redis.call('HSET', KEYS[1], ARGV[i], ARGV[1] .. '|1|' .. string.sub(v, -1))
+    marked[#marked + 1] = ARGV[i]
   end
 end
-return 0
+return marked
 """
 
 # KEYS: leases, claims. ARGV: owner, lease until (us), members.

@@ -217,7 +217,7 @@ class BaseJobStore(metaclass=ABCMeta):
         raise TypeError(
             f"{type(self).__name__} cannot be shared between schedulers (shared=True): use a "
             "store that supports it (SQLAlchemyJobStore, RedisJobStore, MongoDBJobStore, "
-            "RethinkDBJobStore)"
+            "ZooKeeperJobStore, EtcdJobStore, RethinkDBJobStore)"
         )
 
     def claim_due_runs(
@@ -237,8 +237,14 @@ class BaseJobStore(metaclass=ABCMeta):
         """
         raise NotImplementedError
 
-    def mark_runs_started(self, owner: str, runs: Iterable[RunKey]) -> None:
-        """Record that ``owner`` handed these claimed runs to an executor."""
+    def mark_runs_started(self, owner: str, runs: Iterable[RunKey]) -> list[RunKey]:
+        """Record that ``owner`` is handing these claimed runs to an executor; return the runs
+        marked.
+
+        Only a claim ``owner`` still holds is marked. A run missing from the answer was taken
+        over by another scheduler (``owner``'s lease ran out before this call) and must not be
+        run by ``owner``: the taker runs or reports it.
+        """
         raise NotImplementedError
 
     def renew_claims(self, owner: str, runs: Iterable[RunKey], lease_until: datetime) -> None:

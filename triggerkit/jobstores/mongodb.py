@@ -379,10 +379,16 @@ class MongoDBJobStore(BaseJobStore):
         ids = [_claim_id(job_id, run_time) for job_id, run_time in runs]
         return {"_id": {"$in": ids}, "owner": owner} if ids else None
 
-    def mark_runs_started(self, owner: str, runs: Iterable[RunKey]) -> None:
+    def mark_runs_started(self, owner: str, runs: Iterable[RunKey]) -> list[RunKey]:
+        runs = list(runs)
         where = self._owned(owner, runs)
-        if where:
-            self.claims.update_many(where, {"$set": {"started": True}})
+        if not where:
+            return []
+        self.claims.update_many(where, {"$set": {"started": True}})
+        # Read back which are still ours: a claim taken over meanwhile (lease ran out) has
+        # another owner. Taken over after the update, it is started, so the taker reports it.
+        held = {doc["_id"] for doc in self.claims.find({**where, "started": True}, ["_id"])}
+        return [run for run in runs if _claim_id(*run) in held]
 
     def renew_claims(self, owner: str, runs: Iterable[RunKey], lease_until: datetime) -> None:
         where = self._owned(owner, runs)

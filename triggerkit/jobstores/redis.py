@@ -9,12 +9,18 @@ Layout (APScheduler 3.11's, so a database it wrote opens as it is):
 Every write is one round trip and atomic (a small Lua script or a ``MULTI`` pipeline), where
 APScheduler 3 checks for the id first and writes in a second step; the scheduler's pass writes
 all its due jobs back in one script call (:meth:`RedisJobStore.update_jobs`).
+
+Shared by several schedulers (``shared=True``), every add, update and removal also publishes on
+the channel ``<jobs_key>.changes`` (:attr:`RedisJobStore.changes_channel`) inside the same script
+or ``MULTI`` block, and :meth:`~RedisJobStore.watch_changes` subscribes to it in a daemon thread
+(:mod:`triggerkit.jobstores.watcher`).
 """
 
 from __future__ import annotations
 
 import pickle
-from collections.abc import Iterable, Sequence
+import time
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -24,6 +30,7 @@ from . import _redis_claims
 from .base import BaseJobStore
 from .claims import Claim, ExpiredClaim, Planner, RunKey, from_micros, plan_claim, to_micros
 from .serializers import make_serializer
+from .watcher import NOTICE_WAIT, ChangeWatcher, new_token
 
 try:
     from redis import Redis
@@ -37,18 +44,23 @@ if TYPE_CHECKING:
 
 __all__ = ["RedisJobStore"]
 
-# KEYS: jobs hash, run-times zset. ARGV: id, state, score ('' = paused). 1 = added, 0 = id taken.
+# KEYS: jobs hash, run-times zset. ARGV: id, state, score ('' = paused), changes channel ('' =
+# none), payload. 1 = added, 0 = id taken.
 _ADD = """
 if redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2]) == 0 then return 0 end
 if ARGV[3] ~= '' then redis.call('ZADD', KEYS[2], ARGV[3], ARGV[1]) end
+if ARGV[4] ~= '' then redis.call('PUBLISH', ARGV[4], ARGV[5]) end
 return 1
 """
 
-# KEYS as above. ARGV: (id, state, score) triples. Returns, per job, 1 = updated, 0 = not stored.
+# KEYS as above. ARGV: changes channel ('' = none), payload, then (id, state, score) triples.
+# Returns, per job, 1 = updated, 0 = not stored.
 _UPDATE = """
 local result = {}
-for i = 1, #ARGV, 3 do
+local changed = false
+for i = 3, #ARGV, 3 do
   if redis.call('HEXISTS', KEYS[1], ARGV[i]) == 1 then
+    changed = true
     redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1])
     if ARGV[i + 2] == '' then
       redis.call('ZREM', KEYS[2], ARGV[i])
@@ -60,6 +72,7 @@ for i = 1, #ARGV, 3 do
     result[#result + 1] = 0
   end
 end
+if changed and ARGV[1] ~= '' then redis.call('PUBLISH', ARGV[1], ARGV[2]) end
 return result
 """
 
@@ -74,6 +87,24 @@ for i, id in ipairs(ids) do
 end
 return result
 """
+
+# KEYS as above. ARGV: changes channel ('' = none), payload, then ids. Returns, per id, 1 =
+# removed, 0 = not stored; announces the change if any was removed.
+_REMOVE = """
+local result = {}
+local changed = false
+for i = 3, #ARGV do
+  local removed = redis.call('HDEL', KEYS[1], ARGV[i])
+  redis.call('ZREM', KEYS[2], ARGV[i])
+  if removed == 1 then changed = true end
+  result[#result + 1] = removed
+end
+if changed and ARGV[1] ~= '' then redis.call('PUBLISH', ARGV[1], ARGV[2]) end
+return result
+"""
+
+#: how long a subscription waits for the server's confirmation (seconds)
+_SUBSCRIBE_WAIT = 5.0
 
 # Jobs per script call in update_jobs: keeps one call from blocking the server for long.
 _BATCH = 1000
@@ -129,12 +160,17 @@ class RedisJobStore(BaseJobStore):
         self._add_script = self.redis.register_script(_ADD)
         self._update_script = self.redis.register_script(_UPDATE)
         self._due_script = self.redis.register_script(_DUE)
+        self._remove_script = self.redis.register_script(_REMOVE)
         #: shared mode's keys, beside APScheduler 3's two (see triggerkit.jobstores._redis_claims)
         self.locks_key = f"{jobs_key}.locks"
         self.leases_key = f"{jobs_key}.leases"
         self.claims_key = f"{jobs_key}.claims"
         self.claim_states_key = f"{jobs_key}.claim_states"
         self._claim_scripts: dict[str, Any] = {}
+        #: the pub/sub channel changes are announced on once shared (``None`` before)
+        self.changes_channel: str | None = None
+        self._token = ""
+        self._watcher: ChangeWatcher | None = None
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -188,7 +224,14 @@ class RedisJobStore(BaseJobStore):
     def add_job(self, job: Job) -> None:
         data = self.encode_job(job)
         keys = [self.jobs_key, self.run_times_key]
-        if not self._add_script(keys=keys, args=[job.id, data, _score(job)]):
+        args: list[str | bytes] = [
+            job.id,
+            data,
+            _score(job),
+            self.changes_channel or "",
+            self._token,
+        ]
+        if not self._add_script(keys=keys, args=args):
             raise ConflictingIdError(job.id)
 
     def update_job(self, job: Job) -> None:
@@ -202,12 +245,12 @@ class RedisJobStore(BaseJobStore):
             self._update_many(batch[start : start + _BATCH])
 
     def _update_many(self, jobs: Sequence[Job]) -> list[int]:
-        args: list[Any] = []
+        if not jobs:
+            return []
+        args: list[Any] = [self.changes_channel or "", self._token]
         for job in jobs:
             args += (job.id, self.encode_job(job), _score(job))
             self.forget_unloadable(job.id)
-        if not args:
-            return []
         result: list[int] = self._update_script(keys=[self.jobs_key, self.run_times_key], args=args)
         return result
 
@@ -220,19 +263,18 @@ class RedisJobStore(BaseJobStore):
         ids = list(job_ids)
         if not ids:
             return []
-        with self.redis.pipeline(transaction=True) as pipe:
-            for job_id in ids:
-                pipe.hdel(self.jobs_key, job_id)
-            pipe.zrem(self.run_times_key, *ids)
-            counts = pipe.execute()
+        keys = [self.jobs_key, self.run_times_key]
+        args = [self.changes_channel or "", self._token, *ids]
+        counts = self._remove_script(keys=keys, args=args)
         for job_id in ids:
             self.forget_unloadable(job_id)
-        return [job_id for job_id, count in zip(ids, counts[: len(ids)], strict=True) if count]
+        return [job_id for job_id, count in zip(ids, counts, strict=True) if count]
 
     def remove_all_jobs(self) -> None:
         with self.redis.pipeline(transaction=True) as pipe:
             pipe.delete(self.jobs_key)
             pipe.delete(self.run_times_key)
+            self._publish(pipe)
             pipe.execute()
         self.forget_unloadable()
 
@@ -243,6 +285,42 @@ class RedisJobStore(BaseJobStore):
     def enable_shared(self) -> None:
         for name in ("LOCK", "COMMIT", "MARK", "RENEW", "RELEASE", "TAKE", "LIVE"):
             self._claim_scripts[name] = self.redis.register_script(getattr(_redis_claims, name))
+        # A token per process and per start: a store made before a fork gets one per child.
+        self._token = new_token()
+        self.changes_channel = f"{self.jobs_key}.changes"
+
+    def _publish(self, pipe: Any) -> None:
+        """Announce a change in the caller's ``MULTI`` block (once shared)."""
+        if self.changes_channel is not None:
+            pipe.publish(self.changes_channel, self._token)
+
+    def watch_changes(self, on_change: Callable[[], None]) -> bool:
+        """Subscribe to :attr:`changes_channel` in a daemon thread (its own connection) and call
+        ``on_change`` for every other store object's change, and once after each reconnection."""
+        self._stop_watching()
+        channel = self.changes_channel
+        if channel is None:
+            return False
+        client, token = self.redis, self._token
+
+        def connect() -> _RedisListener:
+            return _RedisListener(client, channel, token)
+
+        self._watcher = ChangeWatcher(
+            f"triggerkit-subscribe-{self._alias}", connect, on_change, self._logger
+        )
+        self._watcher.start()
+        return True
+
+    @property
+    def watcher(self) -> ChangeWatcher | None:
+        """The running change watcher, if :meth:`watch_changes` started one."""
+        return self._watcher
+
+    def _stop_watching(self) -> None:
+        watcher, self._watcher = self._watcher, None
+        if watcher is not None:
+            watcher.stop()
 
     def claim_due_runs(
         self,
@@ -296,10 +374,14 @@ class RedisJobStore(BaseJobStore):
     def _members(runs: Iterable[RunKey]) -> list[str]:
         return [f"{to_micros(run_time)}:{job_id}" for job_id, run_time in runs]
 
-    def mark_runs_started(self, owner: str, runs: Iterable[RunKey]) -> None:
+    def mark_runs_started(self, owner: str, runs: Iterable[RunKey]) -> list[RunKey]:
+        runs = list(runs)
         members = self._members(runs)
-        if members:
-            self._claim_scripts["MARK"](keys=[self.claims_key], args=[owner, *members])
+        if not members:
+            return []
+        marked = self._claim_scripts["MARK"](keys=[self.claims_key], args=[owner, *members])
+        held = {m.decode() if isinstance(m, bytes) else str(m) for m in marked}
+        return [run for run, member in zip(runs, members, strict=True) if member in held]
 
     def renew_claims(self, owner: str, runs: Iterable[RunKey], lease_until: datetime) -> None:
         members = self._members(runs)
@@ -350,10 +432,52 @@ class RedisJobStore(BaseJobStore):
         return owners
 
     def shutdown(self) -> None:
+        self._stop_watching()
         self.redis.connection_pool.disconnect()
 
     def __repr__(self) -> str:
         return f"<{self.__class__.__name__}>"
+
+
+class _RedisListener:
+    """One pub/sub subscription, for :class:`ChangeWatcher`.
+
+    redis-py may reconnect a subscription by itself and subscribe again; the confirmation of
+    every subscription after the first one counts as a change (notices may have been lost).
+    """
+
+    def __init__(self, client: Any, channel: str, token: str) -> None:
+        self._token = token
+        self._pubsub = client.pubsub()
+        self._subscribed = 0
+        try:
+            self._pubsub.subscribe(channel)
+            # listening once the server confirms: a change published after this is received
+            deadline = time.monotonic() + _SUBSCRIBE_WAIT
+            while not self._subscribed and time.monotonic() < deadline:
+                message = self._pubsub.get_message(timeout=NOTICE_WAIT)
+                if message is not None and message["type"] == "subscribe":
+                    self._subscribed = 1
+            if not self._subscribed:
+                raise ConnectionError(f"no confirmation of SUBSCRIBE {channel}")
+        except Exception:
+            self._pubsub.close()
+            raise
+
+    def wait(self, timeout: float) -> bool:
+        changed = False
+        message = self._pubsub.get_message(timeout=timeout)
+        while message is not None:
+            if message["type"] == "message":
+                changed = changed or _text(message["data"]) != self._token
+            elif message["type"] == "subscribe":
+                self._subscribed += 1
+                changed = changed or self._subscribed > 1
+            message = self._pubsub.get_message(timeout=0)
+        return changed
+
+    def close(self) -> None:
+        self._pubsub.close()
 
 
 def _sort_key(job: Job) -> tuple[bool, float, str]:

@@ -482,8 +482,21 @@ class RethinkDBJobStore(BaseJobStore):
             ).run(self.conn)
 
     @_locked
-    def mark_runs_started(self, owner: str, runs: Iterable[RunKey]) -> None:
+    def mark_runs_started(self, owner: str, runs: Iterable[RunKey]) -> list[RunKey]:
+        runs = list(runs)
         self._owned(owner, runs, lambda c: c.merge({"started": True}))
+        ids = [_claim_id(job_id, run_time) for job_id, run_time in runs]
+        if not ids:
+            return []
+        held = {
+            doc["id"]
+            for doc in self._claims()
+            .get_all(*ids)
+            .filter({"owner": owner, "started": True})
+            .pluck("id")
+            .run(self.conn)
+        }
+        return [run for run, claim_id in zip(runs, ids, strict=True) if claim_id in held]
 
     @_locked
     def renew_claims(self, owner: str, runs: Iterable[RunKey], lease_until: datetime) -> None:

@@ -17,13 +17,21 @@ as it was claimed, for a takeover after a crash) and leaves the jobs table
 as APScheduler 3.11 lays it out. A claim locks the due rows with ``SELECT ... FOR UPDATE SKIP
 LOCKED`` (PostgreSQL; other schedulers pass over locked rows instead of waiting) or runs in a
 ``BEGIN IMMEDIATE`` transaction on a WAL-mode file (SQLite: one writer at a time across processes).
+
+Shared on PostgreSQL (psycopg 3 or psycopg2), every add, update and removal also sends a
+``NOTIFY`` on the channel :attr:`SQLAlchemyJobStore.notify_channel`, in the same transaction (so
+it is sent only if the change commits), and :meth:`~SQLAlchemyJobStore.watch_changes` listens on
+a connection of its own (:mod:`triggerkit.jobstores.watcher`). SQLite cannot notify: the other
+schedulers see changes when they next poll (``shared_poll_interval``).
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import pickle
-from collections.abc import Iterable, Sequence
+import select as _select
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
@@ -59,6 +67,7 @@ from .claims import Claim, ExpiredClaim, Planner, RunKey, plan_claim
 from .claims import from_micros as _from_micros
 from .claims import to_micros as _micros
 from .serializers import Serializer, make_serializer
+from .watcher import ChangeWatcher, new_token
 
 if TYPE_CHECKING:
     from ..job import Job
@@ -71,6 +80,10 @@ _UTC = timezone.utc
 _CHUNK = 500
 #: how long a SQLite connection waits for another process's write lock (milliseconds)
 _SQLITE_BUSY_MS = 60_000
+#: the DB-API drivers whose connections can LISTEN (see _PgListener)
+_LISTEN_DRIVERS = ("psycopg", "psycopg2")
+#: PostgreSQL's longest identifier, in bytes (a LISTEN channel is one)
+_PG_NAME_MAX = 63
 
 
 def _timestamp(run_time: datetime | None) -> float | None:
@@ -152,6 +165,10 @@ class SQLAlchemyJobStore(BaseJobStore):
         )
         self._engine_pid = os.getpid()
         self._shared = False
+        #: the PostgreSQL channel changes are announced on (once shared; ``None`` elsewhere)
+        self.notify_channel: str | None = None
+        self._token = ""
+        self._watcher: ChangeWatcher | None = None
 
     def start(self, scheduler: BaseScheduler, alias: str) -> None:
         super().start(scheduler, alias)
@@ -227,6 +244,7 @@ class SQLAlchemyJobStore(BaseJobStore):
                 connection.execute(insert)
             except IntegrityError:
                 raise ConflictingIdError(job.id) from None
+            self._notify(connection)
 
     def update_job(self, job: Job) -> None:
         update = (
@@ -237,6 +255,7 @@ class SQLAlchemyJobStore(BaseJobStore):
         with self.engine.begin() as connection:
             if connection.execute(update).rowcount == 0:
                 raise JobLookupError(job.id)
+            self._notify(connection)
         self.forget_unloadable(job.id)
 
     def update_jobs(self, jobs: Iterable[Job]) -> None:
@@ -263,6 +282,7 @@ class SQLAlchemyJobStore(BaseJobStore):
         )
         with self.engine.begin() as connection:
             connection.execute(update, params)
+            self._notify(connection)
         for job in jobs:
             self.forget_unloadable(job.id)
 
@@ -271,6 +291,7 @@ class SQLAlchemyJobStore(BaseJobStore):
         with self.engine.begin() as connection:
             if connection.execute(delete).rowcount == 0:
                 raise JobLookupError(job_id)
+            self._notify(connection)
         self.forget_unloadable(job_id)
 
     def remove_jobs(self, job_ids: Iterable[str]) -> list[str]:
@@ -289,6 +310,8 @@ class SQLAlchemyJobStore(BaseJobStore):
                     present = connection.execute(select(id_col).where(id_col.in_(chunk)))
                     removed.extend(present.scalars())
                     connection.execute(self.jobs_t.delete().where(id_col.in_(chunk)))
+            if removed:
+                self._notify(connection)
         for job_id in removed:
             self.forget_unloadable(job_id)
         return removed
@@ -296,6 +319,7 @@ class SQLAlchemyJobStore(BaseJobStore):
     def remove_all_jobs(self) -> None:
         with self.engine.begin() as connection:
             connection.execute(self.jobs_t.delete())
+            self._notify(connection)
         self.forget_unloadable()
 
     # -- shared by several schedulers ------------------------------------------------------------
@@ -311,6 +335,53 @@ class SQLAlchemyJobStore(BaseJobStore):
             self.engine.dispose()  # connections opened before the listeners: reopen them
         self._shared = True
         self._create(self.claims_t)
+        if self.engine.dialect.name == "postgresql":
+            # A token per process and per start: a store made before a fork gets one per child.
+            self._token = new_token()
+            self.notify_channel = _channel_name(self.jobs_t)
+
+    def _notify(self, connection: Any) -> None:
+        """Announce a change of the jobs table, in the caller's transaction (sent at commit)."""
+        if self.notify_channel is not None:
+            connection.execute(select(func.pg_notify(self.notify_channel, self._token)))
+
+    def watch_changes(self, on_change: Callable[[], None]) -> bool:
+        """On PostgreSQL, ``LISTEN`` on :attr:`notify_channel` in a daemon thread with its own
+        connection (taken from the engine and detached from its pool) and call ``on_change`` for
+        every other store object's change, and once after each reconnection. ``False``
+        (the scheduler polls) on SQLite and other databases, and with a driver other than
+        psycopg 3 or psycopg2."""
+        self._stop_watching()
+        if self.notify_channel is None:
+            return False
+        if self.engine.dialect.driver not in _LISTEN_DRIVERS:
+            self._logger.info(
+                "Job store %r: driver %r cannot LISTEN (use psycopg): changes made by other "
+                "schedulers are seen by polling",
+                self._alias,
+                self.engine.dialect.driver,
+            )
+            return False
+        channel, token, engine = self.notify_channel, self._token, self.engine
+
+        def connect() -> _PgListener:
+            return _PgListener(engine, channel, token)
+
+        self._watcher = ChangeWatcher(
+            f"triggerkit-listen-{self._alias}", connect, on_change, self._logger
+        )
+        self._watcher.start()
+        return True
+
+    @property
+    def watcher(self) -> ChangeWatcher | None:
+        """The running change watcher, if :meth:`watch_changes` started one."""
+        return self._watcher
+
+    def _stop_watching(self) -> None:
+        watcher, self._watcher = self._watcher, None
+        if watcher is not None:
+            watcher.stop()
 
     def _create(self, table: Table) -> None:
         """Create ``table`` unless it exists; several processes starting at once on a new
@@ -418,12 +489,26 @@ class SQLAlchemyJobStore(BaseJobStore):
             c.owner == owner,
         )
 
-    def mark_runs_started(self, owner: str, runs: Iterable[RunKey]) -> None:
+    def mark_runs_started(self, owner: str, runs: Iterable[RunKey]) -> list[RunKey]:
+        runs = list(runs)
         keys = self._claim_keys(runs)
-        if keys:
-            update = self.claims_t.update().where(self._claim_where(owner)).values(started=True)
-            with self.engine.begin() as connection:
-                connection.execute(update, keys)
+        if not keys:
+            return []
+        c = self.claims_t.c
+        update = self.claims_t.update().where(self._claim_where(owner)).values(started=True)
+        with self.engine.begin() as connection:
+            connection.execute(update, keys)
+            # In the same transaction: the claims still ours (a claim another scheduler took
+            # over has another owner and stays out).
+            held: set[tuple[str, int]] = set()
+            for chunk in _chunks(list(dict.fromkeys(job_id for job_id, _ in runs))):
+                rows = connection.execute(
+                    select(c.job_id, c.run_time).where(
+                        c.job_id.in_(chunk), c.owner == owner, c.started
+                    )
+                )
+                held.update((job_id, run_time) for job_id, run_time in rows)
+        return [run for run in runs if (run[0], _micros(run[1])) in held]
 
     def renew_claims(self, owner: str, runs: Iterable[RunKey], lease_until: datetime) -> None:
         keys = self._claim_keys(runs)
@@ -492,10 +577,54 @@ class SQLAlchemyJobStore(BaseJobStore):
         return {(job_id, _from_micros(run_time)): o for job_id, run_time, o in rows}
 
     def shutdown(self) -> None:
+        self._stop_watching()
         self.engine.dispose()
 
     def __repr__(self) -> str:
         return f"<{self.__class__.__name__} (url={self.engine.url})>"
+
+
+def _channel_name(table: Table) -> str:
+    """The NOTIFY channel of a jobs table: ``triggerkit:[schema.]table``, or a digest of that
+    name when it is longer than PostgreSQL allows."""
+    name = f"triggerkit:{table.fullname}"
+    if len(name.encode()) > _PG_NAME_MAX:
+        digest = hashlib.sha1(table.fullname.encode(), usedforsecurity=False).hexdigest()
+        name = f"triggerkit:{digest}"
+    return name
+
+
+class _PgListener:
+    """One ``LISTEN`` connection (psycopg 3 or psycopg2), for :class:`ChangeWatcher`."""
+
+    def __init__(self, engine: Any, channel: str, token: str) -> None:
+        self._channel = channel
+        self._token = token
+        self._proxy = engine.raw_connection()
+        self._proxy.detach()  # its own connection, closed by close(), never back in the pool
+        conn = self._conn = self._proxy.dbapi_connection
+        conn.autocommit = True
+        cursor = conn.cursor()
+        try:
+            cursor.execute('LISTEN "{}"'.format(channel.replace('"', '""')))
+        finally:
+            cursor.close()
+
+    def _others(self, notices: Iterable[Any]) -> bool:
+        return any(n.channel == self._channel and n.payload != self._token for n in notices)
+
+    def wait(self, timeout: float) -> bool:
+        conn = self._conn
+        if callable(getattr(conn, "notifies", None)):  # psycopg 3
+            return self._others(conn.notifies(timeout=timeout, stop_after=1))
+        # psycopg2: wait for the socket, then read what arrived
+        if conn.notifies or _select.select([conn], [], [], timeout)[0]:
+            conn.poll()
+        notices, conn.notifies[:] = list(conn.notifies), []
+        return self._others(notices)
+
+    def close(self) -> None:
+        self._proxy.close()
 
 
 def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:

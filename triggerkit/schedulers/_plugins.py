@@ -8,7 +8,6 @@ Third-party packages add names through the entry-point groups ``triggerkit.trigg
 
 from __future__ import annotations
 
-import importlib
 from importlib.metadata import entry_points
 from typing import Any
 
@@ -58,7 +57,7 @@ def _entry_point_refs(kind: str) -> dict[str, str]:
 def load_plugin(kind: str, alias: str, base: type[Any]) -> type[Any]:
     """Return the class registered as ``alias`` for ``kind`` (trigger, executor, jobstore).
 
-    :raises LookupError: for an unknown alias, or one whose module does not exist (yet)
+    :raises LookupError: for an unknown alias
     :raises TypeError: if the class found is not a subclass of ``base``
     """
     cached = _cache.get((kind, alias))
@@ -71,17 +70,7 @@ def load_plugin(kind: str, alias: str, base: type[Any]) -> type[Any]:
         raise LookupError(
             f'No {noun} by the name "{alias}" was found; known names: {", ".join(sorted(refs))}'
         )
-    module_name, _, class_name = ref.partition(":")
-    try:
-        importlib.import_module(module_name)
-    except ModuleNotFoundError as exc:
-        if exc.name != module_name:
-            raise  # the module exists but its driver is missing: let that error speak
-        raise LookupError(
-            f'The {noun} "{alias}" ({module_name}.{class_name}) is not available in this '
-            f"version of triggerkit yet: the module {module_name} does not exist"
-        ) from None
-    cls = ref_to_obj(ref)
+    cls = ref_to_obj(ref)  # a missing driver raises its own ImportError, naming the extra
     if not isinstance(cls, type) or not issubclass(cls, base):
         raise TypeError(f"The {noun} entry point {alias!r} ({ref}) is not a {base.__name__}")
     _cache[(kind, alias)] = cls

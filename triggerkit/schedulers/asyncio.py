@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 from ..errors import SchedulerNotRunningError
 from ..executors.base import BaseExecutor
 from ..util import maybe_ref
-from .base import BaseScheduler
+from ._timer import TimerScheduler
 
 __all__ = ["AsyncIOScheduler", "run_in_event_loop"]
 
@@ -51,7 +51,7 @@ def _current_loop() -> asyncio.AbstractEventLoop:
     return loop
 
 
-class AsyncIOScheduler(BaseScheduler):
+class AsyncIOScheduler(TimerScheduler):
     """A scheduler that runs on an asyncio (:pep:`3156`) event loop.
 
     The default executor can run jobs based on native coroutines (``async def``). Wake-ups,
@@ -65,7 +65,11 @@ class AsyncIOScheduler(BaseScheduler):
     """
 
     _eventloop: asyncio.AbstractEventLoop | None = None
-    _timeout: asyncio.TimerHandle | None = None
+
+    @property
+    def event_loop(self) -> asyncio.AbstractEventLoop | None:
+        """The event loop this scheduler runs on (``None`` before start when none was given)."""
+        return self._eventloop
 
     def start(self, paused: bool = False) -> None:
         if self._eventloop is None or self._eventloop.is_closed():
@@ -75,7 +79,7 @@ class AsyncIOScheduler(BaseScheduler):
     def shutdown(self, wait: bool = True) -> None:
         if not self.running:
             raise SchedulerNotRunningError
-        self._in_loop(self._shutdown, wait)
+        self._call_soon_threadsafe(partial(self._shutdown, wait))
 
     def _shutdown(self, wait: bool) -> None:
         if not self.running:
@@ -88,30 +92,17 @@ class AsyncIOScheduler(BaseScheduler):
         self._eventloop = maybe_ref(config.pop("event_loop", None))
         super()._configure(config)
 
-    def _in_loop(self, func: Any, *args: Any) -> None:
+    def _call_soon_threadsafe(self, func: Callable[[], Any]) -> None:
         loop = self._eventloop
-        if loop is None:
-            return
-        loop.call_soon_threadsafe(partial(func, *args))
+        if loop is not None:
+            loop.call_soon_threadsafe(func)
 
-    def _start_timer(self, wait_seconds: float | None) -> None:
-        self._stop_timer()
-        if wait_seconds is not None and self._eventloop is not None:
-            self._timeout = self._eventloop.call_later(wait_seconds, self._wakeup)
+    def _call_later(self, seconds: float, func: Callable[[], Any]) -> Any:
+        loop = self._eventloop
+        return loop.call_later(seconds, func) if loop is not None else None
 
-    def _stop_timer(self) -> None:
-        if self._timeout is not None:
-            self._timeout.cancel()
-            self._timeout = None
-
-    def wakeup(self) -> None:
-        self._in_loop(self._wakeup)
-
-    def _wakeup(self) -> None:
-        if not self.running:
-            return
-        self._stop_timer()
-        self._start_timer(self._process_jobs())
+    def _cancel_timer(self, handle: Any) -> None:
+        handle.cancel()
 
     def _create_default_executor(self) -> BaseExecutor:
         from ..executors.asyncio import AsyncIOExecutor

@@ -5,29 +5,27 @@
 submit their run times to the executors, store the next run times and report how long to sleep.
 Each concrete scheduler only decides *how* it sleeps and wakes up (a thread, an event loop, a
 greenlet, a Qt timer).
+
+Its helpers live beside it: ``_shared`` (claims and leases when ``shared=True``), ``_planner``
+(which run times of a due job to submit), ``_trigger_cache`` (one cron trigger per distinct set
+of arguments), ``_export`` (the JSON export codec), ``_diagnostics`` (configuration mistakes
+explained), ``_plugins`` (alias -> class); ``triggerkit._clock`` is the wall clock.
 """
 
 from __future__ import annotations
 
 import contextlib
-import difflib
-import functools
-import inspect
-import json
 import logging
-import os
-import socket
 import sys
 import threading
-import uuid
 from abc import ABCMeta, abstractmethod
-from base64 import b64decode, b64encode
 from collections.abc import Callable, Iterable, Mapping, MutableMapping
 from datetime import datetime, timedelta, timezone, tzinfo
 from typing import IO, Any, TypeVar
 
 from tzlocal import get_localzone
 
+from .. import _clock
 from ..errors import (
     ConflictingIdError,
     JobLookupError,
@@ -41,12 +39,8 @@ from ..events import (
     EVENT_EXECUTOR_ADDED,
     EVENT_EXECUTOR_REMOVED,
     EVENT_JOB_ADDED,
-    EVENT_JOB_ERROR,
-    EVENT_JOB_EXECUTED,
     EVENT_JOB_MAX_INSTANCES,
-    EVENT_JOB_MISSED,
     EVENT_JOB_MODIFIED,
-    EVENT_JOB_OUTCOME_UNKNOWN,
     EVENT_JOB_REMOVED,
     EVENT_JOB_SUBMITTED,
     EVENT_JOBSTORE_ADDED,
@@ -56,20 +50,20 @@ from ..events import (
     EVENT_SCHEDULER_SHUTDOWN,
     EVENT_SCHEDULER_START,
     JobEvent,
-    JobExecutionEvent,
     JobSubmissionEvent,
     SchedulerEvent,
 )
 from ..executors.base import BaseExecutor
 from ..job import Job, check_max_instances, check_misfire_grace_time
 from ..jobstores.base import BaseJobStore
-from ..jobstores.claims import Claim, ExpiredClaim, PlannedRuns, RunKey
-from ..marshalling import dumps_pickle, loads_pickle, obj_to_ref, ref_to_obj
 from ..triggers.base import BaseTrigger
 from ..util import asbool, asint, astimezone, maybe_ref, undefined
-from . import _clock
+from ._diagnostics import check_trigger_args, strip_prefix
+from ._export import read_job_states, write_job_states
+from ._planner import plan_runs
 from ._plugins import load_plugin
-from ._runtimes import plan_runs
+from ._shared import SharedStoreMixin
+from ._trigger_cache import shared_trigger
 
 __all__ = [
     "MAX_SLEEP",
@@ -93,7 +87,6 @@ TIMEOUT_MAX = 4294967  # Maximum value accepted by Event.wait() on Windows
 #: and reads the wall clock again, so a step of the clock either way is noticed within it.
 MAX_SLEEP = 60.0
 
-_PREFIXES = ("apscheduler.", "triggerkit.")
 _NOUNS = {"executor": "executor", "jobstore": "job store"}
 #: the longest back-off between retries of a failing job store, unless the retry interval is longer
 _RETRY_CAP = 60.0
@@ -101,7 +94,7 @@ _UTC = timezone.utc
 _F = TypeVar("_F", bound=Callable[..., Any])
 
 
-class BaseScheduler(metaclass=ABCMeta):
+class BaseScheduler(SharedStoreMixin, metaclass=ABCMeta):
     """Abstract base class for all schedulers.
 
     Takes the following keyword arguments (also accepted by :meth:`configure`, and in a flat
@@ -152,12 +145,7 @@ class BaseScheduler(metaclass=ABCMeta):
         # per store alias: consecutive failed passes, and a batch a failed pass could not write
         self._store_failures: dict[str, int] = {}
         self._unwritten: dict[str, _PassBatch] = {}
-        #: shared mode: this scheduler's id in claims, and its runs in flight per store alias
-        self.scheduler_id: str | None = None
-        self._in_flight: dict[str, set[RunKey]] = {}
-        self._in_flight_lock = threading.Lock()
-        self._leases_renewed_at: dict[str, datetime] = {}
-        self._shared_aliases: set[str] = set()
+        self._init_shared()
         self.state = STATE_STOPPED
         self.configure(gconfig or {}, **options)
 
@@ -193,7 +181,7 @@ class BaseScheduler(metaclass=ABCMeta):
             raise SchedulerAlreadyRunningError
         config: dict[str, Any] = {}
         for key, value in (gconfig or {}).items():
-            stripped = _strip_prefix(key, prefix)
+            stripped = strip_prefix(key, prefix)
             if stripped is None:
                 continue
             target = config
@@ -284,13 +272,7 @@ class BaseScheduler(metaclass=ABCMeta):
         with self._jobstores_lock:
             if "default" not in self._jobstores:
                 self.add_jobstore(self._create_default_jobstore(), "default")
-            if self.shared:
-                # Made at start, not in __init__: a scheduler created before a fork (gunicorn's
-                # pre-fork model) and started in each child gets one id per process.
-                self.scheduler_id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-                self._in_flight = {}
-                self._leases_renewed_at = {}
-                self._shared_aliases = set()
+            self._start_shared()
             for alias, store in self._jobstores.items():
                 store.start(self, alias)
                 self._enable_shared(alias, store)
@@ -757,16 +739,11 @@ class BaseScheduler(metaclass=ABCMeta):
                 if jobstore in (None, alias)
                 for job in store.get_all_jobs()
             ]
-        document = {
-            "version": 1,
-            "scheduler_version": _package_version(),
-            "jobs": [job.__getstate__() for job in jobs],
-        }
         with contextlib.ExitStack() as stack:
             out = (
                 outfile if not isinstance(outfile, str) else stack.enter_context(open(outfile, "w"))
             )
-            json.dump(document, out, default=_json_default)
+            write_job_states([job.__getstate__() for job in jobs], out)
 
     def import_jobs(self, infile: str | IO[str], jobstore: str = "default") -> None:
         """Add the jobs of a file written by :meth:`export_jobs` to ``jobstore``.
@@ -776,13 +753,10 @@ class BaseScheduler(metaclass=ABCMeta):
         """
         with contextlib.ExitStack() as stack:
             src = infile if not isinstance(infile, str) else stack.enter_context(open(infile))
-            document = json.load(src, object_hook=_json_object_hook)
-        if not isinstance(document, dict) or document.get("version") != 1:
-            version = document.get("version") if isinstance(document, dict) else None
-            raise ValueError(f"unrecognized version: {version}")
+            states = read_job_states(src)
         store = self._lookup_jobstore(jobstore)
         with self._jobstores_lock:
-            for state in document["jobs"]:
+            for state in states:
                 job = Job.__new__(Job)
                 job.__setstate__(state)
                 job._scheduler = self
@@ -851,13 +825,7 @@ class BaseScheduler(metaclass=ABCMeta):
 
     def _dispatch_event(self, event: SchedulerEvent) -> None:
         """Send ``event`` to every listener whose mask matches; log listener errors."""
-        if (
-            self.shared
-            and event.code & _RUN_ENDED
-            and isinstance(event, JobExecutionEvent)
-            and event.jobstore is not None
-        ):
-            self._release_run(event.jobstore, (event.job_id, event.scheduled_run_time))
+        self._run_ended(event)
         with self._listeners_lock:
             listeners = tuple(self._listeners)
         for callback, mask in listeners:
@@ -924,7 +892,7 @@ class BaseScheduler(metaclass=ABCMeta):
         except TypeError:
             # Explain a wrong argument name (checked only on failure: signature() is slow).
             if kind == "trigger":
-                _check_trigger_args(alias, cls, options)
+                check_trigger_args(alias, cls, options)
             raise
 
     def _create_trigger(self, trigger: Any, trigger_args: dict[str, Any]) -> BaseTrigger:
@@ -943,11 +911,13 @@ class BaseScheduler(metaclass=ABCMeta):
                 f"Expected a trigger instance or string, got {trigger.__class__.__name__} instead"
             )
         trigger_args.setdefault("timezone", self.timezone)
-        shared = _shared_trigger_key(trigger, trigger_args)
-        if shared is not None:
-            cached: BaseTrigger = _shared_trigger(self, *shared)
+        cached = shared_trigger(trigger, trigger_args, self._build_trigger)
+        if cached is not None:
             return cached
-        instance: BaseTrigger = self._create_plugin_instance("trigger", trigger, trigger_args)
+        return self._build_trigger(trigger, trigger_args)
+
+    def _build_trigger(self, alias: str, trigger_args: dict[str, Any]) -> BaseTrigger:
+        instance: BaseTrigger = self._create_plugin_instance("trigger", alias, trigger_args)
         return instance
 
     # -- the loop ------------------------------------------------------------------------------
@@ -1050,269 +1020,6 @@ class BaseScheduler(metaclass=ABCMeta):
             wait_seconds,
         )
         return wait_seconds
-
-    # -- shared stores (shared=True): claims with leases --------------------------------------
-
-    def _enable_shared(self, alias: str, store: BaseJobStore) -> None:
-        if not self.shared:
-            return
-        if not store.supports_shared:
-            self._logger.warning(
-                "Job store %r (%s) cannot be shared between schedulers: its jobs run in this "
-                "scheduler only",
-                alias,
-                type(store).__name__,
-            )
-            return
-        store.enable_shared()
-        self._shared_aliases.add(alias)
-        if store.watch_changes(self._store_changed):
-            self._logger.debug("Job store %r tells this scheduler of changes made by others", alias)
-
-    def _store_changed(self) -> None:
-        """A shared store's watcher saw a job change made by another scheduler: look at once.
-
-        Called from the store's watcher thread; ``wakeup`` is thread-safe in every scheduler.
-        """
-        if self.running:
-            self.wakeup()
-
-    def _process_shared_store(
-        self, alias: str, store: BaseJobStore, now: datetime, events: list[SchedulerEvent]
-    ) -> datetime | None:
-        """Claim and submit the due runs of a shared store; return when to look again."""
-        owner = self.scheduler_id
-        assert owner is not None
-        lease_until = now + timedelta(seconds=self.shared_lease)
-        to_run: list[tuple[Job, list[datetime]]] = []
-        try:
-            self._renew_leases(alias, store, now)
-            for expired in store.take_expired_claims(now, owner, lease_until):
-                job = self._recover_run(alias, store, expired, now, events)
-                if job is not None:
-                    to_run.append((job, [expired.run_time]))
-            claims = store.claim_due_runs(
-                now, owner, lease_until, functools.partial(self._plan_shared, now=now), _CLAIMS
-            )
-        except Exception as exc:
-            # Runs taken over or claimed here stay unstarted: when their lease ends, a
-            # scheduler takes them over.
-            return self._store_failed(alias, now, exc)
-        for claim in claims:
-            if self._report_claim(alias, claim, events):
-                to_run.append((claim.job, claim.run_times))
-        keys = [(job.id, run_time) for job, run_times in to_run for run_time in run_times]
-        if keys:
-            # Marked started BEFORE the executor has them: a run can end before any later write,
-            # and a crash after this point must never let another scheduler run it again (it is
-            # reported as of unknown outcome instead).
-            try:
-                store.mark_runs_started(owner, keys)
-            except Exception as exc:
-                self._logger.warning(
-                    "Could not record %d claimed run(s) as started in job store %r: not running "
-                    "them; a scheduler takes them over when their lease ends",
-                    len(keys),
-                    alias,
-                )
-                return self._store_failed(alias, now, exc)
-        for job, run_times in to_run:
-            self._submit_runs(alias, job, run_times, events)
-        if len(claims) >= _CLAIMS:
-            return now.astimezone(_UTC)  # more are due: claim them in the next pass, at once
-        try:
-            store_next = store.get_next_run_time()
-        except Exception as exc:
-            return self._store_failed(alias, now, exc)
-        self._store_failures.pop(alias, None)
-        if store_next is None:
-            return None
-        store_next = store_next.astimezone(_UTC)
-        if not claims and store_next <= now.astimezone(_UTC):
-            # Due, but another scheduler holds those jobs (locked, or in its transaction): look
-            # again shortly rather than spin on the store until it commits.
-            return now.astimezone(_UTC) + timedelta(seconds=_CONTENDED_RETRY)
-        return store_next
-
-    def _plan_shared(self, job: Job, now: datetime) -> PlannedRuns:
-        """The planner a shared store calls for each due job it locked (see jobstores.claims)."""
-        try:
-            plan = plan_runs(job, now)
-        except Exception as exc:
-            self._logger.exception('Error processing job "%s" -- pausing it', job)
-            job._modify(next_run_time=None)
-            return PlannedRuns([], None, error=exc)
-        if plan.resume_at is not None:
-            next_run: datetime | None = plan.resume_at
-        elif plan.run_times:
-            next_run = plan.next_fire
-        else:
-            next_run = job.next_run_time
-        job._modify(next_run_time=next_run)
-        return PlannedRuns(plan.run_times, next_run, plan.skipped)
-
-    def _report_claim(self, alias: str, claim: Claim, events: list[SchedulerEvent]) -> bool:
-        """Log and report what a claim skipped or removed; True if it has runs to submit."""
-        job = claim.job
-        if claim.skipped is not None:
-            self._logger.warning(
-                'Run times of job "%s" from %s to %s were missed by more than the grace time; '
-                "skipped them without reporting each one",
-                job,
-                claim.skipped[0],
-                claim.skipped[1],
-            )
-        if claim.busy:
-            self._logger.warning(
-                'Execution of job "%s" skipped: maximum number of running instances reached '
-                "(%d) across the schedulers sharing job store %r",
-                job,
-                job.max_instances,
-                alias,
-            )
-            events.append(JobSubmissionEvent(EVENT_JOB_MAX_INSTANCES, job.id, alias, claim.busy))
-        if claim.removed:
-            self._dispatch_event(JobEvent(EVENT_JOB_REMOVED, job.id, alias))
-            self._logger.info("Removed job %s", job.id)
-        return bool(claim.run_times)
-
-    def _submit_runs(
-        self, alias: str, job: Job, run_times: list[datetime], events: list[SchedulerEvent]
-    ) -> list[RunKey]:
-        keys: list[RunKey] = [(job.id, run_time) for run_time in run_times]
-        with self._in_flight_lock:
-            self._in_flight.setdefault(alias, set()).update(keys)
-        try:
-            executor = self._lookup_executor(job.executor)
-            executor.submit_job(job, run_times)
-        except MaxInstancesReachedError:
-            self._logger.warning(
-                'Execution of job "%s" skipped: maximum number of running instances reached (%d)',
-                job,
-                job.max_instances,
-            )
-            events.append(JobSubmissionEvent(EVENT_JOB_MAX_INSTANCES, job.id, alias, run_times))
-        except BaseException:
-            # Not handed to the executor (shut down under us, or broken): the run is known not
-            # to have started; report it missed and free its claim.
-            if self.state != STATE_STOPPED:
-                self._logger.exception(
-                    'Error submitting job "%s" to executor "%s"', job, job.executor
-                )
-            self._logger.warning(
-                'Run(s) of job "%s" at %s not submitted: reported as missed',
-                job,
-                ", ".join(str(run_time) for run_time in run_times),
-            )
-            for run_time in run_times:
-                self._dispatch_event(JobExecutionEvent(EVENT_JOB_MISSED, job.id, alias, run_time))
-            return []
-        else:
-            events.append(JobSubmissionEvent(EVENT_JOB_SUBMITTED, job.id, alias, run_times))
-            return keys
-        for key in keys:  # skipped (max instances, reported): nothing runs, free the claims
-            self._release_run(alias, key)
-        return []
-
-    def _recover_run(
-        self,
-        alias: str,
-        store: BaseJobStore,
-        expired: ExpiredClaim,
-        now: datetime,
-        events: list[SchedulerEvent],
-    ) -> Job | None:
-        """Return the job of a run to take over, or report the run (whose claiming scheduler
-        stopped renewing its lease) and release it."""
-        job_id, run_time = expired.job_id, expired.run_time
-        key: RunKey = (job_id, run_time)
-        job = expired.job
-        late = now.astimezone(_UTC) - run_time
-        if expired.started:
-            self._logger.warning(
-                "Run of job %r scheduled at %s was handed to an executor by scheduler %s, whose "
-                "claim expired: its outcome is unknown; it is not run again",
-                job_id,
-                run_time,
-                expired.previous_owner,
-            )
-            code = EVENT_JOB_OUTCOME_UNKNOWN
-        elif job is None:
-            self._logger.warning(
-                "Run of job %r scheduled at %s (claimed by scheduler %s, which stopped) is "
-                "dropped: its job cannot be restored",
-                job_id,
-                run_time,
-                expired.previous_owner,
-            )
-            code = EVENT_JOB_MISSED
-        elif job.misfire_grace_time is not None and late > timedelta(
-            seconds=job.misfire_grace_time
-        ):
-            self._logger.warning(
-                'Run time of job "%s" was missed by %s (claimed by scheduler %s, which stopped)',
-                job,
-                late,
-                expired.previous_owner,
-            )
-            code = EVENT_JOB_MISSED
-        else:
-            self._logger.info(
-                'Taking over run of job "%s" scheduled at %s from scheduler %s',
-                job,
-                run_time,
-                expired.previous_owner,
-            )
-            return job
-        events.append(JobExecutionEvent(code, job_id, alias, run_time))
-        owner = self.scheduler_id
-        assert owner is not None
-        store.release_runs(owner, [key])
-        return None
-
-    def _renew_leases(self, alias: str, store: BaseJobStore, now: datetime) -> None:
-        """Extend the leases of this scheduler's runs in flight, every third of a lease."""
-        last = self._leases_renewed_at.get(alias)
-        if last is not None and (now - last).total_seconds() < self.shared_lease / 3:
-            return
-        with self._in_flight_lock:
-            runs = list(self._in_flight.get(alias, ()))
-        owner = self.scheduler_id
-        assert owner is not None
-        if runs:
-            store.renew_claims(owner, runs, now + timedelta(seconds=self.shared_lease))
-        self._leases_renewed_at[alias] = now
-
-    def _renew_all_leases(self) -> None:
-        now = self._now()
-        with self._jobstores_lock:
-            for alias in list(self._shared_aliases):
-                try:
-                    self._renew_leases(alias, self._jobstores[alias], now)
-                except Exception as exc:
-                    self._store_failed(alias, now, exc)
-
-    def _release_run(self, alias: str, key: RunKey) -> None:
-        """Delete the claim of a run that ended (called from the executors' threads too)."""
-        with self._in_flight_lock:
-            runs = self._in_flight.get(alias)
-            if runs is None or key not in runs:
-                return
-            runs.discard(key)
-        store = self._jobstores.get(alias)
-        owner = self.scheduler_id
-        if store is None or owner is None:
-            return
-        try:
-            store.release_runs(owner, [key])
-        except Exception:
-            self._logger.exception(
-                "Could not release the claim on run %s of job %r in job store %r: when its "
-                "lease ends it will be reported as of unknown outcome",
-                key[1],
-                key[0],
-                alias,
-            )
 
     def _write_unwritten(self, store_alias: str, store: BaseJobStore) -> bool:
         """Write the batch a failed pass left for ``store``, if any; False if it fails again."""
@@ -1436,14 +1143,6 @@ class BaseScheduler(metaclass=ABCMeta):
                 self._logger.info("Removed job %s", job_id)
 
 
-#: the event codes that end a run (its claim is released when they are dispatched)
-_RUN_ENDED = EVENT_JOB_EXECUTED | EVENT_JOB_ERROR | EVENT_JOB_MISSED
-#: the most due jobs one shared pass claims from a store (the rest in the next pass, at once)
-_CLAIMS = 500
-#: seconds before a shared pass looks again at due jobs another scheduler is claiming
-_CONTENDED_RETRY = 0.05
-
-
 class _UnwrittenBatch(Exception):
     """The next run times of a pass's due jobs are not stored yet (the store failed)."""
 
@@ -1465,139 +1164,3 @@ class _PassBatch:
 
     def __init__(self) -> None:
         self.updates: list[Job] = []
-
-
-# Cron triggers are immutable and read no clock when built, so jobs with the same cron
-# arguments can share one instance: parsing them again for each of 100,000 jobs is the
-# largest cost of add_job, and the copies the largest part of the memory.
-_SHAREABLE_TRIGGERS = frozenset({"cron"})
-
-
-def _shared_trigger_key(alias: str, args: dict[str, Any]) -> tuple[str, tuple[Any, ...]] | None:
-    """Return the cache key of a shareable trigger, or ``None`` when it cannot be shared.
-
-    The key holds each argument with its exact type and, for datetimes, the instant, the
-    ``fold`` and the zone: ``==`` alone would take ``True`` for ``1`` and the two 01:30s of a
-    fall-back night for each other (Python ignores ``fold`` comparing times of one zone).
-    """
-    if alias not in _SHAREABLE_TRIGGERS:
-        return None
-    items = []
-    for name, value in sorted(args.items()):
-        exact = _exact_key(value)
-        if exact is None:
-            return None
-        items.append((name, value, exact))
-    key = tuple(items)
-    try:
-        hash(key)
-    except TypeError:
-        return None
-    return alias, key
-
-
-_PLAIN_TYPES = frozenset({str, int, float, bool, type(None)})
-
-
-def _exact_key(value: Any) -> tuple[Any, ...] | None:
-    """A hashable stand-in for ``value`` equal only for interchangeable values (else None)."""
-    kind = type(value)
-    if kind in _PLAIN_TYPES:
-        return (kind, repr(value))
-    if kind is datetime:
-        zone = _exact_key(value.tzinfo) if value.tzinfo is not None else (None,)
-        if zone is None:
-            return None
-        return (kind, value.isoformat(), value.fold, zone)
-    if isinstance(value, tzinfo):
-        return (kind, id(value), str(value))
-    if kind is tuple:
-        parts = [_exact_key(item) for item in value]
-        if any(part is None for part in parts):
-            return None
-        return (kind, tuple(parts))
-    return None
-
-
-@functools.lru_cache(maxsize=4096)
-def _build_shared_trigger(alias: str, items: tuple[Any, ...]) -> Any:
-    return load_plugin("trigger", alias, BaseTrigger)(**_args_of(items))
-
-
-def _args_of(items: tuple[Any, ...]) -> dict[str, Any]:
-    return {name: value for name, value, _ in items}
-
-
-def _shared_trigger(sched: BaseScheduler, alias: str, items: tuple[Any, ...]) -> Any:
-    try:
-        return _build_shared_trigger(alias, items)
-    except TypeError:
-        # Not cached: let the normal path build it again and explain a wrong argument name.
-        return sched._create_plugin_instance("trigger", alias, _args_of(items))
-
-
-def _package_version() -> str:
-    from .._version import __version__
-
-    return str(__version__)
-
-
-def _json_default(obj: Any) -> Any:
-    state = obj.__getstate__() if hasattr(obj, "__setstate__") else None
-    if isinstance(state, Mapping):
-        cls = type(obj)
-        return {
-            "__apscheduler_class__": obj_to_ref(cls),
-            "__apscheduler_state__": state,
-        }
-    return {"__apscheduler_pickle__": b64encode(dumps_pickle(obj)).decode("ascii")}
-
-
-def _json_object_hook(obj: dict[str, Any]) -> Any:
-    if "__apscheduler_pickle__" in obj:
-        return loads_pickle(b64decode(obj["__apscheduler_pickle__"]))
-    if "__apscheduler_class__" in obj and "__apscheduler_state__" in obj:
-        # a file exported by APScheduler itself names apscheduler.* classes: ref_to_obj maps them
-        instance = object.__new__(ref_to_obj(obj["__apscheduler_class__"]))
-        instance.__setstate__(obj["__apscheduler_state__"])
-        return instance
-    return obj
-
-
-def _strip_prefix(key: str, prefix: str | None) -> str | None:
-    """Return ``key`` without its configuration prefix, or ``None`` to skip the key."""
-    if not prefix:
-        return key
-    for candidate in (prefix, *_PREFIXES):
-        if key.startswith(candidate):
-            return key[len(candidate) :]
-    return None
-
-
-def _check_trigger_args(alias: str, cls: type[Any], options: Mapping[str, Any]) -> None:
-    """Reject argument names the trigger's constructor does not take, naming the allowed ones.
-
-    :raises TypeError: like the constructor would, but with the allowed names and a suggestion
-    """
-    try:
-        params = inspect.signature(cls).parameters
-    except (TypeError, ValueError):
-        return
-    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
-        return
-    allowed = [
-        name
-        for name, p in params.items()
-        if p.kind in (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
-    ]
-    unknown = [name for name in options if name not in allowed]
-    if not unknown:
-        return
-    hints = []
-    for name in unknown:
-        close = difflib.get_close_matches(name, allowed, n=1)
-        hints.append(f"{name!r} (did you mean {close[0]!r}?)" if close else repr(name))
-    raise TypeError(
-        f"The {alias!r} trigger does not take the argument(s) {', '.join(hints)}; "
-        f"allowed: {', '.join(allowed)}"
-    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from . import _clock
+from .. import _clock
 from .base import STATE_STOPPED, TIMEOUT_MAX, BaseScheduler
 
 __all__ = ["BlockingScheduler"]

@@ -8,6 +8,7 @@ try:
     import gevent  # type: ignore[import-untyped]
     from gevent.event import Event  # type: ignore[import-untyped]
     from gevent.lock import RLock  # type: ignore[import-untyped]
+    from gevent.monkey import get_original  # type: ignore[import-untyped]
 except ImportError as exc:  # pragma: no cover - depends on the environment
     raise ImportError(
         "GeventScheduler requires gevent: pip install 'triggerkit-cron[gevent]'"
@@ -19,14 +20,24 @@ from .blocking import BlockingScheduler
 
 __all__ = ["GeventScheduler"]
 
+#: the native thread id, whether or not ``threading`` is monkey-patched
+_native_thread_id = get_original("_thread", "get_ident")
+
 
 class GeventScheduler(BlockingScheduler):
-    """A scheduler that runs as a Gevent greenlet; :meth:`start` returns the greenlet."""
+    """A scheduler that runs as a Gevent greenlet; :meth:`start` returns the greenlet.
+
+    :meth:`wakeup` may be called from any native thread (a shared store's watcher, a thread of
+    the application): from a thread other than the hub's, it is handed to the hub's loop with
+    ``run_callback_threadsafe`` (a gevent ``Event`` is meant for one thread's greenlets).
+    """
 
     _greenlet: Any = None
+    _hub: Any = None
 
     def start(self, *args: Any, **kwargs: Any) -> Any:
         self._event = Event()
+        self._hub = gevent.get_hub()
         BaseScheduler.start(self, *args, **kwargs)
         self._greenlet = gevent.spawn(self._main_loop)
         return self._greenlet
@@ -37,6 +48,13 @@ class GeventScheduler(BlockingScheduler):
         if greenlet is not None and greenlet is not gevent.getcurrent():
             greenlet.join()
         self._greenlet = None
+
+    def wakeup(self) -> None:
+        hub = self._hub
+        if hub is None or hub.thread_ident == _native_thread_id():
+            self._event.set()
+        else:
+            hub.loop.run_callback_threadsafe(self._event.set)
 
     def _create_lock(self) -> Any:
         return RLock()

@@ -17,7 +17,7 @@ except ImportError as exc:  # pragma: no cover - depends on the environment
 from ..errors import SchedulerNotRunningError
 from ..executors.base import BaseExecutor
 from ..util import maybe_ref
-from .base import BaseScheduler
+from ._timer import TimerScheduler
 
 __all__ = ["SchedulerNotRunningError", "TornadoScheduler", "run_in_ioloop"]
 
@@ -34,7 +34,7 @@ def run_in_ioloop(func: _F) -> _F:
     return wrapper  # type: ignore[return-value]
 
 
-class TornadoScheduler(BaseScheduler):
+class TornadoScheduler(TimerScheduler):
     """A scheduler that runs on a Tornado IOLoop.
 
     The default executor can run jobs based on native coroutines (``async def``).
@@ -45,34 +45,24 @@ class TornadoScheduler(BaseScheduler):
     """
 
     _ioloop: IOLoop
-    _timeout: Any = None
 
-    def shutdown(self, *args: Any, **kwargs: Any) -> None:
-        super().shutdown(*args, **kwargs)
-        self._ioloop.add_callback(self._stop_timer)
+    @property
+    def io_loop(self) -> IOLoop:
+        """The Tornado IOLoop this scheduler runs on (its executors run jobs on it too)."""
+        return self._ioloop
 
     def _configure(self, config: dict[str, Any]) -> None:
         self._ioloop = maybe_ref(config.pop("io_loop", None)) or IOLoop.current()
         super()._configure(config)
 
-    def _start_timer(self, wait_seconds: float | None) -> None:
-        self._stop_timer()
-        if wait_seconds is not None:
-            self._timeout = self._ioloop.add_timeout(timedelta(seconds=wait_seconds), self._wakeup)
+    def _call_soon_threadsafe(self, func: Callable[[], Any]) -> None:
+        self._ioloop.add_callback(func)
 
-    def _stop_timer(self) -> None:
-        if self._timeout is not None:
-            self._ioloop.remove_timeout(self._timeout)
-            self._timeout = None
+    def _call_later(self, seconds: float, func: Callable[[], Any]) -> Any:
+        return self._ioloop.add_timeout(timedelta(seconds=seconds), func)
 
-    def wakeup(self) -> None:
-        self._ioloop.add_callback(self._wakeup)
-
-    def _wakeup(self) -> None:
-        if not self.running:
-            return
-        self._stop_timer()
-        self._start_timer(self._process_jobs())
+    def _cancel_timer(self, handle: Any) -> None:
+        self._ioloop.remove_timeout(handle)
 
     def _create_default_executor(self) -> BaseExecutor:
         from ..executors.tornado import TornadoExecutor

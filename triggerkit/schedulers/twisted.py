@@ -16,7 +16,7 @@ except ImportError as exc:  # pragma: no cover - depends on the environment
 from ..errors import SchedulerNotRunningError
 from ..executors.base import BaseExecutor
 from ..util import maybe_ref
-from .base import BaseScheduler
+from ._timer import TimerScheduler
 
 __all__ = ["SchedulerNotRunningError", "TwistedScheduler", "run_in_reactor"]
 
@@ -33,7 +33,7 @@ def run_in_reactor(func: _F) -> _F:
     return wrapper  # type: ignore[return-value]
 
 
-class TwistedScheduler(BaseScheduler):
+class TwistedScheduler(TimerScheduler):
     """A scheduler that runs on a Twisted reactor.
 
     Extra options:
@@ -44,34 +44,25 @@ class TwistedScheduler(BaseScheduler):
     """
 
     _reactor: Any
-    _delayedcall: Any = None
+
+    @property
+    def reactor(self) -> Any:
+        """The Twisted reactor this scheduler runs in (its executors use its thread pool)."""
+        return self._reactor
 
     def _configure(self, config: dict[str, Any]) -> None:
         self._reactor = maybe_ref(config.pop("reactor", default_reactor))
         super()._configure(config)
 
-    def shutdown(self, *args: Any, **kwargs: Any) -> None:
-        super().shutdown(*args, **kwargs)
-        self._reactor.callFromThread(self._stop_timer)
+    def _call_soon_threadsafe(self, func: Callable[[], Any]) -> None:
+        self._reactor.callFromThread(func)
 
-    def _start_timer(self, wait_seconds: float | None) -> None:
-        self._stop_timer()
-        if wait_seconds is not None:
-            self._delayedcall = self._reactor.callLater(wait_seconds, self._wakeup)
+    def _call_later(self, seconds: float, func: Callable[[], Any]) -> Any:
+        return self._reactor.callLater(seconds, func)
 
-    def _stop_timer(self) -> None:
-        if self._delayedcall is not None and self._delayedcall.active():
-            self._delayedcall.cancel()
-        self._delayedcall = None
-
-    def wakeup(self) -> None:
-        self._reactor.callFromThread(self._wakeup)
-
-    def _wakeup(self) -> None:
-        if not self.running:
-            return
-        self._stop_timer()
-        self._start_timer(self._process_jobs())
+    def _cancel_timer(self, handle: Any) -> None:
+        if handle.active():
+            handle.cancel()
 
     def _create_default_executor(self) -> BaseExecutor:
         from ..executors.twisted import TwistedExecutor

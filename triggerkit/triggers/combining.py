@@ -13,7 +13,7 @@ from types import ModuleType
 from typing import Any
 
 from .. import _engine
-from .._schedule import Masks
+from .._constants import Masks
 from ..marshalling import obj_to_ref, ref_to_obj
 from .base import BaseTrigger, check_jitter
 

@@ -10,10 +10,11 @@ from zoneinfo import ZoneInfo
 from tzlocal import get_localzone
 
 from ..._constants import Masks
-from ..._schedule import shared_core
+from ..._croncore import shared_core
 from ...errors import CronSpecError
 from ...util import astimezone, convert_to_datetime, datetime_repr
 from ..base import BaseTrigger, check_jitter, warn_if_ends_before_start
+from ._values import masks_of
 from .fields import (
     DEFAULT_VALUES,
     BaseField,
@@ -75,20 +76,44 @@ def _masks_for(fields: tuple[BaseField, ...]) -> tuple[Masks, bool]:
 
 
 @lru_cache(maxsize=8192, typed=True)
-def _spec_for(*values: Any) -> tuple[tuple[BaseField, ...], Masks, bool]:
-    """Return the parsed fields, masks and rule-O flag of the eight field values, in order.
+def _spec_for(
+    *values: Any,
+) -> tuple[tuple[BaseField, ...] | None, tuple[Any, ...], Masks, bool]:
+    """Return the fields (or the packed values), masks and rule-O flag of eight field values.
 
-    ``typed``: ``hour=True`` is an error, not ``hour=1``. Fields and masks are never changed
-    after parsing, so triggers with the same values share them.
+    The fields are ``None`` when the values are in the common forms, whose masks come straight
+    from the text; the trigger keeps the values packed and parses them when ``fields`` is
+    read. ``typed``: ``hour=True`` is an error, not ``hour=1``. Nothing here is changed after
+    parsing, so triggers with the same values share it all.
     """
-    fields = tuple(
-        _make_field(CronTrigger.FIELDS_MAP[name], name, exprs, is_default)
-        for name, exprs, is_default in _defaulted(
-            dict(zip(CronTrigger.FIELD_NAMES, values, strict=True))
-        )
-    )
+    found = masks_of(values)
+    if found is not None:
+        return None, _pack(values), found[0], found[1]
+    fields = tuple(_parse_fields(values))
     masks, follows = _masks_for(fields)
-    return fields, masks, follows
+    return fields, (), masks, follows
+
+
+def _pack(values: tuple[Any, ...]) -> tuple[Any, ...]:
+    """The eight values as ``(first, value, ...)`` from the first given to the last given:
+    what a trigger keeps until its fields are read (most of the eight are ``None``)."""
+    given = [i for i, value in enumerate(values) if value is not None] or [8]
+    return (given[0], *values[given[0] : given[-1] + 1])
+
+
+def _unpack(packed: tuple[Any, ...]) -> tuple[Any, ...]:
+    first: int = packed[0]
+    values: tuple[Any, ...] = (None,) * first + packed[1:]
+    return values + (None,) * (8 - len(values))
+
+
+def _parse_fields(values: tuple[Any, ...]) -> list[BaseField]:
+    """Parse the eight field values into APScheduler 3's field objects (shared when cached)."""
+    given = dict(zip(CronTrigger.FIELD_NAMES, values, strict=True))
+    return [
+        _make_field(CronTrigger.FIELDS_MAP[name], name, exprs, is_default)
+        for name, exprs, is_default in _defaulted(given)
+    ]
 
 
 def _defaulted(given: dict[str, Any]) -> list[tuple[str, Any, bool]]:
@@ -145,7 +170,7 @@ class CronTrigger(BaseTrigger):
 
     __slots__ = (
         "end_date",
-        "fields",
+        "_fields",
         "jitter",
         "start_date",
         "timezone",
@@ -153,6 +178,8 @@ class CronTrigger(BaseTrigger):
         "dst_overlap",
         "_core",
     )
+
+    _fields: list[BaseField] | tuple[Any, ...]
 
     def __init__(
         self,
@@ -183,38 +210,44 @@ class CronTrigger(BaseTrigger):
             self.timezone = astimezone(end_date.tzinfo)
         else:
             self.timezone = _local_zone()
-        self.start_date = convert_to_datetime(start_date, self.timezone, "start_date")
-        self.end_date = convert_to_datetime(end_date, self.timezone, "end_date")
-        # APScheduler 3 accepts an end_date before start_date: the trigger never fires
-        warn_if_ends_before_start("cron", self.start_date, self.end_date)
-        check_jitter(jitter)
+        self.start_date = self.end_date = None
+        if start_date is not None or end_date is not None:
+            self.start_date = convert_to_datetime(start_date, self.timezone, "start_date")
+            self.end_date = convert_to_datetime(end_date, self.timezone, "end_date")
+            # APScheduler 3 accepts an end_date before start_date: the trigger never fires
+            warn_if_ends_before_start("cron", self.start_date, self.end_date)
+        if jitter is not None:
+            check_jitter(jitter)
         self.jitter = jitter
         self.dst_gap = dst_gap
         self.dst_overlap = dst_overlap
 
-        try:  # the same field values as an earlier trigger: its parsed fields and masks
-            fields, masks, follows = _spec_for(
+        try:  # the same field values as an earlier trigger: its masks (and fields)
+            fields, packed, masks, follows = _spec_for(
                 year, month, day, week, day_of_week, hour, minute, second
             )
-        except TypeError:  # an unhashable value: parsed below, which names the field
-            pass
-        else:
-            assert self.timezone is not None
-            self.fields: list[BaseField] = list(fields)
-            self._core = shared_core(masks, self.timezone, follows, dst_gap, dst_overlap)
-            return
-        given = dict(
-            zip(
-                self.FIELD_NAMES,
-                (year, month, day, week, day_of_week, hour, minute, second),
-                strict=True,
+        except TypeError:  # an unhashable value: parsed here, which names the field
+            self._fields = _parse_fields(
+                (year, month, day, week, day_of_week, hour, minute, second)
             )
-        )
-        self.fields = [
-            _make_field(self.FIELDS_MAP[name], name, exprs, is_default)
-            for name, exprs, is_default in _defaulted(given)
-        ]
-        self._build()
+            self._build()
+            return
+        # the packed values stand for the fields until they are first read
+        self._fields = packed if fields is None else list(fields)
+        assert self.timezone is not None
+        self._core = shared_core(masks, self.timezone, follows, dst_gap, dst_overlap)
+
+    @property
+    def fields(self) -> list[BaseField]:
+        """The eight APScheduler 3 field objects, year to second (parsed on first read)."""
+        fields = self._fields
+        if isinstance(fields, tuple):
+            fields = self._fields = _parse_fields(_unpack(fields))
+        return fields
+
+    @fields.setter
+    def fields(self, value: list[BaseField] | tuple[BaseField, ...]) -> None:
+        self._fields = value if isinstance(value, list) else list(value)
 
     def _build(self) -> None:
         masks, follows = _masks_for(tuple(self.fields))
@@ -264,7 +297,7 @@ class CronTrigger(BaseTrigger):
             # the common cases, without conversions
             if previous_fire_time is None:
                 if now.tzinfo is not None:
-                    return self._core.next(now, inclusive=True)
+                    return self._core.search.next(now, True)
             elif previous_fire_time is now or (
                 previous_fire_time.tzinfo is now.tzinfo
                 and type(now.tzinfo) is timezone
@@ -272,7 +305,7 @@ class CronTrigger(BaseTrigger):
             ):
                 # previous at or before now (a fixed offset: wall clocks compare as instants):
                 # the search starts just after previous, as below
-                return self._core.next(previous_fire_time)
+                return self._core.search.next(previous_fire_time)
         # Instants are compared and shifted in UTC: same-zone datetimes compare (and subtract)
         # as wall clocks, ignoring fold.
         now_utc = now.astimezone(_UTC)
@@ -285,7 +318,7 @@ class CronTrigger(BaseTrigger):
             start = max(now_utc, self.start_date.astimezone(_UTC))
         else:
             start = now_utc
-        found = self._core.next(start, inclusive=True)
+        found = self._core.search.next(start, True)
         if found is None:
             return None
         end = self.end_date
@@ -311,7 +344,7 @@ class CronTrigger(BaseTrigger):
         end, start = self.end_date, self.start_date
         if end is not None and before.astimezone(_UTC) > end.astimezone(_UTC):
             before, inclusive = end, True
-        found = self._core.prev(before, inclusive)
+        found = self._core.search.prev(before, inclusive)
         if found is None or (start is not None and found.astimezone(_UTC) < start.astimezone(_UTC)):
             return None
         return found

@@ -12,15 +12,26 @@ import re
 from calendar import monthrange
 from datetime import datetime
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from ..._constants import APS_LIMITS, MONTH_NAMES, WEEKDAY_NAMES
 from ...errors import CronSpecError
 
-if TYPE_CHECKING:
-    from .fields import BaseField
+
+class FieldLike(Protocol):
+    """What an expression needs of its field (:class:`~.fields.BaseField` is one)."""
+
+    name: str
+
+    def get_value(self, dateval: datetime) -> int: ...
+
+    def get_min(self, dateval: datetime) -> int: ...
+
+    def get_max(self, dateval: datetime) -> int: ...
+
 
 __all__ = (
+    "LIMITS",
     "MONTHS",
     "WEEKDAYS",
     "AllExpression",
@@ -104,7 +115,7 @@ class AllExpression:
         """Return the selected values of a small field as a bitmask."""
         return _step_mask(*self.bounds(field_name))
 
-    def get_next_value(self, date: datetime, field: BaseField) -> int | None:
+    def get_next_value(self, date: datetime, field: FieldLike) -> int | None:
         """Return the smallest selected value >= the date's value of ``field``, or ``None``."""
         first, last, step = self.bounds(field.name)
         start = max(field.get_value(date), first, field.get_min(date))
@@ -331,7 +342,7 @@ class WeekdayPositionExpression(AllExpression):
     def validate_range(self, field_name: str) -> None:
         return None
 
-    def get_next_value(self, date: datetime, field: BaseField) -> int | None:
+    def get_next_value(self, date: datetime, field: FieldLike) -> int | None:
         first_wd, length = monthrange(date.year, date.month)
         first = (self.weekday - first_wd) % 7 + 1
         if self.option_num < 5:
@@ -372,7 +383,7 @@ class LastDayOfMonthExpression(AllExpression):
     def validate_range(self, field_name: str) -> None:
         return None
 
-    def get_next_value(self, date: datetime, field: BaseField) -> int | None:
+    def get_next_value(self, date: datetime, field: FieldLike) -> int | None:
         return monthrange(date.year, date.month)[1]
 
     def __str__(self) -> str:
