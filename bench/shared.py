@@ -11,7 +11,7 @@ figures count only runs done once; duplicates and missing runs are printed too (
 and runs the schedulers reported instead of running (missed, max instances, outcome unknown).
 Worker logs go to a temporary folder (kept only for the run).
 The runs table is in the PostgreSQL database itself for PostgreSQL, in a second SQLite file for
-SQLite and Redis.
+SQLite, Redis and MongoDB (``--stores mongo``: the nx-27017 stand-in, see docs/shared.md).
 
 Reported per store and N: runs completed per second of the load window (runs / seconds), and
 lateness p50/p99 (the moment the job function ran minus its scheduled time). Nothing random: the
@@ -49,6 +49,8 @@ def store_url(name: str, folder: str) -> str:
         return f"sqlite:///{folder}/jobs-{uuid.uuid4().hex[:8]}.sqlite"
     if name == "redis":
         return f"redis://127.0.0.1:{ensure_server('redis')['TK_REDIS_PORT']}"
+    if name == "mongo":
+        return f"mongodb://127.0.0.1:{ensure_server('mongo')['TK_MONGO_PORT']}"
     if name == "zookeeper":
         return f"zookeeper://127.0.0.1:{ensure_server('zookeeper')['TK_ZK_PORT']}"
     if name == "etcd":
@@ -121,6 +123,7 @@ def svg(results: dict[str, dict[int, dict[str, float]]], path: Path) -> None:
     colours = {"postgres": "#1f77b4", "sqlite": "#d62728", "redis": "#2ca02c"}
     colours["zookeeper"] = "#9467bd"
     colours["etcd"] = "#8c564b"
+    colours["mongo"] = "#e377c2"
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
         'font-family="sans-serif" font-size="12">',
