@@ -36,7 +36,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ),
     ("kernel", ("triggerkit._constants", "triggerkit._pyengine", "triggerkit._engine")),
     ("zone rules", ("triggerkit._tz",)),
-    ("schedule core", ("triggerkit._croncore",)),
+    ("schedule core", ("triggerkit._croncore", "triggerkit._fastfields")),
     ("triggers", ("triggerkit.triggers",)),
     (
         "jobs, stores, executors",
