@@ -30,6 +30,11 @@ def _compile(kernel: Kernel, masks: Masks) -> tuple[Spec, bool]:
     return spec, kernel.is_feasible(spec)
 
 
+_POLICIES = {
+    (a, b, c): (a, b, c) for a in (False, True) for b in (False, True) for c in (False, True)
+}
+
+
 class CronCore:
     """Field masks in a time zone with DST policies; answers next/previous fire instants.
 
@@ -44,9 +49,7 @@ class CronCore:
         "masks",
         "tz",
         "zone",
-        "fold0",
-        "fold1",
-        "gap_shift",
+        "_policy",
         "search",
         "_kernel",
         "_spec",
@@ -73,8 +76,9 @@ class CronCore:
         self.masks = masks
         self.tz = tz
         self.zone = _tz.zone_for(tz)
-        self.fold0, self.fold1 = _tz.fold_choice(dst_overlap, follows_real_time)
-        self.gap_shift = dst_gap == "shift"
+        fold0, fold1 = _tz.fold_choice(dst_overlap, follows_real_time)
+        # one shared tuple per combination of the three flags (a core holds a reference only)
+        self._policy = _POLICIES[fold0, fold1, dst_gap == "shift"]
         # _spec and _rules are set by _ready() with _kernel, the kernel they belong to; until
         # then the search defers every call to general_next/general_prev, which call _ready()
         self._kernel: Kernel | None = None
@@ -93,6 +97,21 @@ class CronCore:
             self._kernel = kernel
             self.search = kernel.Search(self._spec if self._feasible else None, self._rules, self)
         return self._spec if self._feasible else None
+
+    @property
+    def fold0(self) -> bool:
+        """Whether the first occurrence of a repeated wall time fires (rule O)."""
+        return self._policy[0]
+
+    @property
+    def fold1(self) -> bool:
+        """Whether the second occurrence of a repeated wall time fires (rule O)."""
+        return self._policy[1]
+
+    @property
+    def gap_shift(self) -> bool:
+        """Whether a wall time in a DST gap fires at the transition (rule G) or is skipped."""
+        return self._policy[2]
 
     @property
     def feasible(self) -> bool:
