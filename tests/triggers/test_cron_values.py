@@ -147,9 +147,11 @@ def test_common_values_take_the_one_pass_path(kwargs: dict[str, Any]) -> None:
 def eager(**kwargs: Any) -> CronTrigger:
     """The trigger as built when every trigger parsed its fields at once."""
     cron_module._spec_for.cache_clear()
+    cron_module._trigger_spec.cache_clear()
     with mock.patch.object(cron_module, "masks_of", return_value=None):
         trigger = CronTrigger(**kwargs)
     cron_module._spec_for.cache_clear()
+    cron_module._trigger_spec.cache_clear()
     return trigger
 
 
@@ -165,6 +167,7 @@ def eager(**kwargs: Any) -> CronTrigger:
 )
 def test_fields_read_later_are_the_fields_parsed_at_once(kwargs: dict[str, Any]) -> None:
     cron_module._spec_for.cache_clear()
+    cron_module._trigger_spec.cache_clear()
     lazy = CronTrigger(timezone=UTC, **kwargs)
     now = eager(timezone=UTC, **kwargs)
     assert lazy.field_masks == now.field_masks
@@ -196,6 +199,7 @@ def test_warnings_and_errors_are_those_of_the_field_parsers(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     cron_module._spec_for.cache_clear()
+    cron_module._trigger_spec.cache_clear()
     cron_module._cached_field.cache_clear()
     with caplog.at_level(logging.WARNING, logger="triggerkit"):
         CronTrigger(second="0-0/5", timezone=UTC)

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from tzlocal import get_localzone
 
 from ..._constants import Masks
-from ..._croncore import shared_core
+from ..._croncore import CronCore, shared_core
 from ...errors import CronSpecError
 from ...util import astimezone, convert_to_datetime, datetime_repr
 from ..base import BaseTrigger, check_jitter, warn_if_ends_before_start
@@ -92,6 +92,18 @@ def _spec_for(
     fields = tuple(_parse_fields(values))
     masks, follows = _masks_for(fields)
     return fields, (), masks, follows
+
+
+@lru_cache(maxsize=8192, typed=True)
+def _trigger_spec(
+    *key: Any,
+) -> tuple[tuple[BaseField, ...] | None, tuple[Any, ...], CronCore]:
+    """Return the fields (or packed values) and the shared core of a trigger's eight field
+    values, zone and DST policy: one lookup for a repeated trigger (the spec and core caches
+    behind it hash the masks, which costs more than hashing the values)."""
+    *values, tz, dst_gap, dst_overlap = key
+    fields, packed, masks, follows = _spec_for(*values)
+    return fields, packed, shared_core(masks, tz, follows, dst_gap, dst_overlap)
 
 
 def _pack(values: tuple[Any, ...]) -> tuple[Any, ...]:
@@ -222,10 +234,11 @@ class CronTrigger(BaseTrigger):
         self.dst_gap = dst_gap
         self.dst_overlap = dst_overlap
 
-        try:  # the same field values as an earlier trigger: its masks (and fields)
-            fields, packed, masks, follows = _spec_for(
-                year, month, day, week, day_of_week, hour, minute, second
-            )
+        try:  # the same field values and zone as an earlier trigger: its fields and core
+            fields, packed, self._core = _trigger_spec(
+                year, month, day, week, day_of_week, hour, minute, second,
+                self.timezone, dst_gap, dst_overlap,
+            )  # fmt: skip
         except TypeError:  # an unhashable value: parsed here, which names the field
             self._fields = _parse_fields(
                 (year, month, day, week, day_of_week, hour, minute, second)
@@ -234,8 +247,6 @@ class CronTrigger(BaseTrigger):
             return
         # the packed values stand for the fields until they are first read
         self._fields = packed if fields is None else list(fields)
-        assert self.timezone is not None
-        self._core = shared_core(masks, self.timezone, follows, dst_gap, dst_overlap)
 
     @property
     def fields(self) -> list[BaseField]:
