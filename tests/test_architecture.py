@@ -34,7 +34,16 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "triggerkit.util",
         ),
     ),
-    ("kernel", ("triggerkit._constants", "triggerkit._pyengine", "triggerkit._engine")),
+    # the masks and names, the one-pass field tokenizer (field text -> mask), the twin kernels
+    (
+        "kernel",
+        (
+            "triggerkit._constants",
+            "triggerkit._fastfields",
+            "triggerkit._pyengine",
+            "triggerkit._engine",
+        ),
+    ),
     ("zone rules", ("triggerkit._tz",)),
     ("schedule core", ("triggerkit._croncore", "triggerkit._fastfields")),
     ("triggers", ("triggerkit.triggers",)),
@@ -82,7 +91,7 @@ def layer_of(module: str) -> int:
     best: tuple[int, int] | None = None  # (length of the matching prefix, layer)
     for index, (_, prefixes) in enumerate(LAYERS):
         for prefix in prefixes:
-            if module == prefix or module.startswith(prefix + "."):
+            if module == prefix or (prefix != "triggerkit" and module.startswith(prefix + ".")):
                 if best is None or len(prefix) > best[0]:
                     best = (len(prefix), index)
     assert best is not None, f"{module} is in no layer: add it to LAYERS"
