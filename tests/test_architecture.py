@@ -45,7 +45,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
         ),
     ),
     ("zone rules", ("triggerkit._tz",)),
-    ("schedule core", ("triggerkit._croncore", "triggerkit._fastfields")),
+    ("schedule core", ("triggerkit._croncore",)),
     ("triggers", ("triggerkit.triggers",)),
     (
         "jobs, stores, executors",
