@@ -7,6 +7,9 @@ what APScheduler itself says about them, for the triggerkit store to be checked 
 
 from __future__ import annotations
 
+import json
+import pickle
+from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -84,6 +87,85 @@ def check_apscheduler_jobs(store: Any, expected: dict[str, tuple[str, datetime |
     due = store.get_due_jobs(FIRST_RUN)
     assert [job.id for job in due] == [job_id for run, job_id in scheduled if run <= FIRST_RUN]
     assert "every5" in [job.id for job in due]
+
+
+def check_apscheduler_reads_back(aps_store: Callable[[], Any], make_store: Any) -> None:
+    """Write jobs with APScheduler (``aps_store()`` makes its store object), change one and add one
+    through a triggerkit store (``make_store()``), and assert that APScheduler reads them back."""
+    expected = write_with_apscheduler(aps_store())
+    store = make_store()
+    changed = store.lookup_job("every5")
+    changed.next_run_time = FIRST_RUN + timedelta(hours=2)
+    store.update_job(changed)
+    store.add_job(make_job("new", 0))
+
+    reader = aps_store()
+    reader.start(None, "default")
+    try:
+        runs = {aps_job.id: aps_job.next_run_time for aps_job in reader.get_all_jobs()}
+    finally:
+        reader.shutdown()
+    assert set(runs) == set(expected) | {"new"}
+    assert runs["every5"] == FIRST_RUN + timedelta(hours=2)
+    assert runs["new"] == T0
+    assert runs["cron3"] == expected["cron3"][1]  # the jobs triggerkit did not touch: unchanged
+
+
+def moved_job_state() -> dict[str, Any]:
+    """The state of job ``moved`` (due at T0 + 5 s) whose function's module is gone."""
+    state = make_job("moved", 5).__getstate__()
+    state["func"] = "no_such_module_anywhere:gone"
+    return state
+
+
+def check_only_good_loads(store: Any, failures: LoadFailures) -> None:
+    """``store`` holds job ``good`` (T0 + 10 s) and rows ``moved`` and ``corrupt`` that cannot be
+    loaded: every read passes over them and reports them."""
+    assert [j.id for j in store.get_all_jobs()] == ["good"]
+    assert [j.id for j in store.get_due_jobs(T0 + timedelta(seconds=60))] == ["good"]
+    assert store.get_next_run_time() == T0 + timedelta(seconds=10)
+    assert store.lookup_job("moved") is None
+    assert {"moved", "corrupt"} <= set(failures.job_ids())
+
+
+def check_json_store(make_store: Any, read_raw: Callable[[], Any]) -> Any:
+    """A JSON store writes job ``a`` as plain JSON (``read_raw()`` returns its stored bytes) and
+    reads it back; a pickle store reads what it wrote. Returns the JSON store."""
+    store = make_store(serializer="json")
+    store.add_job(make_job("a", 10))
+    assert json.loads(read_raw())  # plain JSON, no pickle
+    assert store.lookup_job("a").next_run_time == T0 + timedelta(seconds=10)
+    return store
+
+
+def aps_pickled(job_id: str) -> bytes:
+    """APScheduler's pickled job state of a job due at T0."""
+    return pickle.dumps(make_job(job_id, 0).__getstate__())
+
+
+def check_batch_updates_pass_over_removed_jobs(store: Any) -> None:
+    """``update_jobs`` passes over a job removed meanwhile; ``remove_jobs`` reports what was
+    stored."""
+    a, b, c = make_job("a", 10), make_job("b", 20), make_job("c", 30)
+    for each in (a, b, c):
+        store.add_job(each)
+    store.remove_job("b")
+    a.next_run_time, b.next_run_time = T0 + timedelta(seconds=40), T0
+    store.update_jobs([a, b])
+    assert [(j.id, j.next_run_time) for j in store.get_all_jobs()] == [
+        ("c", T0 + timedelta(seconds=30)),
+        ("a", T0 + timedelta(seconds=40)),
+    ]
+    assert store.remove_jobs(["a", "b", "c"]) == ["a", "c"]
+    assert store.get_all_jobs() == []
+
+
+def add_tied_jobs(store: Any) -> None:
+    """Jobs z, m, a at T0 + 10 s, one paused, one earlier (T0 + 5 s): for the order checks."""
+    for job_id in ("z", "m", "a"):
+        store.add_job(make_job(job_id, 10))
+    store.add_job(make_job("paused", None))
+    store.add_job(make_job("early", 5))
 
 
 class LoadFailures:

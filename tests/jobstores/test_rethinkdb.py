@@ -3,7 +3,6 @@ that stand-in does not prove): APScheduler 3.11.3's layout, both ways."""
 
 from __future__ import annotations
 
-import json
 import pickle
 import uuid
 from collections.abc import Iterator
@@ -13,11 +12,16 @@ from typing import Any
 import pytest
 from apscheduler.jobstores.rethinkdb import RethinkDBJobStore as APSRethinkDBJobStore
 from apscheduler_written import (
-    FIRST_RUN,
     T0,
     LoadFailures,
+    add_tied_jobs,
     check_apscheduler_jobs,
+    check_apscheduler_reads_back,
+    check_batch_updates_pass_over_removed_jobs,
+    check_json_store,
+    check_only_good_loads,
     make_job,
+    moved_job_state,
     write_with_apscheduler,
 )
 from rethinkdb import RethinkDB
@@ -93,22 +97,7 @@ def test_it_opens_the_jobs_apscheduler_wrote_without_rewriting_them(
 def test_apscheduler_reads_the_documents_triggerkit_writes_back(
     database: str, make_store: Any
 ) -> None:
-    expected = write_with_apscheduler(aps_store(database))
-    store = make_store()
-    changed = store.lookup_job("every5")
-    changed.next_run_time = FIRST_RUN + timedelta(hours=2)
-    store.update_job(changed)
-    store.add_job(job("new", 0))
-
-    reader = aps_store(database)
-    reader.start(None, "default")
-    try:
-        runs = {aps_job.id: aps_job.next_run_time for aps_job in reader.get_all_jobs()}
-    finally:
-        reader.shutdown()
-    assert set(runs) == set(expected) | {"new"}
-    assert runs["every5"] == FIRST_RUN + timedelta(hours=2)
-    assert runs["new"] == T0
+    check_apscheduler_reads_back(lambda: aps_store(database), make_store)
 
 
 def test_a_document_has_apschedulers_fields_and_index(
@@ -130,33 +119,24 @@ def test_documents_that_cannot_load_are_skipped_reported_and_kept(
 ) -> None:
     store = make_store()
     store.add_job(job("good", 10))
-    state = job("moved", 5).__getstate__()
-    state["func"] = "no_such_module_anywhere:gone"
+    moved = r.binary(pickle.dumps(moved_job_state()))
     table = r.db(database).table("jobs")
     moved_ts = (T0 + timedelta(seconds=5)).timestamp()
     table.insert(
         [
-            {"id": "moved", "next_run_time": moved_ts, "job_state": r.binary(pickle.dumps(state))},
+            {"id": "moved", "next_run_time": moved_ts, "job_state": moved},
             {"id": "corrupt", "next_run_time": 1.0, "job_state": r.binary(b"\x80\x05garbage")},
         ]
     ).run(conn)
 
-    assert [j.id for j in store.get_all_jobs()] == ["good"]
-    assert [j.id for j in store.get_due_jobs(T0 + timedelta(seconds=60))] == ["good"]
-    assert store.get_next_run_time() == T0 + timedelta(seconds=10)
-    assert store.lookup_job("moved") is None
+    check_only_good_loads(store, failures)
     assert sorted(documents(conn, database)) == ["corrupt", "good", "moved"]
-    assert {"moved", "corrupt"} <= set(failures.job_ids())
 
 
 def test_the_json_serializer_writes_plain_data_and_never_unpickles(
     database: str, make_store: Any, conn: Any, failures: LoadFailures
 ) -> None:
-    store = make_store(serializer="json")
-    store.add_job(job("a", 10))
-    assert json.loads(documents(conn, database)["a"]["job_state"])  # plain JSON, no pickle
-    assert store.lookup_job("a").next_run_time == T0 + timedelta(seconds=10)
-
+    store = check_json_store(make_store, lambda: documents(conn, database)["a"]["job_state"])
     state = pickle.dumps(job("p", 0).__getstate__())
     r.db(database).table("jobs").insert(
         {"id": "p", "next_run_time": T0.timestamp(), "job_state": r.binary(state)}
@@ -174,27 +154,12 @@ def test_a_pickle_store_reads_what_a_json_store_wrote(make_store: Any) -> None:
 def test_batch_updates_pass_over_removed_jobs_and_removals_report_what_was_stored(
     make_store: Any,
 ) -> None:
-    store = make_store()
-    a, b, c = job("a", 10), job("b", 20), job("c", 30)
-    for each in (a, b, c):
-        store.add_job(each)
-    store.remove_job("b")
-    a.next_run_time, b.next_run_time = T0 + timedelta(seconds=40), T0
-    store.update_jobs([a, b])
-    assert [(j.id, j.next_run_time) for j in store.get_all_jobs()] == [
-        ("c", T0 + timedelta(seconds=30)),
-        ("a", T0 + timedelta(seconds=40)),
-    ]
-    assert store.remove_jobs(["a", "b", "c"]) == ["a", "c"]
-    assert store.get_all_jobs() == []
+    check_batch_updates_pass_over_removed_jobs(make_store())
 
 
 def test_due_jobs_leave_paused_ones_out_and_ties_go_by_id(make_store: Any) -> None:
     store = make_store()
-    for job_id in ("z", "m", "a"):
-        store.add_job(job(job_id, 10))
-    store.add_job(job("paused", None))
-    store.add_job(job("early", 5))
+    add_tied_jobs(store)
     store.add_job(job("later", 50))
     # reqlite's between(minval, ...) returns rows whose next_run_time is null; they must not
     # come out as due

@@ -152,3 +152,32 @@ class ChangeWatcher:
                     listener.close()
                 except Exception:
                     self._logger.debug("Error closing the job changes connection", exc_info=True)
+
+
+class WatchingStore:
+    """The change-watcher bookkeeping of a store whose :meth:`watch_changes` runs a
+    :class:`ChangeWatcher` (the Redis and PostgreSQL stores)."""
+
+    _watcher: ChangeWatcher | None = None
+
+    @property
+    def watcher(self) -> ChangeWatcher | None:
+        """The running change watcher, if :meth:`watch_changes` started one."""
+        return self._watcher
+
+    def _start_watching(
+        self,
+        name: str,
+        connect: Callable[[], Listener],
+        on_change: Callable[[], None],
+        logger: logging.Logger,
+    ) -> bool:
+        """Start a :class:`ChangeWatcher` (arguments as there) and keep it; returns True."""
+        self._watcher = ChangeWatcher(name, connect, on_change, logger)
+        self._watcher.start()
+        return True
+
+    def _stop_watching(self) -> None:
+        watcher, self._watcher = self._watcher, None
+        if watcher is not None:
+            watcher.stop()
