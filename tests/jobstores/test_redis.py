@@ -11,14 +11,13 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
-from store_factories import FACTORIES, aps_redis_twin, job_func
+from store_factories import FACTORIES, aps_redis_twin, job_func, store_job
 
 from triggerkit.errors import JobLookupError
 from triggerkit.events import EVENT_ALL, EVENT_JOB_LOAD_FAILED
 from triggerkit.job import Job
 from triggerkit.jobstores.redis import RedisJobStore
 from triggerkit.schedulers.blocking import BlockingScheduler
-from triggerkit.triggers.interval import IntervalTrigger
 
 UTC = timezone.utc
 T0 = datetime(2031, 3, 4, 5, 6, 7, tzinfo=UTC)
@@ -40,20 +39,8 @@ def store(scheduler: BlockingScheduler) -> Iterator[RedisJobStore]:
 
 
 def make_job(sched: BlockingScheduler, job_id: str, run_at: datetime | None, **kw: Any) -> Job:
-    options: dict[str, Any] = dict(
-        func=job_func,
-        trigger=IntervalTrigger(seconds=30, start_date=T0, timezone=UTC),
-        executor="default",
-        args=(),
-        kwargs={},
-        name=job_id,
-        misfire_grace_time=1,
-        coalesce=True,
-        max_instances=1,
-        next_run_time=run_at,
-    )
-    options.update(kw)
-    return Job(sched, id=job_id, **options)
+    options: dict[str, Any] = {"misfire_grace_time": 1, "coalesce": True, **kw}
+    return store_job(sched, job_id, run_at, T0, seconds=30, **options)
 
 
 def test_it_writes_apscheduler_3_11s_layout(store: RedisJobStore, scheduler: Any) -> None:

@@ -24,12 +24,19 @@ from apscheduler_written import (
     moved_job_state,
     write_with_apscheduler,
 )
+from claim_steps import (
+    check_a_change_during_a_claim_stands,
+    check_a_crash_after_the_lock,
+    check_a_crash_before_the_commit,
+    check_a_finished_job_rescheduled_meanwhile_is_kept,
+    crash,
+    plan_next_second,
+)
 from rethinkdb import RethinkDB
 from rethinkdb.errors import ReqlDriverError
 from servers import ensure_server
 
-from triggerkit.job import Job
-from triggerkit.jobstores.claims import PlannedRuns, to_micros
+from triggerkit.jobstores.claims import to_micros
 from triggerkit.jobstores.rethinkdb import RethinkDBJobStore
 
 pytestmark = pytest.mark.external_service
@@ -193,21 +200,6 @@ def test_after_shutdown_the_store_does_not_connect_again(make_store: Any) -> Non
 # these tests, and the claims contract in test_claims.py, never run two claimers at once.
 
 
-def plan_next_second(job: Job) -> PlannedRuns:
-    run_time = job.next_run_time
-    assert run_time is not None
-    job._modify(next_run_time=run_time + timedelta(seconds=1))
-    return PlannedRuns([run_time], job.next_run_time)
-
-
-class Crash(Exception):
-    """Stands for the claiming process dying at this point."""
-
-
-def crash(*args: Any, **kwargs: Any) -> None:
-    raise Crash
-
-
 @pytest.fixture
 def shared(make_store: Any) -> tuple[RethinkDBJobStore, RethinkDBJobStore]:
     a, b = make_store(), make_store()
@@ -240,16 +232,8 @@ def test_a_crash_after_the_lock_hands_nothing_out(
 ) -> None:
     a, b = shared
     a.add_job(job("j1", 0))
-    lease = T0 + timedelta(seconds=3)
     monkeypatch.setattr(a, "_record", crash)
-    with pytest.raises(Crash):
-        a.claim_due_runs(T0, "dead", lease, plan_next_second)
-    assert b.claim_due_runs(T0 + timedelta(seconds=2), "b", lease, plan_next_second) == []
-    assert b.live_claim_owners(T0) == {}
-    later = T0 + timedelta(seconds=4)
-    claims = b.claim_due_runs(later, "b", later + timedelta(seconds=30), plan_next_second)
-    assert [(c.job.id, c.run_times) for c in claims] == [("j1", [T0])]
-    assert b.live_claim_owners(later) == {("j1", T0): "b"}
+    check_a_crash_after_the_lock(a, b, T0)
 
 
 def test_a_crash_before_the_commit_runs_each_run_once(
@@ -257,23 +241,8 @@ def test_a_crash_before_the_commit_runs_each_run_once(
 ) -> None:
     a, b = shared
     a.add_job(job("j1", 0))  # max_instances=1
-    lease = T0 + timedelta(seconds=3)
     monkeypatch.setattr(a, "_commit", crash)
-    with pytest.raises(Crash):
-        a.claim_due_runs(T0, "dead", lease, plan_next_second)
-    assert b.live_claim_owners(T0) == {("j1", T0): "dead"}
-    stored = b.lookup_job("j1")
-    assert stored is not None and stored.next_run_time == T0
-    later = T0 + timedelta(seconds=4)
-    new_lease = later + timedelta(seconds=30)
-    taken = b.take_expired_claims(later, "b", new_lease)
-    assert [(e.job_id, e.run_time, e.started) for e in taken] == [("j1", T0, False)]
-    assert taken[0].job is not None and taken[0].job.id == "j1"
-    claims = b.claim_due_runs(later, "b", new_lease, plan_next_second)
-    assert [(c.job.id, c.run_times, c.busy) for c in claims] == [("j1", [], [])]
-    stored = b.lookup_job("j1")
-    assert stored is not None and stored.next_run_time == T0 + timedelta(seconds=1)
-    assert b.live_claim_owners(later) == {("j1", T0): "b"}
+    check_a_crash_before_the_commit(a, b, T0)
 
 
 def test_a_change_during_a_claim_is_not_overwritten(
@@ -281,15 +250,7 @@ def test_a_change_during_a_claim_is_not_overwritten(
 ) -> None:
     a, b = shared
     a.add_job(job("j1", 0))
-
-    def planner_that_meets_a_pause(claimed: Job) -> PlannedRuns:
-        b.update_job(job("j1", None))  # another scheduler pauses the job while this one plans
-        return plan_next_second(claimed)
-
-    claims = a.claim_due_runs(T0, "a", T0 + timedelta(seconds=30), planner_that_meets_a_pause)
-    assert [(c.job.id, c.run_times) for c in claims] == [("j1", [T0])]
-    stored = b.lookup_job("j1")
-    assert stored is not None and stored.next_run_time is None
+    check_a_change_during_a_claim_stands(a, b, T0, job("j1", None))
     document = r.db(database).table(a.table_name).get("j1").run(conn)
     assert sorted(document) == ["id", "job_state", "next_run_time"]
 
@@ -312,16 +273,7 @@ def test_a_finished_job_rescheduled_meanwhile_is_kept(
 ) -> None:
     a, b = shared
     a.add_job(job("once", 0))
-
-    def finish_while_replaced(claimed: Job) -> PlannedRuns:
-        b.update_job(job("once", 3600))  # rescheduled meanwhile: the claim must not delete it
-        claimed._modify(next_run_time=None)
-        return PlannedRuns([T0], None)
-
-    claims = a.claim_due_runs(T0, "a", T0 + timedelta(seconds=30), finish_while_replaced)
-    assert claims[0].run_times == [T0] and not claims[0].removed
-    stored = b.lookup_job("once")
-    assert stored is not None and stored.next_run_time == T0 + timedelta(hours=1)
+    check_a_finished_job_rescheduled_meanwhile_is_kept(a, b, T0, job("once", 3600))
 
 
 def test_a_scheduler_runs_and_takes_over_claims_on_rethinkdb(make_store: Any) -> None:

@@ -26,6 +26,7 @@ from apscheduler_written import (
     moved_job_state,
     write_with_apscheduler,
 )
+from claim_steps import plan_next_second as planner
 from kazoo.client import KazooClient
 from kazoo.exceptions import ConnectionLoss
 from servers import PrivateServer, ensure_server
@@ -191,13 +192,6 @@ def test_an_operation_while_disconnected_fails_at_once(make_store: Any) -> None:
 
 
 # --- shared by several schedulers (shared=True): claim nodes and the change watch ------------
-
-
-def planner(job: Any) -> PlannedRuns:
-    """Run the due time; the next is a second later."""
-    run_time = job.next_run_time
-    job._modify(next_run_time=run_time + timedelta(seconds=1))
-    return PlannedRuns([run_time], job.next_run_time)
 
 
 @pytest.fixture
