@@ -89,6 +89,37 @@ def check_apscheduler_jobs(store: Any, expected: dict[str, tuple[str, datetime |
     assert "every5" in [job.id for job in due]
 
 
+def write_jobs_with_args(aps_store: Any, func: Any, at: datetime) -> dict[str, datetime | None]:
+    """Add a cron job with args, an interval job with kwargs, a date job (``at``) and a paused job
+    calling ``func`` through APScheduler 3.11.3 to ``aps_store``.
+
+    :returns: job id -> next run time as APScheduler reports it
+    """
+    aps = APSchedulerScheduler(timezone="UTC")
+    aps.add_jobstore(aps_store, "default")
+    aps.start(paused=True)
+    try:
+        aps.add_job(func, "cron", id="cron", hour="*/2", minute=5, args=(1,))
+        aps.add_job(func, "interval", id="every", minutes=7, kwargs={"x": "y"})
+        aps.add_job(func, "date", id="date", run_date=at)
+        aps.add_job(func, "interval", id="paused", hours=1, next_run_time=None)
+        return {job.id: job.next_run_time for job in aps.get_jobs()}
+    finally:
+        aps.shutdown(wait=False)
+
+
+def check_jobs_with_args(store: Any, written: dict[str, datetime | None]) -> None:
+    """``store`` (triggerkit) reads the jobs of :func:`write_jobs_with_args` as APScheduler wrote
+    them: the same run times, the paused one last, triggerkit triggers, the arguments."""
+    jobs = store.get_all_jobs()
+    assert {job.id: job.next_run_time for job in jobs} == written
+    assert [job.id for job in jobs][-1] == "paused"
+    assert store.get_next_run_time() == min(t for t in written.values() if t is not None)
+    cron = store.lookup_job("cron")
+    assert cron is not None and type(cron.trigger).__module__ == "triggerkit.triggers.cron"
+    assert cron.args == (1,)
+
+
 def check_apscheduler_reads_back(aps_store: Callable[[], Any], make_store: Any) -> None:
     """Write jobs with APScheduler (``aps_store()`` makes its store object), change one and add one
     through a triggerkit store (``make_store()``), and assert that APScheduler reads them back."""
@@ -109,6 +140,14 @@ def check_apscheduler_reads_back(aps_store: Callable[[], Any], make_store: Any) 
     assert runs["every5"] == FIRST_RUN + timedelta(hours=2)
     assert runs["new"] == T0
     assert runs["cron3"] == expected["cron3"][1]  # the jobs triggerkit did not touch: unchanged
+
+
+def check_aps_pickled_dict(stored: bytes) -> None:
+    """``stored`` is APScheduler's pickled dict of job ``a`` due at T0 + 30 s."""
+    value = pickle.loads(stored)
+    assert set(value) == {"next_run_time", "job_state"}
+    assert value["next_run_time"] == (T0 + timedelta(seconds=30)).timestamp()
+    assert value["job_state"]["id"] == "a" and value["job_state"]["func"] == "builtins:print"
 
 
 def moved_job_state() -> dict[str, Any]:

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
+from apscheduler_written import check_jobs_with_args, write_jobs_with_args
 from bson.binary import Binary
 from claim_steps import (
     check_a_change_during_a_claim_stands,
@@ -72,28 +73,10 @@ def test_it_writes_apscheduler_3_11s_layout(store: MongoDBJobStore, scheduler: A
 
 
 def test_a_collection_apscheduler_wrote_opens_unchanged(store: MongoDBJobStore) -> None:
-    from apscheduler.schedulers.background import BackgroundScheduler as ApsScheduler
-
-    aps = ApsScheduler(timezone="UTC")
-    aps.add_jobstore(aps_mongo_twin(store), "default")
-    aps.start(paused=True)
-    try:
-        aps.add_job(job_func, "cron", id="cron", hour="*/2", minute=5, args=(1,))
-        aps.add_job(job_func, "interval", id="every", minutes=7, kwargs={"x": "y"})
-        aps.add_job(job_func, "date", id="date", run_date=T0)
-        aps.add_job(job_func, "interval", id="paused", hours=1, next_run_time=None)
-        written = {job.id: job.next_run_time for job in aps.get_jobs()}
-    finally:
-        aps.shutdown(wait=False)
+    written = write_jobs_with_args(aps_mongo_twin(store), job_func, T0)
     before = sorted(store.collection.find({}), key=lambda d: d["_id"])
 
-    jobs = store.get_all_jobs()
-    assert {job.id: job.next_run_time for job in jobs} == written
-    assert [job.id for job in jobs][-1] == "paused"
-    assert store.get_next_run_time() == min(t for t in written.values() if t is not None)
-    cron = store.lookup_job("cron")
-    assert cron is not None and type(cron.trigger).__module__ == "triggerkit.triggers.cron"
-    assert cron.args == (1,)
+    check_jobs_with_args(store, written)
     assert sorted(store.collection.find({}), key=lambda d: d["_id"]) == before
 
 

@@ -108,17 +108,21 @@ def test_grace_time_none_runs_however_late(manual: ManualScheduler, clock: FakeC
     assert runs == [1]
 
 
+def every_second_from_now(
+    manual: ManualScheduler, clock: FakeClock, runs: list[int], **options: Any
+) -> datetime:
+    """Add a job appending 1 to ``runs`` every second from the clock's time; returns that time."""
+    start = clock.value
+    trigger = IntervalTrigger(seconds=1, start_date=start, timezone="UTC")
+    manual.add_job(runs.append, trigger, args=(1,), **options)
+    return start
+
+
 def test_coalescing_runs_the_latest_missed_run_once(
     manual: ManualScheduler, clock: FakeClock, events: list[Any]
 ) -> None:
     runs: list[int] = []
-    start = clock.value
-    manual.add_job(
-        runs.append,
-        IntervalTrigger(seconds=1, start_date=start, timezone="UTC"),
-        args=(1,),
-        misfire_grace_time=None,
-    )
+    start = every_second_from_now(manual, clock, runs, misfire_grace_time=None)
     clock.advance(10.5)
     manual.tick()
     assert runs == [1]
@@ -130,14 +134,7 @@ def test_without_coalescing_every_run_inside_the_grace_time_runs(
     manual: ManualScheduler, clock: FakeClock, events: list[Any]
 ) -> None:
     runs: list[int] = []
-    start = clock.value
-    manual.add_job(
-        runs.append,
-        IntervalTrigger(seconds=1, start_date=start, timezone="UTC"),
-        args=(1,),
-        coalesce=False,
-        misfire_grace_time=5,
-    )
+    start = every_second_from_now(manual, clock, runs, coalesce=False, misfire_grace_time=5)
     clock.advance(10.5)
     manual.tick()
     # runs at 0..10; those older than now - 5 s (0..5) are missed, 6..10 run
