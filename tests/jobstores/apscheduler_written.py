@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import json
 import pickle
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -217,6 +218,28 @@ class LoadFailures:
 
     def job_ids(self) -> list[str]:
         return [event.job_id for event in self.events if _is_load_failure(event)]
+
+
+@contextmanager
+def started_stores(
+    open_store: Callable[..., Any], failures: LoadFailures
+) -> Iterator[tuple[Callable[..., Any], list[Any]]]:
+    """``(make, stores)``: ``make(**options)`` opens a store with ``open_store(**options)``, starts
+    it on ``failures``' scheduler as ``"default"`` and keeps it in ``stores``; all are shut down
+    when the block ends (a fixture yields ``make`` inside the block and cleans up after it)."""
+    stores: list[Any] = []
+
+    def make(**options: Any) -> Any:
+        store = open_store(**options)
+        store.start(failures.scheduler, "default")
+        stores.append(store)
+        return store
+
+    try:
+        yield make, stores
+    finally:
+        for store in stores:
+            store.shutdown()
 
 
 def _is_load_failure(event: SchedulerEvent) -> bool:

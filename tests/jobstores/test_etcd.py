@@ -21,6 +21,7 @@ from apscheduler_written import (
     check_only_good_loads,
     make_job,
     moved_job_state,
+    started_stores,
     write_with_apscheduler,
 )
 from servers import ensure_server
@@ -60,18 +61,12 @@ def raw() -> Iterator[Etcd3Client]:
 
 @pytest.fixture
 def make_store(path: str, failures: LoadFailures, raw: Etcd3Client) -> Iterator[Any]:
-    stores: list[EtcdJobStore] = []
+    def open_store(**kwargs: Any) -> EtcdJobStore:
+        return EtcdJobStore(path=path, host="127.0.0.1", port=port(), **kwargs)
 
-    def make(**kwargs: Any) -> EtcdJobStore:
-        store = EtcdJobStore(path=path, host="127.0.0.1", port=port(), **kwargs)
-        store.start(failures.scheduler, "default")
-        stores.append(store)
-        return store
-
-    yield make
-    raw.delete_prefix(path)
-    for store in stores:
-        store.shutdown()
+    with started_stores(open_store, failures) as (make, _stores):
+        yield make
+        raw.delete_prefix(path)
 
 
 def aps_store(path: str) -> Any:

@@ -22,6 +22,7 @@ from apscheduler_written import (
     check_only_good_loads,
     make_job,
     moved_job_state,
+    started_stores,
     write_with_apscheduler,
 )
 from claim_steps import (
@@ -70,17 +71,11 @@ def conn(database: str) -> Iterator[Any]:
 
 @pytest.fixture
 def make_store(database: str, failures: LoadFailures, conn: Any) -> Iterator[Any]:
-    stores: list[RethinkDBJobStore] = []
+    def open_store(**kwargs: Any) -> RethinkDBJobStore:
+        return RethinkDBJobStore(database=database, host="127.0.0.1", port=port(), **kwargs)
 
-    def make(**kwargs: Any) -> RethinkDBJobStore:
-        store = RethinkDBJobStore(database=database, host="127.0.0.1", port=port(), **kwargs)
-        store.start(failures.scheduler, "default")
-        stores.append(store)
-        return store
-
-    yield make
-    for store in stores:
-        store.shutdown()
+    with started_stores(open_store, failures) as (make, _stores):
+        yield make
 
 
 def aps_store(database: str) -> Any:

@@ -25,6 +25,7 @@ from apscheduler_written import (
     check_only_good_loads,
     make_job,
     moved_job_state,
+    started_stores,
     write_with_apscheduler,
 )
 from claim_steps import plan_next_second as planner
@@ -58,18 +59,12 @@ def failures() -> LoadFailures:
 
 @pytest.fixture
 def make_store(path: str, failures: LoadFailures) -> Iterator[Any]:
-    stores: list[ZooKeeperJobStore] = []
+    def open_store(**kwargs: Any) -> ZooKeeperJobStore:
+        return ZooKeeperJobStore(path=path, hosts=hosts(), close_connection_on_exit=True, **kwargs)
 
-    def make(**kwargs: Any) -> ZooKeeperJobStore:
-        store = ZooKeeperJobStore(path=path, hosts=hosts(), close_connection_on_exit=True, **kwargs)
-        store.start(failures.scheduler, "default")
-        stores.append(store)
-        return store
-
-    yield make
-    stores[0].remove_all_jobs()
-    for store in stores:
-        store.shutdown()
+    with started_stores(open_store, failures) as (make, stores):
+        yield make
+        stores[0].remove_all_jobs()
 
 
 @pytest.fixture
