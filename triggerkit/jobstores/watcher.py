@@ -17,6 +17,8 @@ still polls every ``shared_poll_interval`` meanwhile. :meth:`ChangeWatcher.stop`
 
 Each store object writes its own random ``token`` as the notice's payload and its listener
 passes over notices that carry it: a scheduler is not woken by its own changes (it wakes itself).
+:class:`WatchingStore` is the bookkeeping such a store mixes in (its ``watcher`` property, start and
+stop).
 """
 
 from __future__ import annotations
@@ -27,7 +29,14 @@ import uuid
 from collections.abc import Callable
 from typing import Protocol
 
-__all__ = ["NOTICE_WAIT", "RECONNECT_MAX", "ChangeWatcher", "Listener", "new_token"]
+__all__ = [
+    "NOTICE_WAIT",
+    "RECONNECT_MAX",
+    "ChangeWatcher",
+    "Listener",
+    "WatchingStore",
+    "new_token",
+]
 
 #: the longest a listener blocks at a time (seconds): how soon the thread sees stop()
 NOTICE_WAIT = 0.25
