@@ -38,24 +38,10 @@ FLEET_DIR = ROOT / "tests" / "schedulers"
 sys.path[:0] = [str(FLEET_DIR), str(ROOT / "tests")]
 
 import shared_fleet  # noqa: E402
-from servers import ensure_server  # noqa: E402
+from servers import store_url  # noqa: E402
 
 UTC = timezone.utc
 LEAD = 2.0  # seconds between adding the jobs (all workers running) and their first run
-
-
-def store_url(name: str, folder: str) -> str:
-    if name == "sqlite":
-        return f"sqlite:///{folder}/jobs-{uuid.uuid4().hex[:8]}.sqlite"
-    if name == "redis":
-        return f"redis://127.0.0.1:{ensure_server('redis')['TK_REDIS_PORT']}"
-    if name == "mongo":
-        return f"mongodb://127.0.0.1:{ensure_server('mongo')['TK_MONGO_PORT']}"
-    if name == "zookeeper":
-        return f"zookeeper://127.0.0.1:{ensure_server('zookeeper')['TK_ZK_PORT']}"
-    if name == "etcd":
-        return f"etcd://127.0.0.1:{ensure_server('etcd')['TK_ETCD_PORT']}"
-    return ensure_server("postgres")["TK_PG_URL"]
 
 
 def percentile(values: list[float], fraction: float) -> float:
@@ -73,20 +59,11 @@ def one(name: str, processes: int, jobs: int, seconds: int, folder: str) -> dict
     )
     shared_fleet.create_runs_tables(runs_url, fresh=True)
     shared_fleet.add_jobs(url, table, 0, datetime.now(UTC), 1)  # the store's tables
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(FLEET_DIR), str(ROOT / "tests")]))
-    command = [sys.executable, str(FLEET_DIR / "shared_fleet.py"), "worker", url, table]
     log = open(f"{folder}/workers-{table}.log", "w")  # noqa: SIM115 - closed below
     # The workers start first (on a busy machine a Python process takes seconds to import its
     # way to a running scheduler); the jobs are added once every one of them is running.
     procs = [
-        subprocess.Popen(
-            [*command, runs_url, "-1"],
-            env=env,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=log,
-            text=True,
-        )
+        shared_fleet.spawn(url, table, runs_url, -1, stdin=subprocess.PIPE, stderr=log)
         for _ in range(processes)
     ]
     for proc in procs:

@@ -33,19 +33,9 @@ FLEET_DIR = ROOT / "tests" / "schedulers"
 sys.path[:0] = [str(FLEET_DIR), str(ROOT / "tests")]
 
 import shared_fleet  # noqa: E402
-from servers import ensure_server  # noqa: E402
+from servers import store_url  # noqa: E402
 
 UTC = timezone.utc
-
-
-def store_url(name: str, folder: str) -> str:
-    if name == "sqlite":
-        return f"sqlite:///{folder}/jobs-{uuid.uuid4().hex[:8]}.sqlite"
-    if name == "redis":
-        return f"redis://127.0.0.1:{ensure_server('redis')['TK_REDIS_PORT']}"
-    if name == "zookeeper":
-        return f"zookeeper://127.0.0.1:{ensure_server('zookeeper')['TK_ZK_PORT']}"
-    return ensure_server("postgres")["TK_PG_URL"]
 
 
 def percentile(values: list[float], fraction: float) -> float:
@@ -58,14 +48,8 @@ def measure(name: str, changes: int, poll: float, rng: random.Random, folder: st
     table = f"bench_{uuid.uuid4().hex[:10]}"
     runs_url = f"sqlite:///{folder}/runs-{table}.sqlite"
     shared_fleet.create_runs_tables(runs_url)
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(FLEET_DIR), str(ROOT / "tests")]))
-    command = [sys.executable, str(FLEET_DIR / "shared_fleet.py"), "worker", url, table]
-    worker = subprocess.Popen(
-        [*command, runs_url, "-1", "--poll", str(poll)],
-        env=env,
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
+    worker = shared_fleet.spawn(
+        url, table, runs_url, -1, "--poll", str(poll), stdin=subprocess.PIPE
     )
     assert worker.stdout is not None
     assert worker.stdout.readline().endswith("started\n")

@@ -14,6 +14,7 @@ import shutil
 import socket
 import subprocess
 import tempfile
+import uuid
 from pathlib import Path
 
 import pytest
@@ -85,6 +86,25 @@ PORT_VARS = {
     "mongo": "TK_MONGO_PORT",
     "rethinkdb": "TK_RETHINK_PORT",
 }
+
+
+#: the scheme of each store's URL (postgres: the server's own TK_PG_URL)
+SCHEMES = {"redis": "redis", "mongo": "mongodb", "zookeeper": "zookeeper", "etcd": "etcd"}
+
+
+def store_url(name: str, folder: str | Path | None = None) -> str:
+    """The URL a shared scheduler opens its store with (``sqlite``: a new file in ``folder``).
+
+    The one home of the store URLs the shared-scheduler tests and benchmarks use; the server is
+    started through :func:`ensure_server` when the run did not start it.
+    """
+    if name == "sqlite":
+        if folder is None:
+            raise ValueError("an SQLite store URL needs a folder")
+        return f"sqlite:///{folder}/jobs-{os.getpid()}-{uuid.uuid4().hex[:10]}.sqlite"
+    if name == "postgres":
+        return ensure_server("postgres")["TK_PG_URL"]
+    return f"{SCHEMES[name]}://127.0.0.1:{ensure_server(name)[MARKERS[name]]}"
 
 
 def free_port() -> int:

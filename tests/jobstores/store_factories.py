@@ -21,13 +21,17 @@ import shutil
 import tempfile
 import uuid
 from collections.abc import Callable
+from datetime import datetime, timezone
 from typing import Any
 
 from servers import ensure_server
 
+from triggerkit.job import Job
 from triggerkit.jobstores.base import BaseJobStore
 from triggerkit.jobstores.memory import MemoryJobStore
 from triggerkit.jobstores.sqlalchemy import SQLAlchemyJobStore
+from triggerkit.schedulers.base import BaseScheduler
+from triggerkit.triggers.interval import IntervalTrigger
 
 _counter = itertools.count()
 
@@ -56,6 +60,32 @@ def record(value: Any) -> None:
 
 def other_job_func(*args: Any, **kwargs: Any) -> None:
     """Another one, to tell an update from the original."""
+
+
+def store_job(
+    scheduler: BaseScheduler,
+    job_id: str,
+    run_at: datetime | None,
+    start: datetime,
+    seconds: float = 1,
+    **changes: Any,
+) -> Job:
+    """A complete job as a scheduler hands it to a store: :func:`job_func` every ``seconds``
+    from ``start`` (UTC), next run ``run_at`` (None: paused); ``changes`` override the rest."""
+    options: dict[str, Any] = dict(
+        func=job_func,
+        trigger=IntervalTrigger(seconds=seconds, start_date=start, timezone=timezone.utc),
+        executor="default",
+        args=(),
+        kwargs={},
+        name=job_id,
+        misfire_grace_time=60,
+        coalesce=False,
+        max_instances=1,
+        next_run_time=run_at,
+    )
+    options.update(changes)
+    return Job(scheduler, id=job_id, **options)
 
 
 # --- the stores ------------------------------------------------------------------------------

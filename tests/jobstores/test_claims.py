@@ -16,14 +16,13 @@ from typing import Any
 
 import pytest
 from servers import ensure_server
-from store_factories import FACTORIES, job_func
+from store_factories import FACTORIES, store_job
 
 from triggerkit.job import Job
 from triggerkit.jobstores.base import BaseJobStore
 from triggerkit.jobstores.claims import PlannedRuns
 from triggerkit.jobstores.memory import MemoryJobStore
 from triggerkit.schedulers.blocking import BlockingScheduler
-from triggerkit.triggers.interval import IntervalTrigger
 
 UTC = timezone.utc
 T0 = datetime(2031, 3, 4, 5, 6, 7, tzinfo=UTC)
@@ -89,20 +88,7 @@ class Side:
         store.enable_shared()
 
     def job(self, job_id: str, run_at: datetime | None, **changes: Any) -> Job:
-        options: dict[str, Any] = dict(
-            func=job_func,
-            trigger=IntervalTrigger(seconds=1, start_date=T0, timezone=UTC),
-            executor="default",
-            args=(),
-            kwargs={},
-            name=job_id,
-            misfire_grace_time=60,
-            coalesce=False,
-            max_instances=1,
-            next_run_time=run_at,
-        )
-        options.update(changes)
-        return Job(self.scheduler, id=job_id, **options)
+        return store_job(self.scheduler, job_id, run_at, T0, **changes)
 
 
 def planner(job: Job) -> PlannedRuns:

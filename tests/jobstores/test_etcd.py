@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import pickle
 import uuid
 import warnings
@@ -12,11 +11,17 @@ from typing import Any
 
 import pytest
 from apscheduler_written import (
-    FIRST_RUN,
     T0,
     LoadFailures,
+    add_tied_jobs,
+    check_aps_pickled_dict,
     check_apscheduler_jobs,
+    check_apscheduler_reads_back,
+    check_json_store,
+    check_only_good_loads,
     make_job,
+    moved_job_state,
+    started_stores,
     write_with_apscheduler,
 )
 from servers import ensure_server
@@ -56,18 +61,12 @@ def raw() -> Iterator[Etcd3Client]:
 
 @pytest.fixture
 def make_store(path: str, failures: LoadFailures, raw: Etcd3Client) -> Iterator[Any]:
-    stores: list[EtcdJobStore] = []
+    def open_store(**kwargs: Any) -> EtcdJobStore:
+        return EtcdJobStore(path=path, host="127.0.0.1", port=port(), **kwargs)
 
-    def make(**kwargs: Any) -> EtcdJobStore:
-        store = EtcdJobStore(path=path, host="127.0.0.1", port=port(), **kwargs)
-        store.start(failures.scheduler, "default")
-        stores.append(store)
-        return store
-
-    yield make
-    raw.delete_prefix(path)
-    for store in stores:
-        store.shutdown()
+    with started_stores(open_store, failures) as (make, _stores):
+        yield make
+        raw.delete_prefix(path)
 
 
 def aps_store(path: str) -> Any:
@@ -89,30 +88,12 @@ def test_it_opens_the_jobs_apscheduler_wrote_without_rewriting_them(
 
 
 def test_apscheduler_reads_the_keys_triggerkit_writes_back(path: str, make_store: Any) -> None:
-    expected = write_with_apscheduler(aps_store(path))
-    store = make_store()
-    changed = store.lookup_job("every5")
-    changed.next_run_time = FIRST_RUN + timedelta(hours=2)
-    store.update_job(changed)
-    store.add_job(job("new", 0))
-
-    reader = aps_store(path)
-    reader.start(None, "default")
-    try:
-        runs = {aps_job.id: aps_job.next_run_time for aps_job in reader.get_all_jobs()}
-    finally:
-        reader.shutdown()
-    assert set(runs) == set(expected) | {"new"}
-    assert runs["every5"] == FIRST_RUN + timedelta(hours=2)
-    assert runs["new"] == T0
+    check_apscheduler_reads_back(lambda: aps_store(path), make_store)
 
 
 def test_a_key_holds_apschedulers_pickled_dict(path: str, make_store: Any, raw: Any) -> None:
     make_store().add_job(job("a", 30))
-    value = pickle.loads(raw.get(f"{path}/a")[0])
-    assert set(value) == {"next_run_time", "job_state"}
-    assert value["next_run_time"] == (T0 + timedelta(seconds=30)).timestamp()
-    assert value["job_state"]["id"] == "a" and value["job_state"]["func"] == "builtins:print"
+    check_aps_pickled_dict(raw.get(f"{path}/a")[0])
 
 
 def test_keys_that_cannot_load_are_skipped_reported_and_kept(
@@ -120,33 +101,22 @@ def test_keys_that_cannot_load_are_skipped_reported_and_kept(
 ) -> None:
     store = make_store()
     store.add_job(job("good", 10))
-    state = job("moved", 5).__getstate__()
-    state["func"] = "no_such_module_anywhere:gone"
-    moved = pickle.dumps(
-        {"next_run_time": (T0 + timedelta(seconds=5)).timestamp(), "job_state": state}
-    )
+    moved_ts = (T0 + timedelta(seconds=5)).timestamp()
+    moved = pickle.dumps({"next_run_time": moved_ts, "job_state": moved_job_state()})
     raw.put(f"{path}/moved", moved)
     raw.put(f"{path}/corrupt", b"\x80\x05not a pickle at all")
 
-    assert [j.id for j in store.get_all_jobs()] == ["good"]
-    assert [j.id for j in store.get_due_jobs(T0 + timedelta(seconds=60))] == ["good"]
-    assert store.get_next_run_time() == T0 + timedelta(seconds=10)
-    assert store.lookup_job("moved") is None
+    check_only_good_loads(store, failures)
     assert sorted(values(raw, path)) == [
         f"{path}/{n}".encode() for n in ("corrupt", "good", "moved")
     ]
-    assert {"moved", "corrupt"} <= set(failures.job_ids())
     assert raw.get(f"{path}/moved")[0] == moved
 
 
 def test_the_json_serializer_writes_plain_data_and_never_unpickles(
     path: str, make_store: Any, raw: Any, failures: LoadFailures
 ) -> None:
-    store = make_store(serializer="json")
-    store.add_job(job("a", 10))
-    assert json.loads(raw.get(f"{path}/a")[0])  # plain JSON, no pickle
-    assert store.lookup_job("a").next_run_time == T0 + timedelta(seconds=10)
-
+    store = check_json_store(make_store, lambda: raw.get(f"{path}/a")[0])
     aps_written = {"next_run_time": T0.timestamp(), "job_state": job("p", 0).__getstate__()}
     raw.put(f"{path}/p", pickle.dumps(aps_written))
     assert [j.id for j in store.get_all_jobs()] == ["a"]
@@ -205,10 +175,7 @@ def test_it_reads_more_than_grpcs_default_4_mb_in_one_pass(make_store: Any) -> N
 
 def test_ties_go_by_id_and_paused_jobs_come_last(make_store: Any) -> None:
     store = make_store()
-    for job_id in ("z", "m", "a"):
-        store.add_job(job(job_id, 10))
-    store.add_job(job("paused", None))
-    store.add_job(job("early", 5))
+    add_tied_jobs(store)
     assert [j.id for j in store.get_all_jobs()] == ["early", "a", "m", "z", "paused"]
 
 

@@ -19,14 +19,13 @@ from typing import Any
 
 import pytest
 from servers import ensure_server
-from store_factories import job_func
+from store_factories import store_job
 
 from triggerkit.job import Job
 from triggerkit.jobstores._etcd_claims import ClaimValue
 from triggerkit.jobstores.claims import PlannedRuns, to_micros
 from triggerkit.jobstores.etcd import EtcdJobStore
 from triggerkit.schedulers.blocking import BlockingScheduler
-from triggerkit.triggers.interval import IntervalTrigger
 
 UTC = timezone.utc
 T0 = datetime(2031, 3, 4, 5, 6, 7, tzinfo=UTC)
@@ -56,20 +55,8 @@ def store() -> Iterator[EtcdJobStore]:
 def _job(store: EtcdJobStore, job_id: str, run_at: datetime, **changes: Any) -> Job:
     scheduler = store._scheduler
     assert scheduler is not None
-    options: dict[str, Any] = dict(
-        func=job_func,
-        trigger=IntervalTrigger(seconds=1, start_date=T0, timezone=UTC),
-        executor="default",
-        args=(),
-        kwargs={},
-        name=job_id,
-        misfire_grace_time=None,
-        coalesce=False,
-        max_instances=1000,
-        next_run_time=run_at,
-    )
-    options.update(changes)
-    return Job(scheduler, id=job_id, **options)
+    options: dict[str, Any] = {"misfire_grace_time": None, "max_instances": 1000, **changes}
+    return store_job(scheduler, job_id, run_at, T0, **options)
 
 
 def every_second_until(now: datetime) -> Any:

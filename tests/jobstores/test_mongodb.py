@@ -11,16 +11,24 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
+from apscheduler_written import check_jobs_with_args, write_jobs_with_args
 from bson.binary import Binary
-from store_factories import FACTORIES, aps_mongo_twin, job_func
+from claim_steps import (
+    check_a_change_during_a_claim_stands,
+    check_a_crash_after_the_lock,
+    check_a_crash_before_the_commit,
+    check_a_finished_job_rescheduled_meanwhile_is_kept,
+    crash,
+    plan_next_second,
+)
+from store_factories import FACTORIES, aps_mongo_twin, job_func, store_job
 
 from triggerkit.errors import JobLookupError
 from triggerkit.events import EVENT_ALL, EVENT_JOB_LOAD_FAILED
 from triggerkit.job import Job
-from triggerkit.jobstores.claims import PlannedRuns, to_micros
+from triggerkit.jobstores.claims import to_micros
 from triggerkit.jobstores.mongodb import MongoDBJobStore
 from triggerkit.schedulers.blocking import BlockingScheduler
-from triggerkit.triggers.interval import IntervalTrigger
 
 UTC = timezone.utc
 T0 = datetime(2031, 3, 4, 5, 6, 7, tzinfo=UTC)
@@ -43,20 +51,8 @@ def store(scheduler: BlockingScheduler) -> Iterator[MongoDBJobStore]:
 
 
 def make_job(sched: BlockingScheduler, job_id: str, run_at: datetime | None, **kw: Any) -> Job:
-    options: dict[str, Any] = dict(
-        func=job_func,
-        trigger=IntervalTrigger(seconds=30, start_date=T0, timezone=UTC),
-        executor="default",
-        args=(),
-        kwargs={},
-        name=job_id,
-        misfire_grace_time=1,
-        coalesce=True,
-        max_instances=1,
-        next_run_time=run_at,
-    )
-    options.update(kw)
-    return Job(sched, id=job_id, **options)
+    options: dict[str, Any] = {"misfire_grace_time": 1, "coalesce": True, **kw}
+    return store_job(sched, job_id, run_at, T0, seconds=30, **options)
 
 
 def test_it_writes_apscheduler_3_11s_layout(store: MongoDBJobStore, scheduler: Any) -> None:
@@ -77,28 +73,10 @@ def test_it_writes_apscheduler_3_11s_layout(store: MongoDBJobStore, scheduler: A
 
 
 def test_a_collection_apscheduler_wrote_opens_unchanged(store: MongoDBJobStore) -> None:
-    from apscheduler.schedulers.background import BackgroundScheduler as ApsScheduler
-
-    aps = ApsScheduler(timezone="UTC")
-    aps.add_jobstore(aps_mongo_twin(store), "default")
-    aps.start(paused=True)
-    try:
-        aps.add_job(job_func, "cron", id="cron", hour="*/2", minute=5, args=(1,))
-        aps.add_job(job_func, "interval", id="every", minutes=7, kwargs={"x": "y"})
-        aps.add_job(job_func, "date", id="date", run_date=T0)
-        aps.add_job(job_func, "interval", id="paused", hours=1, next_run_time=None)
-        written = {job.id: job.next_run_time for job in aps.get_jobs()}
-    finally:
-        aps.shutdown(wait=False)
+    written = write_jobs_with_args(aps_mongo_twin(store), job_func, T0)
     before = sorted(store.collection.find({}), key=lambda d: d["_id"])
 
-    jobs = store.get_all_jobs()
-    assert {job.id: job.next_run_time for job in jobs} == written
-    assert [job.id for job in jobs][-1] == "paused"
-    assert store.get_next_run_time() == min(t for t in written.values() if t is not None)
-    cron = store.lookup_job("cron")
-    assert cron is not None and type(cron.trigger).__module__ == "triggerkit.triggers.cron"
-    assert cron.args == (1,)
+    check_jobs_with_args(store, written)
     assert sorted(store.collection.find({}), key=lambda d: d["_id"]) == before
 
 
@@ -194,13 +172,6 @@ def test_a_missing_driver_names_the_class_and_the_extra(monkeypatch: Any) -> Non
 # --- shared by several schedulers: the steps of a claim, and a crash between them ------------
 
 
-def plan_next_second(job: Job) -> PlannedRuns:
-    run_time = job.next_run_time
-    assert run_time is not None
-    job._modify(next_run_time=run_time + timedelta(seconds=1))
-    return PlannedRuns([run_time], job.next_run_time)
-
-
 def shared_twin(store: MongoDBJobStore) -> MongoDBJobStore:
     """Another claimer: its own store object and client on the same collection."""
     host, port = store.client.address
@@ -223,10 +194,6 @@ def shared(store: MongoDBJobStore) -> Iterator[tuple[MongoDBJobStore, MongoDBJob
     yield store, other
     store.claims.drop()
     other.shutdown()
-
-
-class Crash(Exception):
-    """Stands for the claiming process dying at this point."""
 
 
 def test_the_layout_is_untouched_by_claims(
@@ -252,21 +219,8 @@ def test_a_crash_after_the_lock_hands_nothing_out(
 ) -> None:
     a, b = shared
     a.add_job(make_job(scheduler, "j1", T0))
-    lease = T0 + timedelta(seconds=3)
-
-    def crash(*args: Any, **kwargs: Any) -> None:
-        raise Crash
-
     monkeypatch.setattr(a, "_record", crash)
-    with pytest.raises(Crash):
-        a.claim_due_runs(T0, "dead", lease, plan_next_second)
-    # locked until the lease ends: nobody claims it, nothing was recorded
-    assert b.claim_due_runs(T0 + timedelta(seconds=2), "b", lease, plan_next_second) == []
-    assert b.live_claim_owners(T0) == {}
-    later = T0 + timedelta(seconds=4)
-    claims = b.claim_due_runs(later, "b", later + timedelta(seconds=30), plan_next_second)
-    assert [(c.job.id, c.run_times) for c in claims] == [("j1", [T0])]
-    assert b.live_claim_owners(later) == {("j1", T0): "b"}
+    check_a_crash_after_the_lock(a, b, T0)
 
 
 def test_a_crash_before_the_commit_runs_each_run_once(
@@ -274,29 +228,8 @@ def test_a_crash_before_the_commit_runs_each_run_once(
 ) -> None:
     a, b = shared
     a.add_job(make_job(scheduler, "j1", T0))  # max_instances=1
-    lease = T0 + timedelta(seconds=3)
-
-    def crash(*args: Any, **kwargs: Any) -> None:
-        raise Crash
-
     monkeypatch.setattr(a.collection, "bulk_write", crash)
-    with pytest.raises(Crash):
-        a.claim_due_runs(T0, "dead", lease, plan_next_second)
-    # the run is recorded (claimed by the dead scheduler), the job not advanced and still locked
-    assert b.live_claim_owners(T0) == {("j1", T0): "dead"}
-    stored = b.lookup_job("j1")
-    assert stored is not None and stored.next_run_time == T0
-    later = T0 + timedelta(seconds=4)
-    new_lease = later + timedelta(seconds=30)
-    taken = b.take_expired_claims(later, "b", new_lease)
-    assert [(e.job_id, e.run_time, e.started) for e in taken] == [("j1", T0, False)]
-    # the next claimer advances the job past the recorded run without claiming it again
-    claims = b.claim_due_runs(later, "b", new_lease, plan_next_second)
-    # (nor reports it as busy: the one instance running is that run, taken over)
-    assert [(c.job.id, c.run_times, c.busy) for c in claims] == [("j1", [], [])]
-    stored = b.lookup_job("j1")
-    assert stored is not None and stored.next_run_time == T0 + timedelta(seconds=1)
-    assert b.live_claim_owners(later) == {("j1", T0): "b"}
+    check_a_crash_before_the_commit(a, b, T0)
 
 
 def test_a_change_during_a_claim_is_not_overwritten(
@@ -304,17 +237,7 @@ def test_a_change_during_a_claim_is_not_overwritten(
 ) -> None:
     a, b = shared
     a.add_job(make_job(scheduler, "j1", T0))
-
-    def planner_that_meets_a_pause(job: Job) -> PlannedRuns:
-        paused = make_job(scheduler, "j1", None)
-        b.update_job(paused)  # another scheduler pauses the job while this claim plans
-        return plan_next_second(job)
-
-    claims = a.claim_due_runs(T0, "a", T0 + timedelta(seconds=30), planner_that_meets_a_pause)
-    # the run was claimed before the pause; the pause stands
-    assert [(c.job.id, c.run_times) for c in claims] == [("j1", [T0])]
-    stored = b.lookup_job("j1")
-    assert stored is not None and stored.next_run_time is None
+    check_a_change_during_a_claim_stands(a, b, T0, make_job(scheduler, "j1", None))
     assert sorted(a.collection.find_one({"_id": "j1"})) == ["_id", "job_state", "next_run_time"]
 
 
@@ -337,16 +260,7 @@ def test_a_finished_job_removed_by_another_is_not_reported_removed_twice(
     a, b = shared
     a.add_job(make_job(scheduler, "once", T0))
     replacement = make_job(scheduler, "once", T0 + timedelta(hours=1))
-
-    def finish_while_replaced(job: Job) -> PlannedRuns:
-        b.update_job(replacement)  # rescheduled meanwhile: the claim must not delete it
-        job._modify(next_run_time=None)
-        return PlannedRuns([T0], None)
-
-    claims = a.claim_due_runs(T0, "a", T0 + timedelta(seconds=30), finish_while_replaced)
-    assert claims[0].run_times == [T0] and not claims[0].removed
-    stored = b.lookup_job("once")
-    assert stored is not None and stored.next_run_time == T0 + timedelta(hours=1)
+    check_a_finished_job_rescheduled_meanwhile_is_kept(a, b, T0, replacement)
 
 
 def test_four_claimers_racing_claim_and_take_over_each_run_once(

@@ -11,14 +11,14 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
-from store_factories import FACTORIES, aps_redis_twin, job_func
+from apscheduler_written import check_jobs_with_args, write_jobs_with_args
+from store_factories import FACTORIES, aps_redis_twin, job_func, store_job
 
 from triggerkit.errors import JobLookupError
 from triggerkit.events import EVENT_ALL, EVENT_JOB_LOAD_FAILED
 from triggerkit.job import Job
 from triggerkit.jobstores.redis import RedisJobStore
 from triggerkit.schedulers.blocking import BlockingScheduler
-from triggerkit.triggers.interval import IntervalTrigger
 
 UTC = timezone.utc
 T0 = datetime(2031, 3, 4, 5, 6, 7, tzinfo=UTC)
@@ -40,20 +40,8 @@ def store(scheduler: BlockingScheduler) -> Iterator[RedisJobStore]:
 
 
 def make_job(sched: BlockingScheduler, job_id: str, run_at: datetime | None, **kw: Any) -> Job:
-    options: dict[str, Any] = dict(
-        func=job_func,
-        trigger=IntervalTrigger(seconds=30, start_date=T0, timezone=UTC),
-        executor="default",
-        args=(),
-        kwargs={},
-        name=job_id,
-        misfire_grace_time=1,
-        coalesce=True,
-        max_instances=1,
-        next_run_time=run_at,
-    )
-    options.update(kw)
-    return Job(sched, id=job_id, **options)
+    options: dict[str, Any] = {"misfire_grace_time": 1, "coalesce": True, **kw}
+    return store_job(sched, job_id, run_at, T0, seconds=30, **options)
 
 
 def test_it_writes_apscheduler_3_11s_layout(store: RedisJobStore, scheduler: Any) -> None:
@@ -69,29 +57,11 @@ def test_it_writes_apscheduler_3_11s_layout(store: RedisJobStore, scheduler: Any
 
 
 def test_a_database_apscheduler_wrote_opens_unchanged(store: RedisJobStore) -> None:
-    from apscheduler.schedulers.background import BackgroundScheduler as ApsScheduler
-
-    aps = ApsScheduler(timezone="UTC")
-    aps.add_jobstore(aps_redis_twin(store), "default")
-    aps.start(paused=True)
-    try:
-        aps.add_job(job_func, "cron", id="cron", hour="*/2", minute=5, args=(1,))
-        aps.add_job(job_func, "interval", id="every", minutes=7, kwargs={"x": "y"})
-        aps.add_job(job_func, "date", id="date", run_date=T0)
-        aps.add_job(job_func, "interval", id="paused", hours=1, next_run_time=None)
-        written = {job.id: job.next_run_time for job in aps.get_jobs()}
-    finally:
-        aps.shutdown(wait=False)
+    written = write_jobs_with_args(aps_redis_twin(store), job_func, T0)
     raw_before = store.redis.hgetall(store.jobs_key)
     scores_before = store.redis.zrange(store.run_times_key, 0, -1, withscores=True)
 
-    jobs = store.get_all_jobs()
-    assert {job.id: job.next_run_time for job in jobs} == written
-    assert [job.id for job in jobs][-1] == "paused"
-    assert store.get_next_run_time() == min(t for t in written.values() if t is not None)
-    cron = store.lookup_job("cron")
-    assert cron is not None and type(cron.trigger).__module__ == "triggerkit.triggers.cron"
-    assert cron.args == (1,)
+    check_jobs_with_args(store, written)
     # reading rewrote nothing and deleted nothing
     assert store.redis.hgetall(store.jobs_key) == raw_before
     assert store.redis.zrange(store.run_times_key, 0, -1, withscores=True) == scores_before

@@ -3,7 +3,6 @@ that stand-in does not prove): APScheduler 3.11.3's layout, both ways."""
 
 from __future__ import annotations
 
-import json
 import pickle
 import uuid
 from collections.abc import Iterator
@@ -13,19 +12,32 @@ from typing import Any
 import pytest
 from apscheduler.jobstores.rethinkdb import RethinkDBJobStore as APSRethinkDBJobStore
 from apscheduler_written import (
-    FIRST_RUN,
     T0,
     LoadFailures,
+    add_tied_jobs,
     check_apscheduler_jobs,
+    check_apscheduler_reads_back,
+    check_batch_updates_pass_over_removed_jobs,
+    check_json_store,
+    check_only_good_loads,
     make_job,
+    moved_job_state,
+    started_stores,
     write_with_apscheduler,
+)
+from claim_steps import (
+    check_a_change_during_a_claim_stands,
+    check_a_crash_after_the_lock,
+    check_a_crash_before_the_commit,
+    check_a_finished_job_rescheduled_meanwhile_is_kept,
+    crash,
+    plan_next_second,
 )
 from rethinkdb import RethinkDB
 from rethinkdb.errors import ReqlDriverError
 from servers import ensure_server
 
-from triggerkit.job import Job
-from triggerkit.jobstores.claims import PlannedRuns, to_micros
+from triggerkit.jobstores.claims import to_micros
 from triggerkit.jobstores.rethinkdb import RethinkDBJobStore
 
 pytestmark = pytest.mark.external_service
@@ -59,17 +71,11 @@ def conn(database: str) -> Iterator[Any]:
 
 @pytest.fixture
 def make_store(database: str, failures: LoadFailures, conn: Any) -> Iterator[Any]:
-    stores: list[RethinkDBJobStore] = []
+    def open_store(**kwargs: Any) -> RethinkDBJobStore:
+        return RethinkDBJobStore(database=database, host="127.0.0.1", port=port(), **kwargs)
 
-    def make(**kwargs: Any) -> RethinkDBJobStore:
-        store = RethinkDBJobStore(database=database, host="127.0.0.1", port=port(), **kwargs)
-        store.start(failures.scheduler, "default")
-        stores.append(store)
-        return store
-
-    yield make
-    for store in stores:
-        store.shutdown()
+    with started_stores(open_store, failures) as (make, _stores):
+        yield make
 
 
 def aps_store(database: str) -> Any:
@@ -93,22 +99,7 @@ def test_it_opens_the_jobs_apscheduler_wrote_without_rewriting_them(
 def test_apscheduler_reads_the_documents_triggerkit_writes_back(
     database: str, make_store: Any
 ) -> None:
-    expected = write_with_apscheduler(aps_store(database))
-    store = make_store()
-    changed = store.lookup_job("every5")
-    changed.next_run_time = FIRST_RUN + timedelta(hours=2)
-    store.update_job(changed)
-    store.add_job(job("new", 0))
-
-    reader = aps_store(database)
-    reader.start(None, "default")
-    try:
-        runs = {aps_job.id: aps_job.next_run_time for aps_job in reader.get_all_jobs()}
-    finally:
-        reader.shutdown()
-    assert set(runs) == set(expected) | {"new"}
-    assert runs["every5"] == FIRST_RUN + timedelta(hours=2)
-    assert runs["new"] == T0
+    check_apscheduler_reads_back(lambda: aps_store(database), make_store)
 
 
 def test_a_document_has_apschedulers_fields_and_index(
@@ -130,33 +121,24 @@ def test_documents_that_cannot_load_are_skipped_reported_and_kept(
 ) -> None:
     store = make_store()
     store.add_job(job("good", 10))
-    state = job("moved", 5).__getstate__()
-    state["func"] = "no_such_module_anywhere:gone"
+    moved = r.binary(pickle.dumps(moved_job_state()))
     table = r.db(database).table("jobs")
     moved_ts = (T0 + timedelta(seconds=5)).timestamp()
     table.insert(
         [
-            {"id": "moved", "next_run_time": moved_ts, "job_state": r.binary(pickle.dumps(state))},
+            {"id": "moved", "next_run_time": moved_ts, "job_state": moved},
             {"id": "corrupt", "next_run_time": 1.0, "job_state": r.binary(b"\x80\x05garbage")},
         ]
     ).run(conn)
 
-    assert [j.id for j in store.get_all_jobs()] == ["good"]
-    assert [j.id for j in store.get_due_jobs(T0 + timedelta(seconds=60))] == ["good"]
-    assert store.get_next_run_time() == T0 + timedelta(seconds=10)
-    assert store.lookup_job("moved") is None
+    check_only_good_loads(store, failures)
     assert sorted(documents(conn, database)) == ["corrupt", "good", "moved"]
-    assert {"moved", "corrupt"} <= set(failures.job_ids())
 
 
 def test_the_json_serializer_writes_plain_data_and_never_unpickles(
     database: str, make_store: Any, conn: Any, failures: LoadFailures
 ) -> None:
-    store = make_store(serializer="json")
-    store.add_job(job("a", 10))
-    assert json.loads(documents(conn, database)["a"]["job_state"])  # plain JSON, no pickle
-    assert store.lookup_job("a").next_run_time == T0 + timedelta(seconds=10)
-
+    store = check_json_store(make_store, lambda: documents(conn, database)["a"]["job_state"])
     state = pickle.dumps(job("p", 0).__getstate__())
     r.db(database).table("jobs").insert(
         {"id": "p", "next_run_time": T0.timestamp(), "job_state": r.binary(state)}
@@ -174,27 +156,12 @@ def test_a_pickle_store_reads_what_a_json_store_wrote(make_store: Any) -> None:
 def test_batch_updates_pass_over_removed_jobs_and_removals_report_what_was_stored(
     make_store: Any,
 ) -> None:
-    store = make_store()
-    a, b, c = job("a", 10), job("b", 20), job("c", 30)
-    for each in (a, b, c):
-        store.add_job(each)
-    store.remove_job("b")
-    a.next_run_time, b.next_run_time = T0 + timedelta(seconds=40), T0
-    store.update_jobs([a, b])
-    assert [(j.id, j.next_run_time) for j in store.get_all_jobs()] == [
-        ("c", T0 + timedelta(seconds=30)),
-        ("a", T0 + timedelta(seconds=40)),
-    ]
-    assert store.remove_jobs(["a", "b", "c"]) == ["a", "c"]
-    assert store.get_all_jobs() == []
+    check_batch_updates_pass_over_removed_jobs(make_store())
 
 
 def test_due_jobs_leave_paused_ones_out_and_ties_go_by_id(make_store: Any) -> None:
     store = make_store()
-    for job_id in ("z", "m", "a"):
-        store.add_job(job(job_id, 10))
-    store.add_job(job("paused", None))
-    store.add_job(job("early", 5))
+    add_tied_jobs(store)
     store.add_job(job("later", 50))
     # reqlite's between(minval, ...) returns rows whose next_run_time is null; they must not
     # come out as due
@@ -226,21 +193,6 @@ def test_after_shutdown_the_store_does_not_connect_again(make_store: Any) -> Non
 # --- shared by several schedulers: each step of a claim, one claimer at a time ---------------
 # reqlite does not apply a conditional update atomically when claimers race (docs/shared.md):
 # these tests, and the claims contract in test_claims.py, never run two claimers at once.
-
-
-def plan_next_second(job: Job) -> PlannedRuns:
-    run_time = job.next_run_time
-    assert run_time is not None
-    job._modify(next_run_time=run_time + timedelta(seconds=1))
-    return PlannedRuns([run_time], job.next_run_time)
-
-
-class Crash(Exception):
-    """Stands for the claiming process dying at this point."""
-
-
-def crash(*args: Any, **kwargs: Any) -> None:
-    raise Crash
 
 
 @pytest.fixture
@@ -275,16 +227,8 @@ def test_a_crash_after_the_lock_hands_nothing_out(
 ) -> None:
     a, b = shared
     a.add_job(job("j1", 0))
-    lease = T0 + timedelta(seconds=3)
     monkeypatch.setattr(a, "_record", crash)
-    with pytest.raises(Crash):
-        a.claim_due_runs(T0, "dead", lease, plan_next_second)
-    assert b.claim_due_runs(T0 + timedelta(seconds=2), "b", lease, plan_next_second) == []
-    assert b.live_claim_owners(T0) == {}
-    later = T0 + timedelta(seconds=4)
-    claims = b.claim_due_runs(later, "b", later + timedelta(seconds=30), plan_next_second)
-    assert [(c.job.id, c.run_times) for c in claims] == [("j1", [T0])]
-    assert b.live_claim_owners(later) == {("j1", T0): "b"}
+    check_a_crash_after_the_lock(a, b, T0)
 
 
 def test_a_crash_before_the_commit_runs_each_run_once(
@@ -292,23 +236,8 @@ def test_a_crash_before_the_commit_runs_each_run_once(
 ) -> None:
     a, b = shared
     a.add_job(job("j1", 0))  # max_instances=1
-    lease = T0 + timedelta(seconds=3)
     monkeypatch.setattr(a, "_commit", crash)
-    with pytest.raises(Crash):
-        a.claim_due_runs(T0, "dead", lease, plan_next_second)
-    assert b.live_claim_owners(T0) == {("j1", T0): "dead"}
-    stored = b.lookup_job("j1")
-    assert stored is not None and stored.next_run_time == T0
-    later = T0 + timedelta(seconds=4)
-    new_lease = later + timedelta(seconds=30)
-    taken = b.take_expired_claims(later, "b", new_lease)
-    assert [(e.job_id, e.run_time, e.started) for e in taken] == [("j1", T0, False)]
-    assert taken[0].job is not None and taken[0].job.id == "j1"
-    claims = b.claim_due_runs(later, "b", new_lease, plan_next_second)
-    assert [(c.job.id, c.run_times, c.busy) for c in claims] == [("j1", [], [])]
-    stored = b.lookup_job("j1")
-    assert stored is not None and stored.next_run_time == T0 + timedelta(seconds=1)
-    assert b.live_claim_owners(later) == {("j1", T0): "b"}
+    check_a_crash_before_the_commit(a, b, T0)
 
 
 def test_a_change_during_a_claim_is_not_overwritten(
@@ -316,15 +245,7 @@ def test_a_change_during_a_claim_is_not_overwritten(
 ) -> None:
     a, b = shared
     a.add_job(job("j1", 0))
-
-    def planner_that_meets_a_pause(claimed: Job) -> PlannedRuns:
-        b.update_job(job("j1", None))  # another scheduler pauses the job while this one plans
-        return plan_next_second(claimed)
-
-    claims = a.claim_due_runs(T0, "a", T0 + timedelta(seconds=30), planner_that_meets_a_pause)
-    assert [(c.job.id, c.run_times) for c in claims] == [("j1", [T0])]
-    stored = b.lookup_job("j1")
-    assert stored is not None and stored.next_run_time is None
+    check_a_change_during_a_claim_stands(a, b, T0, job("j1", None))
     document = r.db(database).table(a.table_name).get("j1").run(conn)
     assert sorted(document) == ["id", "job_state", "next_run_time"]
 
@@ -347,16 +268,7 @@ def test_a_finished_job_rescheduled_meanwhile_is_kept(
 ) -> None:
     a, b = shared
     a.add_job(job("once", 0))
-
-    def finish_while_replaced(claimed: Job) -> PlannedRuns:
-        b.update_job(job("once", 3600))  # rescheduled meanwhile: the claim must not delete it
-        claimed._modify(next_run_time=None)
-        return PlannedRuns([T0], None)
-
-    claims = a.claim_due_runs(T0, "a", T0 + timedelta(seconds=30), finish_while_replaced)
-    assert claims[0].run_times == [T0] and not claims[0].removed
-    stored = b.lookup_job("once")
-    assert stored is not None and stored.next_run_time == T0 + timedelta(hours=1)
+    check_a_finished_job_rescheduled_meanwhile_is_kept(a, b, T0, job("once", 3600))
 
 
 def test_a_scheduler_runs_and_takes_over_claims_on_rethinkdb(make_store: Any) -> None:

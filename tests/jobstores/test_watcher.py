@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 from servers import PrivateServer, ensure_server
-from store_factories import job_func
+from store_factories import store_job
 
 from triggerkit.errors import ConflictingIdError, JobLookupError
 from triggerkit.job import Job
@@ -28,7 +28,6 @@ from triggerkit.jobstores.redis import RedisJobStore
 from triggerkit.jobstores.sqlalchemy import SQLAlchemyJobStore
 from triggerkit.jobstores.watcher import RECONNECT_MAX, ChangeWatcher
 from triggerkit.schedulers.blocking import BlockingScheduler
-from triggerkit.triggers.interval import IntervalTrigger
 
 UTC = timezone.utc
 T0 = datetime(2031, 3, 4, 5, 6, 7, tzinfo=UTC)
@@ -77,20 +76,7 @@ def bind(store: BaseJobStore, shared: bool = True) -> BlockingScheduler:
 
 
 def job(scheduler: BlockingScheduler, job_id: str, run_at: datetime | None = T0) -> Job:
-    return Job(
-        scheduler,
-        id=job_id,
-        func=job_func,
-        trigger=IntervalTrigger(seconds=1, start_date=T0, timezone=UTC),
-        executor="default",
-        args=(),
-        kwargs={},
-        name=job_id,
-        misfire_grace_time=60,
-        coalesce=False,
-        max_instances=1,
-        next_run_time=run_at,
-    )
+    return store_job(scheduler, job_id, run_at, T0)
 
 
 @pytest.fixture(params=["postgres", "psycopg2", "redis"])

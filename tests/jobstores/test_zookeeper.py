@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import multiprocessing
 import pickle
 import threading
@@ -15,13 +14,21 @@ from typing import Any
 import pytest
 from apscheduler.jobstores.zookeeper import ZooKeeperJobStore as APSZooKeeperJobStore
 from apscheduler_written import (
-    FIRST_RUN,
     T0,
     LoadFailures,
+    add_tied_jobs,
+    check_aps_pickled_dict,
     check_apscheduler_jobs,
+    check_apscheduler_reads_back,
+    check_batch_updates_pass_over_removed_jobs,
+    check_json_store,
+    check_only_good_loads,
     make_job,
+    moved_job_state,
+    started_stores,
     write_with_apscheduler,
 )
+from claim_steps import plan_next_second as planner
 from kazoo.client import KazooClient
 from kazoo.exceptions import ConnectionLoss
 from servers import PrivateServer, ensure_server
@@ -52,18 +59,12 @@ def failures() -> LoadFailures:
 
 @pytest.fixture
 def make_store(path: str, failures: LoadFailures) -> Iterator[Any]:
-    stores: list[ZooKeeperJobStore] = []
+    def open_store(**kwargs: Any) -> ZooKeeperJobStore:
+        return ZooKeeperJobStore(path=path, hosts=hosts(), close_connection_on_exit=True, **kwargs)
 
-    def make(**kwargs: Any) -> ZooKeeperJobStore:
-        store = ZooKeeperJobStore(path=path, hosts=hosts(), close_connection_on_exit=True, **kwargs)
-        store.start(failures.scheduler, "default")
-        stores.append(store)
-        return store
-
-    yield make
-    stores[0].remove_all_jobs()
-    for store in stores:
-        store.shutdown()
+    with started_stores(open_store, failures) as (make, stores):
+        yield make
+        stores[0].remove_all_jobs()
 
 
 @pytest.fixture
@@ -90,31 +91,12 @@ def test_it_opens_the_jobs_apscheduler_wrote_without_rewriting_them(
 
 
 def test_apscheduler_reads_the_nodes_triggerkit_writes_back(path: str, make_store: Any) -> None:
-    expected = write_with_apscheduler(aps_store(path))
-    store = make_store()
-    changed = store.lookup_job("every5")
-    changed.next_run_time = FIRST_RUN + timedelta(hours=2)
-    store.update_job(changed)
-    store.add_job(job("new", 0))
-
-    reader = aps_store(path)
-    reader.start(None, "default")
-    try:
-        runs = {aps_job.id: aps_job.next_run_time for aps_job in reader.get_all_jobs()}
-    finally:
-        reader.shutdown()
-    assert set(runs) == set(expected) | {"new"}
-    assert runs["every5"] == FIRST_RUN + timedelta(hours=2)
-    assert runs["new"] == T0
-    assert runs["cron3"] == expected["cron3"][1]
+    check_apscheduler_reads_back(lambda: aps_store(path), make_store)
 
 
 def test_a_node_holds_apschedulers_pickled_dict(path: str, make_store: Any, raw: Any) -> None:
     make_store().add_job(job("a", 30))
-    value = pickle.loads(raw.get(f"{path}/a")[0])
-    assert set(value) == {"next_run_time", "job_state"}
-    assert value["next_run_time"] == (T0 + timedelta(seconds=30)).timestamp()
-    assert value["job_state"]["id"] == "a" and value["job_state"]["func"] == "builtins:print"
+    check_aps_pickled_dict(raw.get(f"{path}/a")[0])
 
 
 def test_nodes_that_cannot_load_are_skipped_reported_and_kept(
@@ -122,29 +104,20 @@ def test_nodes_that_cannot_load_are_skipped_reported_and_kept(
 ) -> None:
     store = make_store()
     store.add_job(job("good", 10))
-    state = job("moved", 5).__getstate__()
-    state["func"] = "no_such_module_anywhere:gone"
-    moved = {"next_run_time": (T0 + timedelta(seconds=5)).timestamp(), "job_state": state}
+    moved_ts = (T0 + timedelta(seconds=5)).timestamp()
+    moved = {"next_run_time": moved_ts, "job_state": moved_job_state()}
     raw.create(f"{path}/moved", pickle.dumps(moved))
     raw.create(f"{path}/corrupt", b"\x80\x05not a pickle at all")
 
-    assert [j.id for j in store.get_all_jobs()] == ["good"]
-    assert [j.id for j in store.get_due_jobs(T0 + timedelta(seconds=60))] == ["good"]
-    assert store.get_next_run_time() == T0 + timedelta(seconds=10)
-    assert store.lookup_job("moved") is None
+    check_only_good_loads(store, failures)
     assert sorted(raw.get_children(path)) == ["corrupt", "good", "moved"]
-    assert {"moved", "corrupt"} <= set(failures.job_ids())
     assert raw.get(f"{path}/moved")[0] == pickle.dumps(moved)
 
 
 def test_the_json_serializer_writes_plain_data_and_never_unpickles(
     path: str, make_store: Any, raw: Any, failures: LoadFailures
 ) -> None:
-    store = make_store(serializer="json")
-    store.add_job(job("a", 10))
-    assert json.loads(raw.get(f"{path}/a")[0])  # plain JSON, no pickle
-    assert store.lookup_job("a").next_run_time == T0 + timedelta(seconds=10)
-
+    store = check_json_store(make_store, lambda: raw.get(f"{path}/a")[0])
     aps_written = {"next_run_time": T0.timestamp(), "job_state": job("p", 0).__getstate__()}
     raw.create(f"{path}/p", pickle.dumps(aps_written))
     assert [j.id for j in store.get_all_jobs()] == ["a"]
@@ -160,27 +133,12 @@ def test_a_pickle_store_reads_what_a_json_store_wrote(make_store: Any) -> None:
 def test_batch_updates_pass_over_removed_jobs_and_removals_report_what_was_stored(
     make_store: Any,
 ) -> None:
-    store = make_store()
-    a, b, c = job("a", 10), job("b", 20), job("c", 30)
-    for each in (a, b, c):
-        store.add_job(each)
-    store.remove_job("b")
-    a.next_run_time, b.next_run_time = T0 + timedelta(seconds=40), T0
-    store.update_jobs([a, b])
-    assert [(j.id, j.next_run_time) for j in store.get_all_jobs()] == [
-        ("c", T0 + timedelta(seconds=30)),
-        ("a", T0 + timedelta(seconds=40)),
-    ]
-    assert store.remove_jobs(["a", "b", "c"]) == ["a", "c"]
-    assert store.get_all_jobs() == []
+    check_batch_updates_pass_over_removed_jobs(make_store())
 
 
 def test_ties_keep_creation_order_and_paused_jobs_come_last(make_store: Any) -> None:
     store = make_store()
-    for job_id in ("z", "m", "a"):
-        store.add_job(job(job_id, 10))
-    store.add_job(job("paused", None))
-    store.add_job(job("early", 5))
+    add_tied_jobs(store)
     assert [j.id for j in store.get_all_jobs()] == ["early", "z", "m", "a", "paused"]
 
 
@@ -227,13 +185,6 @@ def test_an_operation_while_disconnected_fails_at_once(make_store: Any) -> None:
 
 
 # --- shared by several schedulers (shared=True): claim nodes and the change watch ------------
-
-
-def planner(job: Any) -> PlannedRuns:
-    """Run the due time; the next is a second later."""
-    run_time = job.next_run_time
-    job._modify(next_run_time=run_time + timedelta(seconds=1))
-    return PlannedRuns([run_time], job.next_run_time)
 
 
 @pytest.fixture

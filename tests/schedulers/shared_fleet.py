@@ -23,9 +23,11 @@ from __future__ import annotations
 
 import logging
 import os
+import subprocess
 import sys
 import time
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
@@ -246,6 +248,23 @@ def expected_runs(count: int, start: datetime, seconds: int) -> set[tuple[str, i
         for number in range(count)
         for second in range(seconds)
     }
+
+
+HERE = Path(__file__).resolve().parent
+
+
+def spawn(
+    store_url: str, table: str, runs_url: str, seconds: float, *extra: str, **popen: Any
+) -> subprocess.Popen[str]:
+    """Start a :func:`worker` process (``extra``: ``--prefork N``, ``--poll S``).
+
+    Its output is read as text from a pipe; ``popen`` adds or overrides ``subprocess.Popen``
+    options (``stdin=subprocess.PIPE`` for ``seconds`` < 0, ``stderr``).
+    """
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(HERE), str(HERE.parent)]))
+    command = [sys.executable, str(HERE / "shared_fleet.py"), "worker", store_url, table]
+    options: dict[str, Any] = {"env": env, "stdout": subprocess.PIPE, "text": True, **popen}
+    return subprocess.Popen([*command, runs_url, str(seconds), *extra], **options)
 
 
 def worker(

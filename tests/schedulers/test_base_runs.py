@@ -28,30 +28,26 @@ def of(events: list[Any], code: int) -> list[Any]:
     return [e for e in events if e.code == code]
 
 
-class CountingInterval(IntervalTrigger):
+class Counting:
+    """Mixed in before a trigger class: counts get_next_fire_time calls and opts in to jumps."""
+
+    jumpable_fire_times = True
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.calls = 0
+
+    def get_next_fire_time(self, previous: datetime | None, now: datetime) -> datetime | None:
+        self.calls += 1
+        return super().get_next_fire_time(previous, now)  # type: ignore[misc, no-any-return]
+
+
+class CountingInterval(Counting, IntervalTrigger):
     """An interval trigger that counts get_next_fire_time calls and opts in to jumps."""
 
-    jumpable_fire_times = True
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.calls = 0
-
-    def get_next_fire_time(self, previous: datetime | None, now: datetime) -> datetime | None:
-        self.calls += 1
-        return super().get_next_fire_time(previous, now)
-
-
-class CountingCron(CronTrigger):
-    jumpable_fire_times = True
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.calls = 0
-
-    def get_next_fire_time(self, previous: datetime | None, now: datetime) -> datetime | None:
-        self.calls += 1
-        return super().get_next_fire_time(previous, now)
+class CountingCron(Counting, CronTrigger):
+    """A cron trigger that counts get_next_fire_time calls and opts in to jumps."""
 
 
 class EverySecond(BaseTrigger):
@@ -112,17 +108,21 @@ def test_grace_time_none_runs_however_late(manual: ManualScheduler, clock: FakeC
     assert runs == [1]
 
 
+def every_second_from_now(
+    manual: ManualScheduler, clock: FakeClock, runs: list[int], **options: Any
+) -> datetime:
+    """Add a job appending 1 to ``runs`` every second from the clock's time; returns that time."""
+    start = clock.value
+    trigger = IntervalTrigger(seconds=1, start_date=start, timezone="UTC")
+    manual.add_job(runs.append, trigger, args=(1,), **options)
+    return start
+
+
 def test_coalescing_runs_the_latest_missed_run_once(
     manual: ManualScheduler, clock: FakeClock, events: list[Any]
 ) -> None:
     runs: list[int] = []
-    start = clock.value
-    manual.add_job(
-        runs.append,
-        IntervalTrigger(seconds=1, start_date=start, timezone="UTC"),
-        args=(1,),
-        misfire_grace_time=None,
-    )
+    start = every_second_from_now(manual, clock, runs, misfire_grace_time=None)
     clock.advance(10.5)
     manual.tick()
     assert runs == [1]
@@ -134,14 +134,7 @@ def test_without_coalescing_every_run_inside_the_grace_time_runs(
     manual: ManualScheduler, clock: FakeClock, events: list[Any]
 ) -> None:
     runs: list[int] = []
-    start = clock.value
-    manual.add_job(
-        runs.append,
-        IntervalTrigger(seconds=1, start_date=start, timezone="UTC"),
-        args=(1,),
-        coalesce=False,
-        misfire_grace_time=5,
-    )
+    start = every_second_from_now(manual, clock, runs, coalesce=False, misfire_grace_time=5)
     clock.advance(10.5)
     manual.tick()
     # runs at 0..10; those older than now - 5 s (0..5) are missed, 6..10 run

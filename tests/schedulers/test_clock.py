@@ -97,6 +97,23 @@ def test_the_blocking_loop_sleeps_in_bounded_slices(clock: FakeClock, monkeypatc
     assert sleeps[0] == MAX_SLEEP and all(0 < s <= MAX_SLEEP for s in sleeps if s is not None)
 
 
+async def run_a_little(scheduler_class: Any) -> None:
+    """Start an event-loop scheduler with a job due in 10 s, let its loop turn, shut it down."""
+    sched = scheduler_class(timezone="UTC", executors={"default": {"type": "debug"}})
+    sched.start()
+    sched.add_job(noop, "date", run_date=START + timedelta(seconds=10))
+    for _ in range(5):
+        await asyncio.sleep(0)
+    sched.shutdown()
+
+
+def assert_bounded(clock: FakeClock, main: Any) -> None:
+    """With the clock stepped back, every timer delay ``main()`` records is at most MAX_SLEEP."""
+    clock.set(START - STEP_BACK)
+    delays = asyncio.run(main())
+    assert delays and all(0 < d <= MAX_SLEEP for d in delays)
+
+
 def test_the_asyncio_timer_is_bounded(clock: FakeClock) -> None:
     from triggerkit.schedulers.asyncio import AsyncIOScheduler
 
@@ -110,17 +127,10 @@ def test_the_asyncio_timer_is_bounded(clock: FakeClock) -> None:
             return real_call_later(delay, callback, *args, **kwargs)
 
         loop.call_later = call_later  # type: ignore[method-assign]
-        sched = AsyncIOScheduler(timezone="UTC", executors={"default": {"type": "debug"}})
-        sched.start()
-        sched.add_job(noop, "date", run_date=START + timedelta(seconds=10))
-        for _ in range(5):
-            await asyncio.sleep(0)
-        sched.shutdown()
+        await run_a_little(AsyncIOScheduler)
         return delays
 
-    clock.set(START - STEP_BACK)
-    delays = asyncio.run(main())
-    assert delays and all(0 < d <= MAX_SLEEP for d in delays)
+    assert_bounded(clock, main)
 
 
 def test_the_tornado_timer_is_bounded(clock: FakeClock) -> None:
@@ -139,17 +149,10 @@ def test_the_tornado_timer_is_bounded(clock: FakeClock) -> None:
             return real_add_timeout(deadline, callback, *args, **kwargs)
 
         ioloop.add_timeout = add_timeout  # type: ignore[method-assign]
-        sched = TornadoScheduler(timezone="UTC", executors={"default": {"type": "debug"}})
-        sched.start()
-        sched.add_job(noop, "date", run_date=START + timedelta(seconds=10))
-        for _ in range(5):
-            await asyncio.sleep(0)
-        sched.shutdown()
+        await run_a_little(TornadoScheduler)
         return delays
 
-    clock.set(START - STEP_BACK)
-    delays = asyncio.run(main())
-    assert delays and all(0 < d <= MAX_SLEEP for d in delays)
+    assert_bounded(clock, main)
 
 
 def test_the_twisted_timer_is_bounded(clock: FakeClock) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -81,14 +82,20 @@ def parameters(func: Any) -> list[tuple[str, str, str]]:
     return [(name, p.kind.name, default_of(p)) for name, p in sig.parameters.items()]
 
 
-def class_pairs() -> list[tuple[str, str]]:
+def defined_pairs(kind: Callable[[Any], bool]) -> list[tuple[str, str]]:
+    """(module path, name) of every public object of APScheduler's modules that passes ``kind``
+    and is defined in that module (not imported into it)."""
     pairs = []
     for path in MODULES:
         module = importlib.import_module(f"apscheduler.{path}")
         for name, obj in public_api(module).items():
-            if inspect.isclass(obj) and obj.__module__ == module.__name__:
+            if kind(obj) and obj.__module__ == module.__name__:
                 pairs.append((path, name))
     return pairs
+
+
+def class_pairs() -> list[tuple[str, str]]:
+    return defined_pairs(inspect.isclass)
 
 
 @pytest.mark.parametrize(("path", "name"), class_pairs(), ids=lambda v: str(v))
@@ -112,13 +119,7 @@ def test_every_public_method_has_apschedulers_parameters(path: str, name: str) -
 
 
 def function_pairs() -> list[tuple[str, str]]:
-    pairs = []
-    for path in MODULES:
-        module = importlib.import_module(f"apscheduler.{path}")
-        for name, obj in public_api(module).items():
-            if inspect.isfunction(obj) and obj.__module__ == module.__name__:
-                pairs.append((path, name))
-    return pairs
+    return defined_pairs(inspect.isfunction)
 
 
 # The time helpers of util.py predate the scheduler layer and are not its to change: these two

@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -23,7 +22,7 @@ from typing import Any
 
 import pytest
 import shared_fleet
-from servers import ensure_server
+from servers import store_url as shared_store_url
 
 from triggerkit.events import (
     EVENT_JOB_EXECUTED,
@@ -58,23 +57,7 @@ def _start_at(delay: float) -> datetime:
 
 
 def _spawn(store_url: str, table: str, runs_url: str, seconds: float, *extra: str) -> Any:
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(HERE), str(TESTS)]))
-    return subprocess.Popen(
-        [
-            sys.executable,
-            str(HERE / "shared_fleet.py"),
-            "worker",
-            store_url,
-            table,
-            runs_url,
-            str(seconds),
-            *extra,
-        ],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    return shared_fleet.spawn(store_url, table, runs_url, seconds, *extra, stderr=subprocess.PIPE)
 
 
 def _finish(procs: list[Any]) -> list[str]:
@@ -86,29 +69,15 @@ def _finish(procs: list[Any]) -> list[str]:
     return outputs
 
 
-def _url(name: str, tmp_path: Path) -> str:
-    if name == "sqlite":
-        return f"sqlite:///{tmp_path}/{unique_name('jobs')}.sqlite"
-    if name == "redis":
-        return f"redis://127.0.0.1:{ensure_server('redis')['TK_REDIS_PORT']}"
-    if name == "zookeeper":
-        return f"zookeeper://127.0.0.1:{ensure_server('zookeeper')['TK_ZK_PORT']}"
-    if name == "etcd":
-        return f"etcd://127.0.0.1:{ensure_server('etcd')['TK_ETCD_PORT']}"
-    if name == "mongo":
-        return f"mongodb://127.0.0.1:{ensure_server('mongo')['TK_MONGO_PORT']}"
-    return ensure_server("postgres")["TK_PG_URL"]
-
-
 @pytest.fixture(params=["sqlite", "postgres", "zookeeper", "etcd", "mongo"])
 def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    return _url(request.param, tmp_path)
+    return shared_store_url(request.param, tmp_path)
 
 
 @pytest.fixture(params=["sqlite", "postgres", "redis", "zookeeper", "etcd", "mongo"])
 def fleet_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """The stores the process tests run on."""
-    return _url(request.param, tmp_path)
+    return shared_store_url(request.param, tmp_path)
 
 
 def _jobs_for(url: str) -> int:

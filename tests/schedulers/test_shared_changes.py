@@ -29,7 +29,7 @@ from typing import Any
 
 import pytest
 import shared_fleet
-from servers import PrivateServer, ensure_server
+from servers import PrivateServer, ensure_server, store_url
 
 from triggerkit.events import EVENT_JOB_SUBMITTED
 from triggerkit.jobstores.redis import RedisJobStore
@@ -66,15 +66,15 @@ def _all_runs(runs_url: str) -> list[tuple[str, float]]:
 @contextmanager
 def _watcher_process(store_url: str, table: str, runs_url: str, poll: float) -> Iterator[Any]:
     """Scheduler B: a worker process that runs until this block ends."""
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(HERE), str(TESTS)]))
-    command = [sys.executable, str(HERE / "shared_fleet.py"), "worker", store_url, table]
-    proc = subprocess.Popen(
-        [*command, runs_url, "-1", "--poll", str(poll)],
-        env=env,
+    proc = shared_fleet.spawn(
+        store_url,
+        table,
+        runs_url,
+        -1,
+        "--poll",
+        str(poll),
         stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
-        text=True,
     )
     try:
         assert proc.stdout is not None
@@ -168,13 +168,7 @@ def _assert_seen_at_once(late: dict[str, float]) -> None:
 
 @pytest.fixture(params=["postgres", "redis", "zookeeper", "etcd"])
 def notifying_url(request: pytest.FixtureRequest) -> str:
-    if request.param == "redis":
-        return f"redis://127.0.0.1:{ensure_server('redis')['TK_REDIS_PORT']}"
-    if request.param == "zookeeper":
-        return f"zookeeper://127.0.0.1:{ensure_server('zookeeper')['TK_ZK_PORT']}"
-    if request.param == "etcd":
-        return f"etcd://127.0.0.1:{ensure_server('etcd')['TK_ETCD_PORT']}"
-    return ensure_server("postgres")["TK_PG_URL"]
+    return store_url(request.param)
 
 
 def _runs_url(tmp_path: Path) -> str:

@@ -30,7 +30,7 @@ from . import _redis_claims
 from .base import BaseJobStore
 from .claims import Claim, ExpiredClaim, Planner, RunKey, from_micros, plan_claim, to_micros
 from .serializers import make_serializer
-from .watcher import NOTICE_WAIT, ChangeWatcher, new_token
+from .watcher import NOTICE_WAIT, WatchingStore, new_token
 
 try:
     from redis import Redis
@@ -120,7 +120,7 @@ def _text(value: bytes | str) -> str:
     return value.decode("utf-8") if isinstance(value, bytes) else value
 
 
-class RedisJobStore(BaseJobStore):
+class RedisJobStore(WatchingStore, BaseJobStore):
     """Store jobs in a Redis database.
 
     Leftover keyword arguments go to :class:`redis.Redis` (``host``, ``port``, ``password``...).
@@ -170,7 +170,7 @@ class RedisJobStore(BaseJobStore):
         #: the pub/sub channel changes are announced on once shared (``None`` before)
         self.changes_channel: str | None = None
         self._token = ""
-        self._watcher: ChangeWatcher | None = None
+        self._watcher = None
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -306,21 +306,9 @@ class RedisJobStore(BaseJobStore):
         def connect() -> _RedisListener:
             return _RedisListener(client, channel, token)
 
-        self._watcher = ChangeWatcher(
+        return self._start_watching(
             f"triggerkit-subscribe-{self._alias}", connect, on_change, self._logger
         )
-        self._watcher.start()
-        return True
-
-    @property
-    def watcher(self) -> ChangeWatcher | None:
-        """The running change watcher, if :meth:`watch_changes` started one."""
-        return self._watcher
-
-    def _stop_watching(self) -> None:
-        watcher, self._watcher = self._watcher, None
-        if watcher is not None:
-            watcher.stop()
 
     def claim_due_runs(
         self,

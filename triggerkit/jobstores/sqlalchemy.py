@@ -67,7 +67,7 @@ from .claims import Claim, ExpiredClaim, Planner, RunKey, plan_claim
 from .claims import from_micros as _from_micros
 from .claims import to_micros as _micros
 from .serializers import Serializer, make_serializer
-from .watcher import ChangeWatcher, new_token
+from .watcher import WatchingStore, new_token
 
 if TYPE_CHECKING:
     from ..job import Job
@@ -95,7 +95,7 @@ def _chunks(items: Sequence[str]) -> Iterable[Sequence[str]]:
         yield items[start : start + _CHUNK]
 
 
-class SQLAlchemyJobStore(BaseJobStore):
+class SQLAlchemyJobStore(WatchingStore, BaseJobStore):
     """Store jobs in a database table through SQLAlchemy.
 
     Plugin alias: ``sqlalchemy``
@@ -168,7 +168,7 @@ class SQLAlchemyJobStore(BaseJobStore):
         #: the PostgreSQL channel changes are announced on (once shared; ``None`` elsewhere)
         self.notify_channel: str | None = None
         self._token = ""
-        self._watcher: ChangeWatcher | None = None
+        self._watcher = None
 
     def start(self, scheduler: BaseScheduler, alias: str) -> None:
         super().start(scheduler, alias)
@@ -367,21 +367,9 @@ class SQLAlchemyJobStore(BaseJobStore):
         def connect() -> _PgListener:
             return _PgListener(engine, channel, token)
 
-        self._watcher = ChangeWatcher(
+        return self._start_watching(
             f"triggerkit-listen-{self._alias}", connect, on_change, self._logger
         )
-        self._watcher.start()
-        return True
-
-    @property
-    def watcher(self) -> ChangeWatcher | None:
-        """The running change watcher, if :meth:`watch_changes` started one."""
-        return self._watcher
-
-    def _stop_watching(self) -> None:
-        watcher, self._watcher = self._watcher, None
-        if watcher is not None:
-            watcher.stop()
 
     def _create(self, table: Table) -> None:
         """Create ``table`` unless it exists; several processes starting at once on a new

@@ -17,6 +17,8 @@ still polls every ``shared_poll_interval`` meanwhile. :meth:`ChangeWatcher.stop`
 
 Each store object writes its own random ``token`` as the notice's payload and its listener
 passes over notices that carry it: a scheduler is not woken by its own changes (it wakes itself).
+:class:`WatchingStore` is the bookkeeping such a store mixes in (its ``watcher`` property, start and
+stop).
 """
 
 from __future__ import annotations
@@ -27,7 +29,14 @@ import uuid
 from collections.abc import Callable
 from typing import Protocol
 
-__all__ = ["NOTICE_WAIT", "RECONNECT_MAX", "ChangeWatcher", "Listener", "new_token"]
+__all__ = [
+    "NOTICE_WAIT",
+    "RECONNECT_MAX",
+    "ChangeWatcher",
+    "Listener",
+    "WatchingStore",
+    "new_token",
+]
 
 #: the longest a listener blocks at a time (seconds): how soon the thread sees stop()
 NOTICE_WAIT = 0.25
@@ -152,3 +161,32 @@ class ChangeWatcher:
                     listener.close()
                 except Exception:
                     self._logger.debug("Error closing the job changes connection", exc_info=True)
+
+
+class WatchingStore:
+    """The change-watcher bookkeeping of a store whose :meth:`watch_changes` runs a
+    :class:`ChangeWatcher` (the Redis and PostgreSQL stores)."""
+
+    _watcher: ChangeWatcher | None = None
+
+    @property
+    def watcher(self) -> ChangeWatcher | None:
+        """The running change watcher, if :meth:`watch_changes` started one."""
+        return self._watcher
+
+    def _start_watching(
+        self,
+        name: str,
+        connect: Callable[[], Listener],
+        on_change: Callable[[], None],
+        logger: logging.Logger,
+    ) -> bool:
+        """Start a :class:`ChangeWatcher` (arguments as there) and keep it; returns True."""
+        self._watcher = ChangeWatcher(name, connect, on_change, logger)
+        self._watcher.start()
+        return True
+
+    def _stop_watching(self) -> None:
+        watcher, self._watcher = self._watcher, None
+        if watcher is not None:
+            watcher.stop()
