@@ -2,27 +2,21 @@
 
 from __future__ import annotations
 
-import pickle
 import uuid
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 from typing import Any
 
 import pytest
+from apscheduler_layout import CORRUPT, ApschedulerLayoutTests, pickled_entry
 from apscheduler_written import (
     T0,
     LoadFailures,
     add_tied_jobs,
     check_aps_pickled_dict,
-    check_apscheduler_jobs,
-    check_apscheduler_reads_back,
-    check_json_store,
-    check_only_good_loads,
     make_job,
-    moved_job_state,
     started_stores,
-    write_with_apscheduler,
 )
 from servers import ensure_server
 
@@ -48,85 +42,59 @@ def path() -> str:
 
 
 @pytest.fixture
-def failures() -> LoadFailures:
-    return LoadFailures()
+def client() -> Iterator[Etcd3Client]:
+    etcd = Etcd3Client(host="127.0.0.1", port=port())
+    yield etcd
+    etcd.close()
 
 
 @pytest.fixture
-def raw() -> Iterator[Etcd3Client]:
-    client = Etcd3Client(host="127.0.0.1", port=port())
-    yield client
-    client.close()
-
-
-@pytest.fixture
-def make_store(path: str, failures: LoadFailures, raw: Etcd3Client) -> Iterator[Any]:
+def make_store(path: str, failures: LoadFailures, client: Etcd3Client) -> Iterator[Any]:
     def open_store(**kwargs: Any) -> EtcdJobStore:
         return EtcdJobStore(path=path, host="127.0.0.1", port=port(), **kwargs)
 
     with started_stores(open_store, failures) as (make, _stores):
         yield make
-        raw.delete_prefix(path)
+        client.delete_prefix(path)
 
 
-def aps_store(path: str) -> Any:
-    return APSEtcdJobStore(path=path, host="127.0.0.1", port=port())
+@pytest.fixture
+def aps_store(path: str) -> Callable[[], Any]:
+    return lambda: APSEtcdJobStore(path=path, host="127.0.0.1", port=port())
 
 
-def values(raw: Etcd3Client, path: str) -> dict[bytes, bytes]:
-    return {meta.key: value for value, meta in raw.get_prefix(path + "/")}
+class EtcdKeys:
+    """The keys below ``path``, one a job, through etcd's own client."""
+
+    def __init__(self, client: Etcd3Client, path: str) -> None:
+        self.client, self.path = client, path
+
+    def snapshot(self) -> dict[str, Any]:
+        prefix = len(self.path) + 1
+        return {m.key.decode()[prefix:]: v for v, m in self.client.get_prefix(self.path + "/")}
+
+    def put(self, job_id: str, next_run_time: float | None, state: dict[str, Any]) -> None:
+        self.client.put(f"{self.path}/{job_id}", pickled_entry(next_run_time, state))
+
+    def put_corrupt(self, job_id: str) -> None:
+        self.client.put(f"{self.path}/{job_id}", CORRUPT)
+
+    def stored(self, job_id: str) -> bytes:
+        return self.client.get(f"{self.path}/{job_id}")[0]
 
 
-def test_it_opens_the_jobs_apscheduler_wrote_without_rewriting_them(
-    path: str, make_store: Any, raw: Etcd3Client
-) -> None:
-    expected = write_with_apscheduler(aps_store(path))
-    before = values(raw, path)
-    assert len(before) == 4
-    check_apscheduler_jobs(make_store(), expected)
-    assert values(raw, path) == before  # read only: nothing written back
+@pytest.fixture
+def raw(client: Etcd3Client, path: str) -> EtcdKeys:
+    return EtcdKeys(client, path)
 
 
-def test_apscheduler_reads_the_keys_triggerkit_writes_back(path: str, make_store: Any) -> None:
-    check_apscheduler_reads_back(lambda: aps_store(path), make_store)
+class TestApschedulerLayout(ApschedulerLayoutTests):
+    pass
 
 
-def test_a_key_holds_apschedulers_pickled_dict(path: str, make_store: Any, raw: Any) -> None:
+def test_a_key_holds_apschedulers_pickled_dict(make_store: Any, raw: EtcdKeys) -> None:
     make_store().add_job(job("a", 30))
-    check_aps_pickled_dict(raw.get(f"{path}/a")[0])
-
-
-def test_keys_that_cannot_load_are_skipped_reported_and_kept(
-    path: str, make_store: Any, raw: Any, failures: LoadFailures
-) -> None:
-    store = make_store()
-    store.add_job(job("good", 10))
-    moved_ts = (T0 + timedelta(seconds=5)).timestamp()
-    moved = pickle.dumps({"next_run_time": moved_ts, "job_state": moved_job_state()})
-    raw.put(f"{path}/moved", moved)
-    raw.put(f"{path}/corrupt", b"\x80\x05not a pickle at all")
-
-    check_only_good_loads(store, failures)
-    assert sorted(values(raw, path)) == [
-        f"{path}/{n}".encode() for n in ("corrupt", "good", "moved")
-    ]
-    assert raw.get(f"{path}/moved")[0] == moved
-
-
-def test_the_json_serializer_writes_plain_data_and_never_unpickles(
-    path: str, make_store: Any, raw: Any, failures: LoadFailures
-) -> None:
-    store = check_json_store(make_store, lambda: raw.get(f"{path}/a")[0])
-    aps_written = {"next_run_time": T0.timestamp(), "job_state": job("p", 0).__getstate__()}
-    raw.put(f"{path}/p", pickle.dumps(aps_written))
-    assert [j.id for j in store.get_all_jobs()] == ["a"]
-    assert "p" in failures.job_ids()
-    assert raw.get(f"{path}/p")[0] is not None
-
-
-def test_a_pickle_store_reads_what_a_json_store_wrote(make_store: Any) -> None:
-    make_store(serializer="json").add_job(job("a", 10))
-    assert make_store().lookup_job("a").next_run_time == T0 + timedelta(seconds=10)
+    check_aps_pickled_dict(raw.stored("a"))
 
 
 def test_it_reads_and_clears_only_its_own_path(path: str, make_store: Any, raw: Any) -> None:

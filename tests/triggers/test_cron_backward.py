@@ -15,20 +15,11 @@ from chains import chain
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from triggerkit.strategies import DST_ZONES
 from triggerkit.triggers.cron import CronTrigger
 
 UTC = timezone.utc
-ZONES = [
-    "UTC",
-    "Europe/Berlin",
-    "America/New_York",
-    "Australia/Lord_Howe",
-    "America/Santiago",
-    "America/Havana",
-    "Pacific/Chatham",
-    "Asia/Kathmandu",
-    "Pacific/Apia",
-]
+ZONES = ("UTC",) + DST_ZONES  # the shared DST zone list, UTC as a control
 # Transition instants (UTC) to start near: Berlin 2016-03-27 01:00 and 2016-10-30 01:00,
 # New York 2013-11-03 06:00, Lord Howe 2023-09-30 15:30, Santiago 2022-09-11 04:00 and
 # 2022-04-03 03:00, Havana 2023-11-05 05:00, Chatham 2023-04-01 14:00, Apia 2011-12-30 10:00.
