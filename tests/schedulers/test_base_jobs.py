@@ -9,7 +9,9 @@ from functools import partial
 from typing import Any
 
 import pytest
+from apscheduler.job import Job as ApsJob
 from apscheduler.schedulers.background import BackgroundScheduler as ApsScheduler
+from apscheduler.triggers.interval import IntervalTrigger as ApsInterval
 from sched_helpers import FakeClock, ManualScheduler
 
 from triggerkit import events as ev
@@ -227,14 +229,18 @@ def test_job_state_is_a_versioned_plain_dict_like_apschedulers(manual: ManualSch
     state = job.__getstate__()
     assert state["version"] == 1
     # APScheduler 3.11.3's own job state is the oracle for the keys (and their order).
-    aps = ApsScheduler(timezone=UTC)
-    aps_job = aps.add_job(
-        dummy,
-        "interval",
-        seconds=5,
+    aps_job = ApsJob(
+        ApsScheduler(timezone=UTC),
+        id="x",
+        func=dummy,
+        trigger=ApsInterval(seconds=5, timezone=UTC),
+        executor="default",
         args=(1,),
         kwargs={"b": 2},
-        id="x",
+        name="dummy",
+        misfire_grace_time=1,
+        coalesce=True,
+        max_instances=1,
         next_run_time=job.next_run_time,
     )
     assert list(state) == list(aps_job.__getstate__())
