@@ -3,30 +3,24 @@
 from __future__ import annotations
 
 import multiprocessing
-import pickle
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
 from apscheduler.jobstores.zookeeper import ZooKeeperJobStore as APSZooKeeperJobStore
+from apscheduler_layout import CORRUPT, ApschedulerLayoutTests, pickled_entry
 from apscheduler_written import (
     T0,
     LoadFailures,
     add_tied_jobs,
     check_aps_pickled_dict,
-    check_apscheduler_jobs,
-    check_apscheduler_reads_back,
     check_batch_updates_pass_over_removed_jobs,
-    check_json_store,
-    check_only_good_loads,
     make_job,
-    moved_job_state,
     started_stores,
-    write_with_apscheduler,
 )
 from claim_steps import plan_next_second as planner
 from kazoo.client import KazooClient
@@ -53,11 +47,6 @@ def path() -> str:
 
 
 @pytest.fixture
-def failures() -> LoadFailures:
-    return LoadFailures()
-
-
-@pytest.fixture
 def make_store(path: str, failures: LoadFailures) -> Iterator[Any]:
     def open_store(**kwargs: Any) -> ZooKeeperJobStore:
         return ZooKeeperJobStore(path=path, hosts=hosts(), close_connection_on_exit=True, **kwargs)
@@ -67,67 +56,57 @@ def make_store(path: str, failures: LoadFailures) -> Iterator[Any]:
         stores[0].remove_all_jobs()
 
 
-@pytest.fixture
-def raw(path: str) -> Iterator[KazooClient]:
-    client = KazooClient(hosts=hosts())
-    client.start()
-    yield client
-    client.stop()
-    client.close()
-
-
-def aps_store(path: str) -> Any:
+def aps_store_at(path: str) -> Any:
     return APSZooKeeperJobStore(path=path, hosts=hosts(), close_connection_on_exit=True)
 
 
-def test_it_opens_the_jobs_apscheduler_wrote_without_rewriting_them(
-    path: str, make_store: Any, raw: KazooClient
-) -> None:
-    expected = write_with_apscheduler(aps_store(path))
-    before = {name: raw.get(f"{path}/{name}")[0] for name in raw.get_children(path)}
-    check_apscheduler_jobs(make_store(), expected)
-    after = {name: raw.get(f"{path}/{name}")[0] for name in raw.get_children(path)}
-    assert after == before  # read only: nothing written back
+@pytest.fixture
+def aps_store(path: str) -> Callable[[], Any]:
+    return lambda: aps_store_at(path)
 
 
-def test_apscheduler_reads_the_nodes_triggerkit_writes_back(path: str, make_store: Any) -> None:
-    check_apscheduler_reads_back(lambda: aps_store(path), make_store)
+class ZooKeeperNodes:
+    """The child nodes of ``path``, one a job, through kazoo."""
+
+    def __init__(self, client: KazooClient, path: str) -> None:
+        self.client, self.path = client, path
+
+    def snapshot(self) -> dict[str, Any]:
+        if not self.client.exists(self.path):
+            return {}
+        return {n: self.stored(n) for n in self.client.get_children(self.path)}
+
+    def put(self, job_id: str, next_run_time: float | None, state: dict[str, Any]) -> None:
+        self.client.create(f"{self.path}/{job_id}", pickled_entry(next_run_time, state))
+
+    def put_corrupt(self, job_id: str) -> None:
+        self.client.create(f"{self.path}/{job_id}", CORRUPT)
+
+    def stored(self, job_id: str) -> bytes:
+        return self.client.get(f"{self.path}/{job_id}")[0]
 
 
-def test_a_node_holds_apschedulers_pickled_dict(path: str, make_store: Any, raw: Any) -> None:
+@pytest.fixture
+def client() -> Iterator[KazooClient]:
+    kazoo = KazooClient(hosts=hosts())
+    kazoo.start()
+    yield kazoo
+    kazoo.stop()
+    kazoo.close()
+
+
+@pytest.fixture
+def raw(client: KazooClient, path: str) -> ZooKeeperNodes:
+    return ZooKeeperNodes(client, path)
+
+
+class TestApschedulerLayout(ApschedulerLayoutTests):
+    pass
+
+
+def test_a_node_holds_apschedulers_pickled_dict(make_store: Any, raw: ZooKeeperNodes) -> None:
     make_store().add_job(job("a", 30))
-    check_aps_pickled_dict(raw.get(f"{path}/a")[0])
-
-
-def test_nodes_that_cannot_load_are_skipped_reported_and_kept(
-    path: str, make_store: Any, raw: Any, failures: LoadFailures
-) -> None:
-    store = make_store()
-    store.add_job(job("good", 10))
-    moved_ts = (T0 + timedelta(seconds=5)).timestamp()
-    moved = {"next_run_time": moved_ts, "job_state": moved_job_state()}
-    raw.create(f"{path}/moved", pickle.dumps(moved))
-    raw.create(f"{path}/corrupt", b"\x80\x05not a pickle at all")
-
-    check_only_good_loads(store, failures)
-    assert sorted(raw.get_children(path)) == ["corrupt", "good", "moved"]
-    assert raw.get(f"{path}/moved")[0] == pickle.dumps(moved)
-
-
-def test_the_json_serializer_writes_plain_data_and_never_unpickles(
-    path: str, make_store: Any, raw: Any, failures: LoadFailures
-) -> None:
-    store = check_json_store(make_store, lambda: raw.get(f"{path}/a")[0])
-    aps_written = {"next_run_time": T0.timestamp(), "job_state": job("p", 0).__getstate__()}
-    raw.create(f"{path}/p", pickle.dumps(aps_written))
-    assert [j.id for j in store.get_all_jobs()] == ["a"]
-    assert "p" in failures.job_ids()
-    assert raw.exists(f"{path}/p")
-
-
-def test_a_pickle_store_reads_what_a_json_store_wrote(make_store: Any) -> None:
-    make_store(serializer="json").add_job(job("a", 10))
-    assert make_store().lookup_job("a").next_run_time == T0 + timedelta(seconds=10)
+    check_aps_pickled_dict(raw.stored("a"))
 
 
 def test_batch_updates_pass_over_removed_jobs_and_removals_report_what_was_stored(
@@ -198,16 +177,16 @@ def shared_store(make_store: Any) -> Any:
 
 
 def test_side_nodes_are_made_only_when_sharing_and_the_jobs_node_holds_only_jobs(
-    path: str, make_store: Any, raw: KazooClient
+    path: str, make_store: Any, client: KazooClient
 ) -> None:
     store = make_store()
     store.add_job(job("a", 0))
-    assert raw.exists(f"{path}.claims") is None and raw.exists(f"{path}.changes") is None
+    assert client.exists(f"{path}.claims") is None and client.exists(f"{path}.changes") is None
     store.enable_shared()
     store.claim_due_runs(T0, "me", T0 + timedelta(seconds=30), planner)
-    assert raw.get_children(path) == ["a"]
-    assert raw.get_children(f"{path}.claims") == [f"{to_micros(T0)}:a"]
-    reader = aps_store(path)
+    assert client.get_children(path) == ["a"]
+    assert client.get_children(f"{path}.claims") == [f"{to_micros(T0)}:a"]
+    reader = aps_store_at(path)
     reader.start(None, "default")
     try:  # APScheduler 3 still reads the advanced job
         assert [(j.id, j.next_run_time) for j in reader.get_all_jobs()] == [
@@ -255,7 +234,7 @@ def test_a_leftover_claim_on_the_same_run_blocks_the_claim_with_a_warning(
 
 
 def test_a_claim_change_that_loses_a_race_is_tried_again(
-    shared_store: Any, raw: KazooClient
+    shared_store: Any, client: KazooClient
 ) -> None:
     store = shared_store()
     store.add_job(job("a", 0))
@@ -266,7 +245,7 @@ def test_a_claim_change_that_loses_a_race_is_tried_again(
 
     def set_after_a_rival(path: str, value: bytes, version: int = -1) -> Any:
         if not raced:  # another writer changes the node between our read and our write
-            raced.append(raw.set(node, raw.get(node)[0]).version)
+            raced.append(client.set(node, client.get(node)[0]).version)
         return real_set(path, value, version=version)
 
     store.client.set_async = set_after_a_rival
@@ -279,12 +258,12 @@ def test_a_claim_change_that_loses_a_race_is_tried_again(
 
 
 def test_changes_are_published_only_once_shared(
-    path: str, make_store: Any, shared_store: Any, raw: KazooClient
+    path: str, make_store: Any, shared_store: Any, client: KazooClient
 ) -> None:
     plain = make_store()
     plain.add_job(job("plain", 10))
     store = shared_store()
-    before = raw.get(store.changes_path)[1].version
+    before = client.get(store.changes_path)[1].version
     plain.add_job(job("unseen", 10))  # a store that did not enable sharing stays silent
     store.add_job(job("a", 10))
     store.update_job(job("a", 20))
@@ -292,7 +271,7 @@ def test_changes_are_published_only_once_shared(
     store.update_jobs([job("plain", 30)])
     store.remove_jobs(["plain"])
     store.remove_all_jobs()
-    assert raw.get(store.changes_path)[1].version - before == 6
+    assert client.get(store.changes_path)[1].version - before == 6
 
 
 def test_the_watch_reports_changes_by_others_and_stops_at_shutdown(
@@ -451,7 +430,7 @@ def test_claimer_processes_racing_claim_every_run_exactly_once(path: str, make_s
 
 @pytest.mark.parametrize("change", ["paused", "removed"])
 def test_a_job_changed_during_a_claim_is_passed_over_and_the_change_kept(
-    shared_store: Any, raw: KazooClient, change: str
+    shared_store: Any, client: KazooClient, change: str
 ) -> None:
     claimer, other = shared_store(), shared_store()
     claimer.add_job(job("a", 0))
@@ -465,7 +444,7 @@ def test_a_job_changed_during_a_claim_is_passed_over_and_the_change_kept(
         return planner(due)
 
     assert claimer.claim_due_runs(T0, "me", T0 + timedelta(seconds=30), changing_planner) == []
-    assert raw.get_children(claimer.claims_path) == []  # the transaction wrote nothing
+    assert client.get_children(claimer.claims_path) == []  # the transaction wrote nothing
     kept = other.lookup_job("a")
     if change == "paused":
         assert kept is not None and kept.next_run_time is None
