@@ -5,25 +5,20 @@ from __future__ import annotations
 
 import pickle
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 from typing import Any
 
 import pytest
 from apscheduler.jobstores.rethinkdb import RethinkDBJobStore as APSRethinkDBJobStore
+from apscheduler_layout import CORRUPT, ApschedulerLayoutTests
 from apscheduler_written import (
     T0,
     LoadFailures,
     add_tied_jobs,
-    check_apscheduler_jobs,
-    check_apscheduler_reads_back,
     check_batch_updates_pass_over_removed_jobs,
-    check_json_store,
-    check_only_good_loads,
     make_job,
-    moved_job_state,
     started_stores,
-    write_with_apscheduler,
 )
 from claim_steps import (
     check_a_change_during_a_claim_stands,
@@ -56,11 +51,6 @@ def database() -> str:
 
 
 @pytest.fixture
-def failures() -> LoadFailures:
-    return LoadFailures()
-
-
-@pytest.fixture
 def conn(database: str) -> Iterator[Any]:
     connection = r.connect(host="127.0.0.1", port=port())
     yield connection
@@ -78,28 +68,45 @@ def make_store(database: str, failures: LoadFailures, conn: Any) -> Iterator[Any
         yield make
 
 
-def aps_store(database: str) -> Any:
-    return APSRethinkDBJobStore(database=database, host="127.0.0.1", port=port())
+@pytest.fixture
+def aps_store(database: str) -> Callable[[], Any]:
+    return lambda: APSRethinkDBJobStore(database=database, host="127.0.0.1", port=port())
 
 
 def documents(conn: Any, database: str) -> dict[str, Any]:
     return {doc["id"]: doc for doc in r.db(database).table("jobs").run(conn)}
 
 
-def test_it_opens_the_jobs_apscheduler_wrote_without_rewriting_them(
-    database: str, make_store: Any, conn: Any
-) -> None:
-    expected = write_with_apscheduler(aps_store(database))
-    before = documents(conn, database)
-    assert len(before) == 4
-    check_apscheduler_jobs(make_store(), expected)
-    assert documents(conn, database) == before  # read only: nothing written back
+class RethinkDocuments:
+    """The documents of table ``jobs``, one a job, through the RethinkDB driver."""
+
+    def __init__(self, conn: Any, database: str) -> None:
+        self.conn, self.database = conn, database
+
+    def snapshot(self) -> dict[str, Any]:
+        return documents(self.conn, self.database)
+
+    def put(self, job_id: str, next_run_time: float | None, state: dict[str, Any]) -> None:
+        self._insert(job_id, next_run_time, pickle.dumps(state))
+
+    def put_corrupt(self, job_id: str) -> None:
+        self._insert(job_id, 1.0, CORRUPT)
+
+    def stored(self, job_id: str) -> bytes:
+        return bytes(self.snapshot()[job_id]["job_state"])
+
+    def _insert(self, job_id: str, next_run_time: float | None, state: bytes) -> None:
+        document = {"id": job_id, "next_run_time": next_run_time, "job_state": r.binary(state)}
+        r.db(self.database).table("jobs").insert(document).run(self.conn)
 
 
-def test_apscheduler_reads_the_documents_triggerkit_writes_back(
-    database: str, make_store: Any
-) -> None:
-    check_apscheduler_reads_back(lambda: aps_store(database), make_store)
+@pytest.fixture
+def raw(conn: Any, database: str) -> RethinkDocuments:
+    return RethinkDocuments(conn, database)
+
+
+class TestApschedulerLayout(ApschedulerLayoutTests):
+    pass
 
 
 def test_a_document_has_apschedulers_fields_and_index(
@@ -114,43 +121,6 @@ def test_a_document_has_apschedulers_fields_and_index(
     state = pickle.loads(docs["a"]["job_state"])
     assert state["id"] == "a" and state["func"] == "builtins:print"
     assert r.db(database).table("jobs").index_list().run(conn) == ["next_run_time"]
-
-
-def test_documents_that_cannot_load_are_skipped_reported_and_kept(
-    database: str, make_store: Any, conn: Any, failures: LoadFailures
-) -> None:
-    store = make_store()
-    store.add_job(job("good", 10))
-    moved = r.binary(pickle.dumps(moved_job_state()))
-    table = r.db(database).table("jobs")
-    moved_ts = (T0 + timedelta(seconds=5)).timestamp()
-    table.insert(
-        [
-            {"id": "moved", "next_run_time": moved_ts, "job_state": moved},
-            {"id": "corrupt", "next_run_time": 1.0, "job_state": r.binary(b"\x80\x05garbage")},
-        ]
-    ).run(conn)
-
-    check_only_good_loads(store, failures)
-    assert sorted(documents(conn, database)) == ["corrupt", "good", "moved"]
-
-
-def test_the_json_serializer_writes_plain_data_and_never_unpickles(
-    database: str, make_store: Any, conn: Any, failures: LoadFailures
-) -> None:
-    store = check_json_store(make_store, lambda: documents(conn, database)["a"]["job_state"])
-    state = pickle.dumps(job("p", 0).__getstate__())
-    r.db(database).table("jobs").insert(
-        {"id": "p", "next_run_time": T0.timestamp(), "job_state": r.binary(state)}
-    ).run(conn)
-    assert [j.id for j in store.get_all_jobs()] == ["a"]
-    assert "p" in failures.job_ids()
-    assert "p" in documents(conn, database)
-
-
-def test_a_pickle_store_reads_what_a_json_store_wrote(make_store: Any) -> None:
-    make_store(serializer="json").add_job(job("a", 10))
-    assert make_store().lookup_job("a").next_run_time == T0 + timedelta(seconds=10)
 
 
 def test_batch_updates_pass_over_removed_jobs_and_removals_report_what_was_stored(
