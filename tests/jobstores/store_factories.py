@@ -20,7 +20,8 @@ import os
 import shutil
 import tempfile
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from typing import Any
 
@@ -86,6 +87,35 @@ def store_job(
     )
     options.update(changes)
     return Job(scheduler, id=job_id, **options)
+
+
+#: The start of the jobs :func:`layout_job` makes.
+LAYOUT_T0 = datetime(2031, 3, 4, 5, 6, 7, tzinfo=timezone.utc)
+
+
+def layout_job(scheduler: BaseScheduler, job_id: str, run_at: datetime | None, **kw: Any) -> Job:
+    """A :func:`store_job` every 30 s from :data:`LAYOUT_T0`, grace 1 s, coalescing."""
+    options: dict[str, Any] = {"misfire_grace_time": 1, "coalesce": True, **kw}
+    return store_job(scheduler, job_id, run_at, LAYOUT_T0, seconds=30, **options)
+
+
+@contextmanager
+def started_store(
+    name: str,
+    scheduler: BaseScheduler,
+    kind: type[BaseJobStore],
+    clean: Callable[[Any], object] = lambda store: store.remove_all_jobs(),
+) -> Iterator[Any]:
+    """``FACTORIES[name]()`` (a ``kind``), started on ``scheduler`` as ``"default"``; cleaned
+    with ``clean(store)`` and shut down when the block ends."""
+    store = FACTORIES[name]()
+    assert isinstance(store, kind)
+    store.start(scheduler, "default")
+    try:
+        yield store
+    finally:
+        clean(store)
+        store.shutdown()
 
 
 # --- the stores ------------------------------------------------------------------------------

@@ -21,17 +21,23 @@ from claim_steps import (
     crash,
     plan_next_second,
 )
-from store_factories import FACTORIES, aps_mongo_twin, job_func, store_job
+from store_factories import (
+    LAYOUT_T0,
+    aps_mongo_twin,
+    job_func,
+    layout_job,
+    started_store,
+)
 
 from triggerkit.errors import JobLookupError
 from triggerkit.events import EVENT_ALL, EVENT_JOB_LOAD_FAILED
-from triggerkit.job import Job
 from triggerkit.jobstores.claims import to_micros
 from triggerkit.jobstores.mongodb import MongoDBJobStore
 from triggerkit.schedulers.blocking import BlockingScheduler
 
 UTC = timezone.utc
-T0 = datetime(2031, 3, 4, 5, 6, 7, tzinfo=UTC)
+T0 = LAYOUT_T0
+make_job = layout_job
 client_for_ref: Any = None
 
 
@@ -42,17 +48,8 @@ def scheduler() -> BlockingScheduler:
 
 @pytest.fixture
 def store(scheduler: BlockingScheduler) -> Iterator[MongoDBJobStore]:
-    s = FACTORIES["mongo"]()
-    assert isinstance(s, MongoDBJobStore)
-    s.start(scheduler, "default")
-    yield s
-    s.collection.drop()
-    s.shutdown()
-
-
-def make_job(sched: BlockingScheduler, job_id: str, run_at: datetime | None, **kw: Any) -> Job:
-    options: dict[str, Any] = {"misfire_grace_time": 1, "coalesce": True, **kw}
-    return store_job(sched, job_id, run_at, T0, seconds=30, **options)
+    with started_store("mongo", scheduler, MongoDBJobStore, lambda s: s.collection.drop()) as s:
+        yield s
 
 
 def test_it_writes_apscheduler_3_11s_layout(store: MongoDBJobStore, scheduler: Any) -> None:

@@ -12,16 +12,22 @@ from typing import Any
 
 import pytest
 from apscheduler_written import check_jobs_with_args, write_jobs_with_args
-from store_factories import FACTORIES, aps_redis_twin, job_func, store_job
+from store_factories import (
+    LAYOUT_T0,
+    aps_redis_twin,
+    job_func,
+    layout_job,
+    started_store,
+)
 
 from triggerkit.errors import JobLookupError
 from triggerkit.events import EVENT_ALL, EVENT_JOB_LOAD_FAILED
-from triggerkit.job import Job
 from triggerkit.jobstores.redis import RedisJobStore
 from triggerkit.schedulers.blocking import BlockingScheduler
 
 UTC = timezone.utc
-T0 = datetime(2031, 3, 4, 5, 6, 7, tzinfo=UTC)
+T0 = LAYOUT_T0
+make_job = layout_job
 
 
 @pytest.fixture
@@ -31,17 +37,8 @@ def scheduler() -> BlockingScheduler:
 
 @pytest.fixture
 def store(scheduler: BlockingScheduler) -> Iterator[RedisJobStore]:
-    s = FACTORIES["redis"]()
-    assert isinstance(s, RedisJobStore)
-    s.start(scheduler, "default")
-    yield s
-    s.remove_all_jobs()
-    s.shutdown()
-
-
-def make_job(sched: BlockingScheduler, job_id: str, run_at: datetime | None, **kw: Any) -> Job:
-    options: dict[str, Any] = {"misfire_grace_time": 1, "coalesce": True, **kw}
-    return store_job(sched, job_id, run_at, T0, seconds=30, **options)
+    with started_store("redis", scheduler, RedisJobStore) as s:
+        yield s
 
 
 def test_it_writes_apscheduler_3_11s_layout(store: RedisJobStore, scheduler: Any) -> None:
