@@ -22,11 +22,15 @@ from claim_steps import (
     plan_next_second,
 )
 from store_factories import (
-    LAYOUT_T0,
+    LAYOUT_T0 as T0,
+)
+from store_factories import (
     aps_mongo_twin,
     job_func,
-    layout_job,
     started_store,
+)
+from store_factories import (
+    layout_job as make_job,
 )
 
 from triggerkit.errors import JobLookupError
@@ -36,14 +40,7 @@ from triggerkit.jobstores.mongodb import MongoDBJobStore
 from triggerkit.schedulers.blocking import BlockingScheduler
 
 UTC = timezone.utc
-T0 = LAYOUT_T0
-make_job = layout_job
 client_for_ref: Any = None
-
-
-@pytest.fixture
-def scheduler() -> BlockingScheduler:
-    return BlockingScheduler(timezone="UTC")
 
 
 @pytest.fixture

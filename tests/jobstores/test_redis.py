@@ -13,11 +13,15 @@ from typing import Any
 import pytest
 from apscheduler_written import check_jobs_with_args, write_jobs_with_args
 from store_factories import (
-    LAYOUT_T0,
+    LAYOUT_T0 as T0,
+)
+from store_factories import (
     aps_redis_twin,
     job_func,
-    layout_job,
     started_store,
+)
+from store_factories import (
+    layout_job as make_job,
 )
 
 from triggerkit.errors import JobLookupError
@@ -26,13 +30,6 @@ from triggerkit.jobstores.redis import RedisJobStore
 from triggerkit.schedulers.blocking import BlockingScheduler
 
 UTC = timezone.utc
-T0 = LAYOUT_T0
-make_job = layout_job
-
-
-@pytest.fixture
-def scheduler() -> BlockingScheduler:
-    return BlockingScheduler(timezone="UTC")
 
 
 @pytest.fixture
