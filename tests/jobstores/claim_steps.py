@@ -1,13 +1,15 @@
 """The steps of a shared claim, checked the same way on the stores that claim in steps (lock the
 job, record the claim, commit the advanced job: MongoDB, RethinkDB).
 
-Each ``check_*`` takes two store objects ``a`` and ``b`` on the same jobs (shared enabled) with
-job ``j1`` (or ``once``) due at ``at`` already added through ``a``; the test patches the step that
-crashes (the method names are the store's own) and calls the check.
+Each ``check_*`` takes two store objects ``a`` and ``b`` on the same jobs (shared enabled). The
+crash checks take them as the pair ``shared`` with job ``j1``, add it through ``a`` and patch the
+step that crashes (the method names are the store's own); the others expect ``j1`` (or ``once``)
+due at ``at`` already added through ``a``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any, NoReturn
 
@@ -33,9 +35,15 @@ def crash(*args: Any, **kwargs: Any) -> NoReturn:
     raise Crash
 
 
-def check_a_crash_after_the_lock(a: Any, b: Any, at: datetime) -> None:
-    """``a`` dies after locking ``j1`` and before recording the claim: the job stays locked until
-    the lease ends (nobody claims it, nothing was recorded), then ``b`` claims the run."""
+def check_a_crash_after_the_lock(
+    shared: tuple[Any, Any], j1: Job, at: datetime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``a`` (``shared[0]``, holding ``j1`` due ``at``) dies after locking ``j1`` and before
+    recording the claim (its ``_record`` crashes): the job stays locked until the lease ends
+    (nobody claims it, nothing was recorded), then ``b`` claims the run."""
+    a, b = shared
+    a.add_job(j1)
+    monkeypatch.setattr(a, "_record", crash)
     lease = at + timedelta(seconds=3)
     with pytest.raises(Crash):
         a.claim_due_runs(at, "dead", lease, plan_next_second)
@@ -47,9 +55,20 @@ def check_a_crash_after_the_lock(a: Any, b: Any, at: datetime) -> None:
     assert b.live_claim_owners(later) == {("j1", at): "b"}
 
 
-def check_a_crash_before_the_commit(a: Any, b: Any, at: datetime) -> None:
-    """``a`` dies after recording the claim on ``j1`` (max_instances=1) and before committing the
-    advanced job: ``b`` takes the claim over and advances the job without claiming the run again."""
+def check_a_crash_before_the_commit(
+    shared: tuple[Any, Any],
+    j1: Job,
+    at: datetime,
+    monkeypatch: pytest.MonkeyPatch,
+    commit: Callable[[Any], tuple[Any, str]],
+) -> None:
+    """``a`` (``shared[0]``, holding ``j1`` due ``at``, max_instances=1) dies after recording the
+    claim and before committing the advanced job (``commit(a)`` names the ``(object, method)``
+    that crashes): ``b`` takes the claim over and advances the job without claiming the run
+    again."""
+    a, b = shared
+    a.add_job(j1)
+    monkeypatch.setattr(*commit(a), crash)
     lease = at + timedelta(seconds=3)
     with pytest.raises(Crash):
         a.claim_due_runs(at, "dead", lease, plan_next_second)

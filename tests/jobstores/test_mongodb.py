@@ -18,7 +18,6 @@ from claim_steps import (
     check_a_crash_after_the_lock,
     check_a_crash_before_the_commit,
     check_a_finished_job_rescheduled_meanwhile_is_kept,
-    crash,
     plan_next_second,
 )
 from store_factories import (
@@ -211,19 +210,16 @@ def test_no_claims_collection_without_sharing(store: MongoDBJobStore, scheduler:
 def test_a_crash_after_the_lock_hands_nothing_out(
     shared: tuple[MongoDBJobStore, MongoDBJobStore], scheduler: Any, monkeypatch: Any
 ) -> None:
-    a, b = shared
-    a.add_job(make_job(scheduler, "j1", T0))
-    monkeypatch.setattr(a, "_record", crash)
-    check_a_crash_after_the_lock(a, b, T0)
+    check_a_crash_after_the_lock(shared, make_job(scheduler, "j1", T0), T0, monkeypatch)
 
 
 def test_a_crash_before_the_commit_runs_each_run_once(
     shared: tuple[MongoDBJobStore, MongoDBJobStore], scheduler: Any, monkeypatch: Any
 ) -> None:
-    a, b = shared
-    a.add_job(make_job(scheduler, "j1", T0))  # max_instances=1
-    monkeypatch.setattr(a.collection, "bulk_write", crash)
-    check_a_crash_before_the_commit(a, b, T0)
+    j1 = make_job(scheduler, "j1", T0)  # max_instances=1
+    check_a_crash_before_the_commit(
+        shared, j1, T0, monkeypatch, lambda a: (a.collection, "bulk_write")
+    )
 
 
 def test_a_change_during_a_claim_is_not_overwritten(

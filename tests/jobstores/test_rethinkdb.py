@@ -25,7 +25,6 @@ from claim_steps import (
     check_a_crash_after_the_lock,
     check_a_crash_before_the_commit,
     check_a_finished_job_rescheduled_meanwhile_is_kept,
-    crash,
     plan_next_second,
 )
 from rethinkdb import RethinkDB
@@ -195,19 +194,14 @@ def test_claims_live_in_a_side_table_made_by_enable_shared(
 def test_a_crash_after_the_lock_hands_nothing_out(
     shared: tuple[RethinkDBJobStore, RethinkDBJobStore], monkeypatch: Any
 ) -> None:
-    a, b = shared
-    a.add_job(job("j1", 0))
-    monkeypatch.setattr(a, "_record", crash)
-    check_a_crash_after_the_lock(a, b, T0)
+    check_a_crash_after_the_lock(shared, job("j1", 0), T0, monkeypatch)
 
 
 def test_a_crash_before_the_commit_runs_each_run_once(
     shared: tuple[RethinkDBJobStore, RethinkDBJobStore], monkeypatch: Any
 ) -> None:
-    a, b = shared
-    a.add_job(job("j1", 0))  # max_instances=1
-    monkeypatch.setattr(a, "_commit", crash)
-    check_a_crash_before_the_commit(a, b, T0)
+    j1 = job("j1", 0)  # max_instances=1
+    check_a_crash_before_the_commit(shared, j1, T0, monkeypatch, lambda a: (a, "_commit"))
 
 
 def test_a_change_during_a_claim_is_not_overwritten(
