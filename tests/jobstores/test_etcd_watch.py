@@ -14,12 +14,12 @@ import textwrap
 import threading
 import time
 import uuid
-from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 import pytest
+from sched_helpers import wait_for
 from servers import PrivateServer, ensure_server, free_port
 
 from triggerkit.events import EVENT_JOB_EXECUTED
@@ -31,15 +31,6 @@ UTC = timezone.utc
 
 def _path() -> str:
     return f"/watch_{os.getpid()}_{uuid.uuid4().hex[:10]}"
-
-
-def _wait_for(predicate: Callable[[], bool], timeout: float = 10) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.02)
-    return False
 
 
 class Counter:
@@ -67,7 +58,7 @@ def test_changes_through_another_store_call_on_change_and_shutdown_stops_it() ->
         time.sleep(0.3)  # the watch is made by its thread
         before = counter.calls
         other.client.put(f"{path}/j1", b"x")
-        assert _wait_for(lambda: counter.calls > before)
+        assert wait_for(lambda: counter.calls > before)
         # a key beside the jobs (a sibling prefix, claims) does not wake anyone
         calls = counter.calls
         other.client.put(f"{path}.claims/j1/1", b"x")
@@ -75,7 +66,7 @@ def test_changes_through_another_store_call_on_change_and_shutdown_stops_it() ->
         time.sleep(0.5)
         assert counter.calls == calls
         other.client.delete(f"{path}/j1")
-        assert _wait_for(lambda: counter.calls > calls)
+        assert wait_for(lambda: counter.calls > calls)
     finally:
         watched.shutdown()
         other.client.delete_prefix(path)
@@ -96,13 +87,13 @@ def test_the_watch_survives_a_server_restart() -> None:
             assert counter.calls == 0  # an outage alone is not a change yet
             server.start()
             # the watch is made again, and on_change called once for what the outage hid
-            assert _wait_for(lambda: counter.calls == 1, timeout=20)
+            assert wait_for(lambda: counter.calls == 1, timeout=20)
             time.sleep(0.5)
             assert counter.calls == 1
             writer = EtcdJobStore(path=path, host="127.0.0.1", port=server.port, timeout=2)
             try:
                 writer.client.put(f"{path}/j1", b"x")
-                assert _wait_for(lambda: counter.calls == 2)
+                assert wait_for(lambda: counter.calls == 2)
             finally:
                 writer.shutdown()
         finally:
@@ -150,7 +141,7 @@ def test_a_job_added_in_one_scheduler_runs_in_another_before_the_poll_interval()
             server.stop()
             time.sleep(1.0)
             server.start()
-            assert _wait_for(lambda: _healthy(adder), timeout=20)
+            assert wait_for(lambda: _healthy(adder), timeout=20)
             assert _added_runs_soon(adder, done, "after-restart")
         finally:
             adder.shutdown()
@@ -213,7 +204,7 @@ def test_a_job_added_in_one_process_runs_in_another_before_the_poll_interval() -
         time.sleep(1.0)  # the runner's first pass found nothing: it sleeps for 5 s now
         adder.add_job("time:time", "date", run_date=datetime.now(UTC), id="across")
         # well before the 5 s poll: the runner's watch woke it
-        assert _wait_for(lambda: lines == ["ran across\n"], timeout=3), lines
+        assert wait_for(lambda: lines == ["ran across\n"], timeout=3), lines
     finally:
         adder.shutdown()
         if runner.stdin is not None:
@@ -242,9 +233,9 @@ def test_a_failing_on_change_is_logged_and_the_watch_goes_on(
         watched.watch_changes(on_change)
         time.sleep(0.3)
         watched.client.put(f"{path}/j1", b"x")
-        assert _wait_for(lambda: len(calls) == 1)
+        assert wait_for(lambda: len(calls) == 1)
         watched.client.put(f"{path}/j2", b"x")
-        assert _wait_for(lambda: len(calls) == 2)
+        assert wait_for(lambda: len(calls) == 2)
         assert "etcd watch callback failed" in caplog.text
     finally:
         watched.client.delete_prefix(path)

@@ -29,6 +29,7 @@ from claim_steps import (
 )
 from rethinkdb import RethinkDB
 from rethinkdb.errors import ReqlDriverError
+from sched_helpers import shared_scheduler
 from servers import ensure_server
 
 from triggerkit.jobstores.claims import to_micros
@@ -241,7 +242,6 @@ def test_a_scheduler_runs_and_takes_over_claims_on_rethinkdb(make_store: Any) ->
     import threading
 
     from triggerkit.events import EVENT_JOB_EXECUTED, EVENT_JOB_OUTCOME_UNKNOWN
-    from triggerkit.schedulers.background import BackgroundScheduler
 
     store = make_store()
     dead = make_store()
@@ -254,13 +254,7 @@ def test_a_scheduler_runs_and_takes_over_claims_on_rethinkdb(make_store: Any) ->
         if len(events) >= 3:
             done.set()
 
-    scheduler = BackgroundScheduler(
-        shared=True,
-        shared_lease=3,
-        shared_poll_interval=0.2,
-        jobstores={"default": store},
-        timezone="UTC",
-    )
+    scheduler = shared_scheduler(store)
     scheduler.add_listener(listen, EVENT_JOB_EXECUTED | EVENT_JOB_OUTCOME_UNKNOWN)
     from datetime import datetime, timezone
 

@@ -25,6 +25,7 @@ from apscheduler_written import (
 from claim_steps import plan_next_second as planner
 from kazoo.client import KazooClient
 from kazoo.exceptions import ConnectionLoss
+from sched_helpers import shared_scheduler, wait_for
 from servers import PrivateServer, ensure_server
 
 from triggerkit.events import EVENT_JOB_EXECUTED
@@ -302,16 +303,7 @@ def _pair(zk_hosts: str, path: str) -> tuple[list[BackgroundScheduler], list[Zoo
         ZooKeeperJobStore(path=path, hosts=zk_hosts, close_connection_on_exit=True)
         for _ in range(2)
     ]
-    schedulers = [
-        BackgroundScheduler(
-            shared=True,
-            shared_poll_interval=5,
-            shared_lease=15,
-            jobstores={"default": store},
-            timezone="UTC",
-        )
-        for store in stores
-    ]
+    schedulers = [shared_scheduler(store, poll_interval=5, lease=15) for store in stores]
     return schedulers, stores
 
 
@@ -365,7 +357,7 @@ def test_the_wakeups_go_on_after_a_server_restart() -> None:
             server.stop()
             time.sleep(1)
             server.start()
-            assert _wait_for(lambda: all(s.client.connected for s in [*stores, watched]), 30)
+            assert wait_for(lambda: all(s.client.connected for s in [*stores, watched]), 30)
             # back after the outage: the watcher says so once, changes may have been missed
             assert calls.acquire(timeout=10)
             time.sleep(0.5)
@@ -375,15 +367,6 @@ def test_the_wakeups_go_on_after_a_server_restart() -> None:
             watched.shutdown()
             adder.shutdown()
             runner.shutdown()
-
-
-def _wait_for(predicate: Any, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return False
 
 
 def claim_everything(zk_hosts: str, path: str, name: str, ready: Any) -> list[tuple[str, int]]:

@@ -1,9 +1,14 @@
-"""Helpers for the scheduler tests: a controllable clock and a hand-cranked scheduler."""
+"""Helpers for the scheduler tests: a controllable clock, a hand-cranked scheduler, a shared
+scheduler on one store and a polling wait."""
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from datetime import datetime, timedelta, timezone, tzinfo
+from typing import Any
 
+from triggerkit.schedulers.background import BackgroundScheduler
 from triggerkit.schedulers.base import BaseScheduler
 
 UTC = timezone.utc
@@ -37,3 +42,26 @@ class ManualScheduler(BaseScheduler):
 
     def tick(self) -> float | None:
         return self._process_jobs()
+
+
+def shared_scheduler(
+    store: Any, poll_interval: float = 0.2, lease: float = 3
+) -> BackgroundScheduler:
+    """A shared (``shared=True``) background scheduler in UTC on ``store`` as ``"default"``."""
+    return BackgroundScheduler(
+        shared=True,
+        shared_poll_interval=poll_interval,
+        shared_lease=lease,
+        jobstores={"default": store},
+        timezone="UTC",
+    )
+
+
+def wait_for(predicate: Callable[[], bool], timeout: float = 10) -> bool:
+    """Poll ``predicate`` every 20 ms until it holds (True) or ``timeout`` seconds pass (False)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.02)
+    return False

@@ -22,6 +22,7 @@ from typing import Any
 
 import pytest
 import shared_fleet
+from sched_helpers import shared_scheduler, wait_for
 from servers import store_url as shared_store_url
 
 from triggerkit.events import (
@@ -194,15 +195,7 @@ def pair(store_url: str) -> Iterator[tuple[BackgroundScheduler, BackgroundSchedu
     for _ in range(2):
         store = shared_fleet.open_store(store_url, table)
         stores.append(store)
-        made.append(
-            BackgroundScheduler(
-                shared=True,
-                shared_poll_interval=0.2,
-                shared_lease=3,
-                jobstores={"default": store},
-                timezone="UTC",
-            )
-        )
+        made.append(shared_scheduler(store))
     seen.clear()
     yield made[0], made[1]
     for scheduler, store in zip(made, stores, strict=True):
@@ -210,15 +203,6 @@ def pair(store_url: str) -> Iterator[tuple[BackgroundScheduler, BackgroundSchedu
             scheduler.shutdown()
         else:
             store.shutdown()  # a store whose scheduler never started (its client is open)
-
-
-def _wait_for(predicate: Any, timeout: float = 10) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return False
 
 
 def test_a_job_added_through_one_runs_in_another(
@@ -241,7 +225,7 @@ def test_a_removed_job_never_runs_after_the_poll_interval(
     a.start()
     b.start()
     a.add_job(note_run, "interval", seconds=0.3, args=["r"], id="often")
-    assert _wait_for(lambda: len(seen) >= 3)
+    assert wait_for(lambda: len(seen) >= 3)
     b.remove_job("often")
     removed_at = datetime.now(UTC)
     time.sleep(1.5)
@@ -259,7 +243,7 @@ def test_the_run_identity_travels_with_the_run(
     a.start()
     when = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=1)
     a.add_job(note_run, "date", run_date=when, args=["id"], id="ident")
-    assert _wait_for(lambda: any(e.code == EVENT_JOB_EXECUTED for e in events))
+    assert wait_for(lambda: any(e.code == EVENT_JOB_EXECUTED for e in events))
     executed = [e for e in events if e.code == EVENT_JOB_EXECUTED][0]
     assert (executed.job_id, executed.scheduled_run_time) == ("ident", when)
     assert seen == [("ident", when, "id")]
@@ -289,13 +273,7 @@ def test_max_instances_holds_across_schedulers(
 def test_a_dead_schedulers_claims_are_run_or_reported(store_url: str) -> None:
     table = unique_name("dead")
     store = shared_fleet.open_store(store_url, table)
-    scheduler = BackgroundScheduler(
-        shared=True,
-        shared_poll_interval=0.2,
-        shared_lease=3,
-        jobstores={"default": store},
-        timezone="UTC",
-    )
+    scheduler = shared_scheduler(store)
     events: list[Any] = []
     scheduler.add_listener(events.append, EVENT_JOB_EXECUTED | EVENT_JOB_OUTCOME_UNKNOWN)
     scheduler.start(paused=True)
@@ -319,7 +297,7 @@ def test_a_dead_schedulers_claims_are_run_or_reported(store_url: str) -> None:
     store.mark_runs_started("dead", [("started", claims[0].run_times[0])])
     time.sleep(1.2)
     scheduler.resume()
-    assert _wait_for(lambda: len(events) >= 2)
+    assert wait_for(lambda: len(events) >= 2)
     scheduler.shutdown()
     assert [(job_id, tag) for job_id, _, tag in seen] == [("claimed", "taken")]
     codes = {e.job_id: e.code for e in events}
