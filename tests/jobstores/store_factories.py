@@ -22,7 +22,7 @@ import tempfile
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from servers import ensure_server
@@ -97,6 +97,18 @@ def layout_job(scheduler: BaseScheduler, job_id: str, run_at: datetime | None, *
     """A :func:`store_job` every 30 s from :data:`LAYOUT_T0`, grace 1 s, coalescing."""
     options: dict[str, Any] = {"misfire_grace_time": 1, "coalesce": True, **kw}
     return store_job(scheduler, job_id, run_at, LAYOUT_T0, seconds=30, **options)
+
+
+def added_then_moved(store: BaseJobStore, scheduler: BaseScheduler) -> list[Job]:
+    """Jobs j0..j4 (:func:`layout_job`, due at T0 + i s) added to ``store``, then changed in
+    memory only, for a batch update: all due at T0 + 1 h, j4 paused."""
+    jobs = [layout_job(scheduler, f"j{i}", LAYOUT_T0 + timedelta(seconds=i)) for i in range(5)]
+    for job in jobs:
+        store.add_job(job)
+    for job in jobs:
+        job.next_run_time = LAYOUT_T0 + timedelta(hours=1)
+    jobs[4].next_run_time = None
+    return jobs
 
 
 @contextmanager

@@ -24,6 +24,7 @@ from store_factories import (
     LAYOUT_T0 as T0,
 )
 from store_factories import (
+    added_then_moved,
     aps_mongo_twin,
     job_func,
     started_store,
@@ -94,12 +95,7 @@ def test_a_row_apscheduler_would_delete_is_kept(store: MongoDBJobStore, schedule
 
 
 def test_the_batch_hooks(store: MongoDBJobStore, scheduler: Any) -> None:
-    jobs = [make_job(scheduler, f"j{i}", T0 + timedelta(seconds=i)) for i in range(5)]
-    for job in jobs:
-        store.add_job(job)
-    for job in jobs:
-        job.next_run_time = T0 + timedelta(hours=1)
-    jobs[4].next_run_time = None
+    jobs = added_then_moved(store, scheduler)
     writes: list[int] = []
     original = store.collection.bulk_write
 

@@ -16,6 +16,7 @@ from store_factories import (
     LAYOUT_T0 as T0,
 )
 from store_factories import (
+    added_then_moved,
     aps_redis_twin,
     job_func,
     started_store,
@@ -96,12 +97,7 @@ def test_a_fixed_row_counts_again_for_the_next_run_time(
 
 
 def test_the_batch_hooks_write_in_one_round_trip(store: RedisJobStore, scheduler: Any) -> None:
-    jobs = [make_job(scheduler, f"j{i}", T0 + timedelta(seconds=i)) for i in range(5)]
-    for job in jobs:
-        store.add_job(job)
-    for job in jobs:
-        job.next_run_time = T0 + timedelta(hours=1)
-    jobs[4].next_run_time = None
+    jobs = added_then_moved(store, scheduler)
     calls = 0
     original = store.redis.evalsha
 
